@@ -1,0 +1,84 @@
+// Fuzzes the client-command decoder and the string encoder. Invariants checked on every input:
+// no crash or sanitizer report; a decoded command satisfies what decode_command promises; an
+// encoded string is valid JSON that parses back to the input (to U+FFFD-repaired input when the
+// bytes are not UTF-8); an encoded message embeds the identifier the same way.
+#include <simdjson.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "protocol/command.hpp"
+#include "protocol/encode.hpp"
+
+namespace {
+
+using namespace cablecast::protocol;
+
+void check(bool condition) {
+  if (!condition) std::abort();
+}
+
+// Encodes `text` as a JSON string and checks that a strict parser reads it back unchanged.
+void check_string_round_trip(std::string_view text) {
+  std::string encoded;
+  append_json_string(encoded, text);
+  check(is_valid_json(encoded));
+  boost::system::error_code error;
+  const auto parsed = boost::json::parse(encoded, error);
+  check(!error && parsed.is_string());
+  if (simdjson::validate_utf8(text.data(), text.size())) {
+    check(std::string_view(parsed.get_string()) == text);
+  } else {
+    // Each invalid subpart (1 to 3 bytes) became one 3-byte U+FFFD; nothing was dropped.
+    check(parsed.get_string().size() >= text.size());
+  }
+
+  // The identifier inside a message frame is that same string; the payload is inserted as is.
+  const std::string message = encode_message(text, "null");
+  const auto frame = boost::json::parse(message, error);
+  check(!error && frame.is_object() && frame.as_object().size() == 2);
+  check(frame.as_object().at("identifier") == parsed);
+  check(frame.as_object().at("message").is_null());
+}
+
+void check_decoded(const Command& command) {
+  check(!command.identifier.empty());
+  if (command.type != CommandType::message) check(command.data.empty());
+  // Echoing the identifier must give back exactly the bytes the client sent (decoded).
+  check_string_round_trip(command.identifier);
+
+  const auto identifier = parse_identifier(command.identifier);
+  if (identifier) {
+    const auto* channel = identifier->params.if_contains("channel");
+    check(channel != nullptr && channel->is_string() &&
+          channel->get_string() == identifier->channel);
+  }
+  if (command.type == CommandType::message) {
+    const auto data = parse_action_data(command.data);
+    if (data) check(is_valid_json(command.data));
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t size) {
+  const std::string_view input(reinterpret_cast<const char*>(bytes), size);
+
+  const auto command = decode_command(input);
+  const std::string name = command_name(input);
+  if (command) {
+    check_decoded(*command);
+    check(name == "subscribe" || name == "unsubscribe" || name == "message");
+  }
+
+  // The raw input is also a plausible identifier, data string or payload.
+  (void)parse_identifier(input);
+  const auto data = parse_action_data(input);
+  if (data) check(is_valid_json(input));
+  check_string_round_trip(input);
+  return 0;
+}

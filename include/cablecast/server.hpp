@@ -1,0 +1,92 @@
+#pragma once
+// The embeddable server: register channels, set the connect hook, run.
+//
+//   cablecast::ServerOptions options;
+//   options.port = 8080;
+//   cablecast::Server server(options);
+//   server.channel<ChatChannel>("ChatChannel");
+//   server.on_connect([](const cablecast::ConnectionRequest& r) {
+//     return cablecast::ConnectResult::accept({{"user", r.query("user").value_or("anonymous")}});
+//   });
+//   return server.run();   // until SIGINT/SIGTERM (or stop()), then a graceful shutdown
+#include <boost/json/value.hpp>
+#include <boost/system/result.hpp>
+#include <cablecast/channel.hpp>
+#include <cablecast/connection.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace cablecast {
+
+namespace pubsub {
+class Adapter;
+}
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";  // loopback unless asked: a server is not public by accident
+  std::uint16_t port = 8080;       // 0 = any free port (see Server::port())
+  std::string path = "/cable";     // the Action Cable mount path, as in Rails
+  // Origin patterns with `*` wildcards; empty = every origin accepted (AnyCable's default).
+  // When set, a missing or other Origin gets HTTP 404 before the upgrade, as in Rails.
+  std::vector<std::string> allowed_origins;
+  std::size_t max_message_size = 1024 * 1024;  // bytes; bigger client messages: close 1009
+  // Bytes queued for one client before it counts as too slow and is dropped. Peers use
+  // ~1 MiB; 4 MiB leaves room for bursts of large broadcasts.
+  std::size_t max_outbound_bytes = 4 * 1024 * 1024;
+  unsigned threads = 0;  // event loops; 0 = one per core
+  std::chrono::milliseconds handshake_timeout{5000};
+  std::chrono::milliseconds idle_timeout{60000};  // 0 = off; see ws::ConnectionLimits
+  std::chrono::milliseconds ping_interval{3000};  // Action Cable heartbeat (clients expect 3 s)
+  std::chrono::milliseconds shutdown_timeout{5000};  // graceful drain before forcing
+  unsigned blocking_threads = 4;  // pool for Channel::run_blocking
+  bool handle_signals = true;     // SIGINT/SIGTERM -> graceful shutdown in run()
+  bool serve_demo = false;        // serve the demo chat page at "/" (the cablecast binary does)
+};
+
+class Server {
+ public:
+  explicit Server(ServerOptions options);
+  // Uses `adapter` for pub/sub instead of the in-process one (Redis, PostgreSQL...).
+  Server(ServerOptions options, std::unique_ptr<pubsub::Adapter> adapter);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Registers channel class T under its identifier name ("ChatChannel",
+  // "Admin::AlertsChannel"). Before start() only.
+  template <class T>
+  void channel(std::string name) {
+    add_channel(detail::make_channel_class<T>(std::move(name)));
+  }
+
+  // The connection hook; without one every connection is accepted with no identifiers.
+  void on_connect(std::function<ConnectResult(const ConnectionRequest&)> hook);
+
+  // Binds and starts the event loops; returns once listening (port() is then known).
+  boost::system::result<void> start();
+  // start() if needed, then blocks until stop() or a signal; returns after a graceful shutdown.
+  boost::system::result<void> run();
+  // Graceful shutdown from any thread: stop accepting, send every client
+  // {"type":"disconnect","reason":"server_restart","reconnect":true}, flush, close, join.
+  void stop();
+
+  // Broadcasts `message` to every subscriber of `broadcasting` on every node. Any thread.
+  // An error means it did not leave this node (e.g. the broker is down).
+  boost::system::result<void> broadcast(std::string_view broadcasting,
+                                        const boost::json::value& message);
+
+  std::uint16_t port() const;          // the bound port (useful with port 0)
+  std::size_t connection_count() const;  // open WebSocket sessions, all loops
+  const ServerOptions& options() const;
+
+ private:
+  void add_channel(detail::ChannelClass cls);
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cablecast

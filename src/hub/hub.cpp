@@ -1,0 +1,118 @@
+#include "hub/hub.hpp"
+
+#include <algorithm>
+#include <boost/asio/post.hpp>
+
+#include "core/assert.hpp"
+#include "core/log.hpp"
+#include "protocol/encode.hpp"
+#include "ws/frame_encoder.hpp"
+
+namespace cablecast::hub {
+
+HubShard::HubShard(boost::asio::io_context& io, pubsub::Adapter& adapter)
+    : io_(io), adapter_(adapter), self_(std::make_shared<HubShard*>(this)) {}
+
+HubShard::~HubShard() {
+  *self_ = nullptr;
+  for (auto& [name, stream] : streams_) adapter_.unsubscribe(name);
+}
+
+void HubShard::subscribe(const std::string& stream_name, Subscriber* subscriber,
+                         ReadyFn on_ready) {
+  CABLE_ASSERT(!delivering_);
+  auto [it, inserted] = streams_.try_emplace(stream_name);
+  Stream& stream = it->second;
+  CABLE_ASSERT(std::find(stream.subscribers.begin(), stream.subscribers.end(), subscriber) ==
+               stream.subscribers.end());
+  stream.subscribers.push_back(subscriber);
+  if (stream.ready) return on_ready({});
+  stream.waiting.push_back(std::move(on_ready));
+  if (!inserted) return;  // the broker request is already under way
+
+  // First local subscriber: this loop now needs the stream from the broker.
+  stream.epoch = next_epoch_++;
+  std::weak_ptr<HubShard*> alive = self_;
+  auto& io = io_;
+  adapter_.subscribe(stream_name, [alive, &io, name = stream_name,
+                                   epoch = stream.epoch](boost::system::error_code ec) {
+    // The adapter may answer from its own thread: come back to this loop first.
+    boost::asio::post(io, [alive, name, epoch, ec] {
+      if (auto shard = alive.lock(); shard && *shard) (*shard)->on_broker_ready(name, epoch, ec);
+    });
+  });
+}
+
+void HubShard::on_broker_ready(const std::string& name, std::uint64_t epoch,
+                               boost::system::error_code ec) {
+  auto it = streams_.find(name);
+  if (it == streams_.end() || it->second.epoch != epoch) return;  // stream left meanwhile
+  Stream& stream = it->second;
+  if (!ec) stream.ready = true;
+  auto waiting = std::move(stream.waiting);
+  stream.waiting.clear();
+  if (ec) CC_LOG_ERROR("pub/sub could not subscribe to {}: {}", name, ec.message());
+  for (auto& callback : waiting) callback(ec);
+}
+
+void HubShard::unsubscribe(std::string_view stream_name, Subscriber* subscriber) {
+  CABLE_ASSERT(!delivering_);
+  auto it = streams_.find(stream_name);
+  if (it == streams_.end()) return;
+  auto& subscribers = it->second.subscribers;
+  auto found = std::find(subscribers.begin(), subscribers.end(), subscriber);
+  if (found == subscribers.end()) return;
+  // Order among subscribers does not matter: swap-and-pop keeps removal cheap.
+  *found = subscribers.back();
+  subscribers.pop_back();
+  if (subscribers.empty()) {
+    std::string name = it->first;
+    streams_.erase(it);
+    adapter_.unsubscribe(name);
+  }
+}
+
+void HubShard::deliver(std::string_view stream_name, const pubsub::Payload& payload) {
+  auto it = streams_.find(stream_name);
+  if (it == streams_.end()) return;
+  delivering_ = true;
+  // One frame per distinct identifier. Subscribers of a stream usually share very few
+  // identifiers (often one), so a short vector beats a map; the last hit is checked first.
+  std::vector<std::pair<std::string_view, SharedFrame>> frames;
+  std::size_t last = 0;
+  for (Subscriber* subscriber : it->second.subscribers) {
+    std::string_view identifier = subscriber->identifier();
+    if (frames.empty() || frames[last].first != identifier) {
+      auto hit = std::find_if(frames.begin(), frames.end(),
+                              [&](const auto& f) { return f.first == identifier; });
+      if (hit == frames.end()) {
+        frames.emplace_back(identifier, ws::make_text_frame(
+                                            protocol::encode_message(identifier, *payload)));
+        hit = frames.end() - 1;
+      }
+      last = static_cast<std::size_t>(hit - frames.begin());
+    }
+    subscriber->deliver(frames[last].second);
+  }
+  delivering_ = false;
+}
+
+std::size_t HubShard::subscriber_count(std::string_view stream) const {
+  auto it = streams_.find(stream);
+  return it == streams_.end() ? 0 : it->second.subscribers.size();
+}
+
+HubShard& Hub::add_shard(boost::asio::io_context& io) {
+  shards_.push_back(std::make_unique<HubShard>(io, adapter_));
+  return *shards_.back();
+}
+
+void Hub::deliver(std::string_view stream, pubsub::Payload payload) {
+  for (auto& shard : shards_) {
+    boost::asio::post(shard->io(), [shard = shard.get(), name = std::string(stream), payload] {
+      shard->deliver(name, payload);
+    });
+  }
+}
+
+}  // namespace cablecast::hub

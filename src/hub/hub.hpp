@@ -1,0 +1,105 @@
+#pragma once
+// The stream index of one node: which subscriptions stream from which broadcasting.
+//
+// One HubShard per event loop, touched only by that loop's thread, so delivery takes no lock.
+// A broadcast reaches the node once (from the pub/sub adapter) and is posted to every shard:
+// one closure per loop, not per connection. Each shard encodes the frame once per distinct
+// identifier among its subscribers and queues the same bytes on every connection.
+#include <boost/asio/io_context.hpp>
+#include <boost/system/error_code.hpp>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/shared_frame.hpp"
+#include "pubsub/adapter.hpp"
+
+namespace cablecast::hub {
+
+// A subscription as the hub sees it. Lives on the shard's loop.
+class Subscriber {
+ public:
+  // The identifier echoed in every frame; frames are shared among equal identifiers.
+  virtual std::string_view identifier() const = 0;
+  // Takes a ready {"identifier":…,"message":…} text frame. Must not call back into the hub.
+  virtual void deliver(const SharedFrame& frame) = 0;
+
+ protected:
+  ~Subscriber() = default;
+};
+
+using ReadyFn = std::function<void(boost::system::error_code)>;
+
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept {
+    return std::hash<std::string_view>{}(s);
+  }
+};
+
+class HubShard {
+ public:
+  HubShard(boost::asio::io_context& io, pubsub::Adapter& adapter);
+  ~HubShard();
+  HubShard(const HubShard&) = delete;
+  HubShard& operator=(const HubShard&) = delete;
+
+  // Adds `subscriber` to `stream`. `on_ready` runs on this loop once the stream is live on the
+  // broker: at once (synchronously) when it already is, later otherwise. The same subscriber
+  // must not be added twice to one stream (the session deduplicates).
+  void subscribe(const std::string& stream, Subscriber* subscriber, ReadyFn on_ready);
+
+  // Removes `subscriber` from `stream`; unknown pairs are ignored.
+  void unsubscribe(std::string_view stream, Subscriber* subscriber);
+
+  // Delivers a broadcast to this shard's subscribers. On this loop only.
+  void deliver(std::string_view stream, const pubsub::Payload& payload);
+
+  std::size_t stream_count() const { return streams_.size(); }
+  std::size_t subscriber_count(std::string_view stream) const;
+  boost::asio::io_context& io() { return io_; }
+
+ private:
+  struct Stream {
+    std::vector<Subscriber*> subscribers;
+    std::vector<ReadyFn> waiting;  // on_ready callbacks until the broker confirms
+    std::uint64_t epoch = 0;       // tells a late confirmation of an earlier life to go away
+    bool ready = false;
+  };
+  void on_broker_ready(const std::string& stream, std::uint64_t epoch,
+                       boost::system::error_code ec);
+
+  boost::asio::io_context& io_;
+  pubsub::Adapter& adapter_;
+  std::unordered_map<std::string, Stream, StringHash, std::equal_to<>> streams_;
+  std::uint64_t next_epoch_ = 1;
+  bool delivering_ = false;  // asserts that subscribers do not modify the index mid-delivery
+  // Liveness token for broker callbacks that arrive after the shard is gone.
+  std::shared_ptr<HubShard*> self_;
+};
+
+// Every shard of the node; the adapter's deliveries enter here.
+class Hub {
+ public:
+  explicit Hub(pubsub::Adapter& adapter) : adapter_(adapter) {}
+
+  // Called once per loop at start-up, before any traffic.
+  HubShard& add_shard(boost::asio::io_context& io);
+
+  // From any thread: posts the payload to every shard's loop.
+  void deliver(std::string_view stream, pubsub::Payload payload);
+
+  pubsub::Adapter& adapter() { return adapter_; }
+  std::size_t shard_count() const { return shards_.size(); }
+  HubShard& shard(std::size_t i) { return *shards_[i]; }
+
+ private:
+  pubsub::Adapter& adapter_;
+  std::vector<std::unique_ptr<HubShard>> shards_;
+};
+
+}  // namespace cablecast::hub

@@ -1,0 +1,50 @@
+#pragma once
+// The pub/sub seam between this node's hub and the broker that connects nodes (memory for one
+// process; Redis and PostgreSQL for several). Adapters see only stream names and opaque
+// payload bytes (the JSON text of a broadcast), so they can be swapped and share one test suite.
+#include <boost/system/error_code.hpp>
+#include <boost/system/result.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace cablecast::pubsub {
+
+// A broadcast payload: JSON text, shared by every loop that delivers it.
+using Payload = std::shared_ptr<const std::string>;
+
+// Where an adapter hands what it receives. Called on any thread; must be cheap (it posts).
+using DeliverFn = std::function<void(std::string_view stream, Payload payload)>;
+
+// Called once the broker confirmed a subscription (or failed to). Any thread.
+using ReadyFn = std::function<void(boost::system::error_code)>;
+
+class Adapter {
+ public:
+  virtual ~Adapter() = default;
+
+  // Starts delivering received broadcasts to `deliver`. Called once, before anything else.
+  virtual void start(DeliverFn deliver) = 0;
+
+  // This node needs `stream`. Every loop that gains its first local subscriber of a stream
+  // calls this (so an adapter counts calls per stream and talks to the broker on the first);
+  // `on_ready` runs once the broker has confirmed, so a confirmed subscriber misses nothing
+  // broadcast afterwards (Rails' rule for confirm_subscription). Thread-safe.
+  virtual void subscribe(const std::string& stream, ReadyFn on_ready) = 0;
+
+  // Balances one subscribe() call. Thread-safe.
+  virtual void unsubscribe(const std::string& stream) = 0;
+
+  // Sends `payload` to every node's subscribers of `stream`. Thread-safe. An error means the
+  // broadcast did not leave this node (never a silent loss).
+  virtual boost::system::result<void> publish(std::string_view stream, std::string_view payload) = 0;
+
+  // Stops delivering; pending ready callbacks are dropped.
+  virtual void stop() = 0;
+
+  // For logs and health: "memory", "redis", ...
+  virtual std::string_view name() const = 0;
+};
+
+}  // namespace cablecast::pubsub

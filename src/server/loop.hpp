@@ -1,0 +1,75 @@
+#pragma once
+// One event loop: a thread running an io_context, with its own hub shard, connections and
+// sessions. Everything a loop owns is touched only by its thread; other threads reach it by
+// posting (broadcasts, accepted sockets, shutdown).
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <optional>
+#include <thread>
+
+#include "server/router.hpp"
+#include "session/environment.hpp"
+#include "session/session.hpp"  // SessionList needs the complete Session
+#include "ws/connection.hpp"
+
+namespace cablecast::server {
+
+struct LoopShared {
+  const session::ChannelRegistry& channels;
+  const session::ConnectHook& connect;
+  pubsub::Adapter& adapter;
+  hub::Hub& hub;
+  boost::asio::thread_pool& blocking;
+  const RouterOptions& router_options;
+  ws::ConnectionLimits limits;
+  std::chrono::milliseconds ping_interval;
+  std::atomic<std::size_t>& open_sessions;
+};
+
+class Loop {
+ public:
+  Loop(unsigned index, LoopShared shared);
+  ~Loop();
+  Loop(const Loop&) = delete;
+  Loop& operator=(const Loop&) = delete;
+
+  boost::asio::io_context& io() { return io_; }
+  void start();  // starts the thread
+  void join();
+
+  // On this loop's thread: hands an accepted socket to the connection layer.
+  void adopt(ws::Socket socket) { connections_->adopt(std::move(socket)); }
+
+  // Posts the graceful shutdown: every session gets server_restart and a close; the loop ends
+  // when all connections are gone or at `deadline` (then the rest are aborted).
+  void shutdown(std::chrono::steady_clock::time_point deadline);
+
+  // Runs on this loop when its shutdown completes (the server cancels what it keeps on the
+  // loop, such as the signal handler), so that run() can return. Set before start().
+  void at_finish(std::function<void()> callback) { at_finish_ = std::move(callback); }
+
+ private:
+  void arm_ping();
+  void ping_all();
+  void watch_shutdown(std::chrono::steady_clock::time_point deadline);
+  void finish();
+
+  unsigned index_;
+  LoopShared shared_;
+  boost::asio::io_context io_{1};  // one thread: Asio may skip its internal locking
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  hub::HubShard& shard_;
+  session::SessionList sessions_;
+  session::Environment env_;
+  Router router_;
+  std::unique_ptr<ws::ConnectionContext> connections_;
+  boost::asio::steady_timer ping_timer_;
+  boost::asio::steady_timer shutdown_timer_;
+  std::function<void()> at_finish_;
+  bool finished_ = false;
+  std::thread thread_;
+};
+
+}  // namespace cablecast::server

@@ -1,0 +1,45 @@
+#include "server/router.hpp"
+
+#include "core/log.hpp"
+#include "session/session.hpp"
+
+namespace cablecast::server {
+
+namespace http = boost::beast::http;
+
+ws::Route Router::route(const ws::Request& request, ws::Transport& transport) {
+  std::string_view target = request.target();
+  std::string_view path = target.substr(0, target.find('?'));
+
+  if (path == options_.cable_path) {
+    ws::UpgradeDecision decision = ws::decide_upgrade(request, options_.handshake);
+    if (!decision.accepted) {
+      CC_LOG_INFO("refused WebSocket upgrade on {} ({}): {}", log::clip(path), decision.status,
+                  decision.log_reason);
+      return ws::Route{std::move(decision.response), nullptr, {}};
+    }
+    return ws::Route{std::move(decision.response),
+                     std::make_unique<session::Session>(env_, transport),
+                     std::move(decision.subprotocol)};
+  }
+  if (options_.serve_demo) return serve_file(request, path);
+  return ws::Route{ws::http_response(404, "text/plain; charset=utf-8", "Page not found"), nullptr, {}};
+}
+
+ws::Route Router::serve_file(const ws::Request& request, std::string_view path) {
+  if (request.method() != http::verb::get && request.method() != http::verb::head) {
+    return ws::Route{ws::http_response(405, "text/plain; charset=utf-8", "Method not allowed",
+                                       "Allow: GET, HEAD\r\n"),
+                     nullptr, {}};
+  }
+  for (const Asset& asset : embedded_assets()) {
+    if (asset.url != path) continue;
+    std::string response = ws::http_response(200, asset.content_type, asset.bytes,
+                                             "Cache-Control: no-cache\r\n");
+    if (request.method() == http::verb::head) response.resize(response.find("\r\n\r\n") + 4);
+    return ws::Route{std::move(response), nullptr, {}};
+  }
+  return ws::Route{ws::http_response(404, "text/plain; charset=utf-8", "Page not found"), nullptr, {}};
+}
+
+}  // namespace cablecast::server

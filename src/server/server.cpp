@@ -1,0 +1,235 @@
+// cablecast::Server: wires the stages together. Only this layer knows every module.
+#include <boost/asio/basic_socket_acceptor.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/system/errc.hpp>
+#include <cablecast/server.hpp>
+#include <mutex>
+#include <thread>
+
+#include "core/assert.hpp"
+#include "core/log.hpp"
+#include "hub/hub.hpp"
+#include "pubsub/memory_adapter.hpp"
+#include "server/loop.hpp"
+#include "server/router.hpp"
+
+namespace cablecast {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using Acceptor = asio::basic_socket_acceptor<tcp, asio::io_context::executor_type>;
+using boost::system::error_code;
+
+struct Server::Impl {
+  explicit Impl(ServerOptions opts, std::unique_ptr<pubsub::Adapter> pubsub)
+      : options(std::move(opts)),
+        adapter(std::move(pubsub)),
+        hub(*adapter),
+        blocking(options.blocking_threads == 0 ? 1 : options.blocking_threads) {}
+
+  void start_accepting(std::size_t next_loop);
+  void on_signal(const error_code& ec, int signal);
+  void begin_shutdown(std::chrono::milliseconds timeout);
+
+  ServerOptions options;
+  session::ChannelRegistry channels;
+  session::ConnectHook connect;
+  std::unique_ptr<pubsub::Adapter> adapter;
+  hub::Hub hub;
+  asio::thread_pool blocking;
+  server::RouterOptions router_options;
+  std::atomic<std::size_t> open_sessions{0};
+  std::vector<std::unique_ptr<server::Loop>> loops;
+  std::optional<Acceptor> acceptor;
+  std::optional<asio::signal_set> signals;
+  std::optional<asio::steady_timer> accept_retry;
+  std::uint16_t port = 0;
+  std::atomic<bool> started{false};
+  std::atomic<bool> stopping{false};
+  std::once_flag joined;
+};
+
+Server::Server(ServerOptions options)
+    : Server(std::move(options), std::make_unique<pubsub::MemoryAdapter>()) {}
+
+Server::Server(ServerOptions options, std::unique_ptr<pubsub::Adapter> adapter)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(adapter))) {}
+
+Server::~Server() {
+  if (impl_->started) {
+    stop();
+    run();  // joins the loops
+  }
+}
+
+void Server::add_channel(detail::ChannelClass cls) {
+  CABLE_ASSERT(!impl_->started);
+  std::string name = cls.name;
+  impl_->channels.insert_or_assign(std::move(name), std::move(cls));
+}
+
+void Server::on_connect(std::function<ConnectResult(const ConnectionRequest&)> hook) {
+  CABLE_ASSERT(!impl_->started);
+  impl_->connect = std::move(hook);
+}
+
+boost::system::result<void> Server::start() {
+  Impl& s = *impl_;
+  if (s.started.exchange(true)) return {};
+  const ServerOptions& o = s.options;
+
+  s.router_options.cable_path = o.path;
+  s.router_options.handshake.allowed_origins = o.allowed_origins;
+  s.router_options.serve_demo = o.serve_demo;
+
+  ws::ConnectionLimits limits;
+  limits.max_message_size = o.max_message_size;
+  limits.max_outbound_bytes = o.max_outbound_bytes;
+  limits.handshake_timeout = o.handshake_timeout;
+  limits.idle_timeout = o.idle_timeout;
+
+  unsigned count = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < count; ++i) {
+    s.loops.push_back(std::make_unique<server::Loop>(
+        i, server::LoopShared{s.channels, s.connect, *s.adapter, s.hub, s.blocking,
+                              s.router_options, limits, o.ping_interval, s.open_sessions}));
+  }
+  s.adapter->start([&hub = s.hub](std::string_view stream, pubsub::Payload payload) {
+    hub.deliver(stream, std::move(payload));
+  });
+
+  // Bind before the threads start, so errors (port in use, bad host) come back from here.
+  error_code ec;
+  auto address = asio::ip::make_address(o.host, ec);
+  if (ec) {
+    CC_LOG_ERROR("invalid --host {}: {}", o.host, ec.message());
+    return ec;
+  }
+  tcp::endpoint endpoint(address, o.port);
+  s.acceptor.emplace(s.loops[0]->io());
+  s.acceptor->open(endpoint.protocol(), ec);
+  if (!ec) s.acceptor->set_option(Acceptor::reuse_address(true), ec);
+  if (!ec) s.acceptor->bind(endpoint, ec);
+  if (!ec) s.acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    CC_LOG_ERROR("cannot listen on {}:{}: {}", o.host, o.port, ec.message());
+    s.acceptor.reset();
+    for (auto& loop : s.loops) loop->shutdown(std::chrono::steady_clock::now());
+    for (auto& loop : s.loops) loop->start();
+    for (auto& loop : s.loops) loop->join();
+    s.loops.clear();
+    s.started = false;
+    return ec;
+  }
+  s.port = s.acceptor->local_endpoint().port();
+
+  if (o.handle_signals) {
+    s.signals.emplace(s.loops[0]->io(), SIGINT, SIGTERM);
+    s.signals->async_wait([&s](const error_code& e, int signal) { s.on_signal(e, signal); });
+  }
+  s.loops[0]->at_finish([&s] {
+    error_code ignored;
+    if (s.signals) s.signals->cancel(ignored);
+    if (s.acceptor) s.acceptor->close(ignored);
+    if (s.accept_retry) s.accept_retry->cancel();
+  });
+  s.start_accepting(0);
+  for (auto& loop : s.loops) loop->start();
+  std::string host = endpoint.address().is_v6() ? "[" + o.host + "]" : o.host;
+  CC_LOG_INFO("Cablecast listening on {}:{} (ws://{}:{}{}), {} event loops, pub/sub: {}", host,
+              s.port, host, s.port, o.path, count, s.adapter->name());
+  return {};
+}
+
+void Server::Impl::start_accepting(std::size_t next_loop) {
+  // One acceptor hands sockets round-robin to the loops, so connections spread evenly.
+  server::Loop& target = *loops[next_loop % loops.size()];
+  acceptor->async_accept(target.io(), [this, next_loop, &target](error_code ec, ws::Socket socket) {
+    if (stopping || !acceptor || !acceptor->is_open()) return;
+    if (ec) {
+      // Out of file descriptors (or similar): pause instead of spinning on the error.
+      CC_LOG_WARN("accept failed: {} (retrying in 100 ms)", ec.message());
+      accept_retry.emplace(loops[0]->io());
+      accept_retry->expires_after(std::chrono::milliseconds(100));
+      accept_retry->async_wait([this, next_loop](error_code e) {
+        if (!e && !stopping) start_accepting(next_loop);
+      });
+      return;
+    }
+    asio::post(target.io(), [&target, socket = std::move(socket)]() mutable {
+      target.adopt(std::move(socket));
+    });
+    start_accepting(next_loop + 1);
+  });
+}
+
+void Server::Impl::on_signal(const error_code& ec, int signal) {
+  if (ec) return;
+  if (!stopping) {
+    CC_LOG_INFO("received {}: shutting down gracefully (again to force)",
+                signal == SIGINT ? "SIGINT" : "SIGTERM");
+    begin_shutdown(options.shutdown_timeout);
+    signals->async_wait([this](const error_code& e, int s) { on_signal(e, s); });
+  } else {
+    CC_LOG_WARN("second signal: closing every connection now");
+    for (auto& loop : loops) loop->shutdown(std::chrono::steady_clock::now());
+  }
+}
+
+void Server::Impl::begin_shutdown(std::chrono::milliseconds timeout) {
+  if (stopping.exchange(true)) return;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  asio::post(loops[0]->io(), [this] {
+    error_code ignored;
+    if (acceptor) acceptor->close(ignored);
+    if (accept_retry) accept_retry->cancel();
+  });
+  for (auto& loop : loops) loop->shutdown(deadline);
+}
+
+boost::system::result<void> Server::run() {
+  if (!impl_->started) {
+    if (auto r = start(); !r) return r;
+  }
+  Impl& s = *impl_;
+  std::call_once(s.joined, [&s] {
+    for (auto& loop : s.loops) loop->join();
+    // Loops are done: no more session will subscribe; stop the broker side, then free.
+    s.adapter->stop();
+    if (s.signals) {
+      error_code ignored;
+      s.signals->cancel(ignored);
+    }
+    s.blocking.join();
+    s.acceptor.reset();
+    s.signals.reset();
+    s.accept_retry.reset();
+    s.loops.clear();
+    CC_LOG_INFO("Cablecast stopped");
+  });
+  return {};
+}
+
+void Server::stop() {
+  if (!impl_->started) return;
+  impl_->begin_shutdown(impl_->options.shutdown_timeout);
+}
+
+boost::system::result<void> Server::broadcast(std::string_view broadcasting,
+                                              const boost::json::value& message) {
+  if (impl_->stopping) {
+    return boost::system::errc::make_error_code(boost::system::errc::operation_canceled);
+  }
+  return impl_->adapter->publish(broadcasting, boost::json::serialize(message));
+}
+
+std::uint16_t Server::port() const { return impl_->port; }
+std::size_t Server::connection_count() const { return impl_->open_sessions.load(); }
+const ServerOptions& Server::options() const { return impl_->options; }
+
+}  // namespace cablecast

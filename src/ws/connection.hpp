@@ -1,0 +1,177 @@
+#pragma once
+// One TCP connection: the HTTP upgrade, then RFC 6455 frames, over a non-blocking Asio socket.
+//
+// Memory is the design constraint (tens of thousands of mostly idle connections per process):
+// - no read buffer per connection: we wait for readability, then read into the loop's scratch
+//   buffer (ConnectionContext::scratch_); the frame parser keeps only incomplete bytes;
+// - the HTTP parser and its buffer live only during the handshake;
+// - no timer per connection: the loop's sweep enforces handshake, idle and close deadlines;
+// - the write queue holds shared frames (pointers), not copies of bytes.
+// Writes are batched: send() only queues and registers the connection for the loop's flush,
+// which runs once per loop turn and writes everything queued with one gathered write.
+#include <boost/asio/basic_stream_socket.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/intrusive/list.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/shared_frame.hpp"
+#include "ws/frame_parser.hpp"
+#include "ws/handshake.hpp"
+#include "ws/transport.hpp"
+
+namespace cablecast::ws {
+
+namespace asio = boost::asio;
+// A socket bound to io_context's own executor: 8 bytes of executor instead of 48 for
+// any_io_executor, and no type erasure on every operation.
+using Socket = asio::basic_stream_socket<asio::ip::tcp, asio::io_context::executor_type>;
+using Clock = std::chrono::steady_clock;
+
+struct ConnectionLimits {
+  std::size_t max_message_size = 1024 * 1024;       // close 1009 above it
+  std::size_t max_outbound_bytes = 4 * 1024 * 1024; // a client that stops reading is dropped here
+  std::size_t max_request_header = 8 * 1024;        // HTTP upgrade request headers
+  std::chrono::milliseconds handshake_timeout{5000};  // slowloris guard
+  // No byte from the peer for this long: close. Half of it without a byte: send a WebSocket
+  // ping, which browsers and `ws` answer on their own, so healthy idle clients stay. 0 = off.
+  std::chrono::milliseconds idle_timeout{60000};
+  std::chrono::milliseconds close_timeout{2000};  // wait for the peer's close frame
+};
+
+// The answer to the HTTP request read on a new connection.
+struct Route {
+  std::string response;                     // serialized HTTP response, written first
+  std::unique_ptr<MessageHandler> handler;  // non-null: after `response` (a 101), frames flow
+  std::string subprotocol;                  // negotiated sub-protocol (upgrades only)
+};
+
+// Decides what to do with a request; implemented by the server (cable endpoint, demo page...).
+class Router {
+ public:
+  virtual ~Router() = default;
+  // `transport` is the connection the handler will speak through. The handler must not send
+  // before its on_open() (called once the response is queued).
+  virtual Route route(const Request& request, Transport& transport) = 0;
+};
+
+class ConnectionContext;
+
+class Connection final : public Transport,
+                         public FrameSink,
+                         public std::enable_shared_from_this<Connection>,
+                         public boost::intrusive::list_base_hook<> {
+ public:
+  Connection(ConnectionContext& context, Socket socket);
+  ~Connection();
+
+  void start();
+
+  // Transport
+  void send(SharedFrame frame) override;
+  void close(std::uint16_t code, std::string_view reason) override;
+  std::size_t queued_bytes() const override { return queued_bytes_; }
+
+  // Heap bytes this connection holds beyond its own object (for tests and memory figures).
+  std::size_t buffered_bytes() const;
+
+ private:
+  friend class ConnectionContext;
+  enum class State : std::uint8_t {
+    reading_request,   // HTTP phase
+    responding,        // writing a plain HTTP response, then closing
+    open,              // WebSocket frames both ways
+    closing,           // our close frame is queued/sent; waiting for the peer's
+    closed,            // socket closed; object lives until pending handlers finish
+  };
+  struct Handshake;  // HTTP parser + buffer, alive only during the handshake
+
+  // FrameSink
+  void on_message(Opcode opcode, std::string_view payload) override;
+  void on_ping(std::string_view payload) override;
+  void on_pong(std::string_view payload) override;
+  void on_close(std::optional<std::uint16_t> code, std::string_view reason) override;
+
+  void read_request();
+  void on_request(boost::system::error_code ec);
+  void wait_readable();
+  void on_readable(boost::system::error_code ec);
+  void feed(std::span<char> bytes);
+  void enqueue(SharedFrame frame);
+  void flush();
+  void wait_writable();
+  void on_flushed();
+  void start_close(std::uint16_t code, std::string_view reason);
+  void finish_close();
+  void abort(const char* why);
+  void notify_closed();
+  void sweep(Clock::time_point now);
+
+  ConnectionContext& context_;
+  Socket socket_;
+  std::unique_ptr<Handshake> handshake_;
+  std::unique_ptr<MessageHandler> handler_;
+  FrameParser parser_;
+  std::vector<SharedFrame> queue_;  // frames not yet fully written, oldest first
+  std::size_t queue_head_ = 0;      // first frame of queue_ not fully written
+  std::size_t head_offset_ = 0;     // bytes of queue_[queue_head_] already written
+  std::size_t queued_bytes_ = 0;
+  Clock::time_point deadline_;      // handshake / close deadline, by state
+  Clock::time_point last_read_;     // last byte from the peer (idle timeout)
+  State state_ = State::reading_request;
+  bool waiting_writable_ = false;
+  bool in_flush_list_ = false;
+  bool ping_sent_ = false;          // idle probe sent since the last byte from the peer
+  enum class AfterFlush : std::uint8_t { nothing, shutdown_send, close_socket };
+  AfterFlush after_flush_ = AfterFlush::nothing;
+};
+
+// Per event loop: the connections of this loop, the shared read buffer and the flush list.
+// Everything here is touched only by the loop's own thread.
+class ConnectionContext {
+ public:
+  ConnectionContext(asio::io_context& io, ConnectionLimits limits, Router& router);
+  ~ConnectionContext();
+  ConnectionContext(const ConnectionContext&) = delete;
+  ConnectionContext& operator=(const ConnectionContext&) = delete;
+
+  // Takes ownership of an accepted socket (already on this loop) and starts the handshake.
+  void adopt(Socket socket);
+
+  // Closes every connection that has not upgraded yet and stops the sweep timer; upgraded
+  // connections are closed by their handlers (graceful shutdown).
+  void stop_accepting_requests();
+  // Aborts every remaining connection at once (end of the shutdown deadline).
+  void abort_all();
+
+  std::size_t size() const { return connections_.size(); }
+  const ConnectionLimits& limits() const { return limits_; }
+
+ private:
+  friend class Connection;
+  using ConnectionList =
+      boost::intrusive::list<Connection, boost::intrusive::constant_time_size<true>>;
+
+  void schedule_flush(std::shared_ptr<Connection> connection);
+  void flush_all();
+  void arm_sweep();
+  void sweep();
+
+  asio::io_context& io_;
+  ConnectionLimits limits_;
+  Router& router_;
+  std::vector<char> scratch_;                  // read buffer shared by all connections
+  ConnectionList connections_;                 // every live connection of this loop
+  std::vector<std::shared_ptr<Connection>> flush_list_;
+  bool flush_posted_ = false;
+  asio::steady_timer sweep_timer_;
+  bool stopping_ = false;
+};
+
+}  // namespace cablecast::ws

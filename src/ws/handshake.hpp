@@ -1,0 +1,58 @@
+#pragma once
+// The HTTP/1.1 -> WebSocket upgrade, as pure functions over a parsed request, so every rule
+// (method, headers, version, key, origin, sub-protocol) is unit-tested without a socket.
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/message.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cablecast::ws {
+
+using Request = boost::beast::http::request<boost::beast::http::empty_body>;
+
+struct HandshakeOptions {
+  // Origin patterns; empty = accept every origin (AnyCable's default). A pattern is compared
+  // with the whole Origin header value; `*` matches any run of characters
+  // (e.g. "https://*.example.com", "http://localhost:*"). When non-empty, a request without an
+  // Origin header is refused, as Rails does.
+  std::vector<std::string> allowed_origins;
+  // Sub-protocols the server speaks, in preference order is irrelevant: the FIRST one the
+  // client offers that is in this list wins (websocket-driver / Rails behaviour).
+  std::vector<std::string> subprotocols = {"actioncable-v1-json", "actioncable-unsupported"};
+};
+
+// What to answer a request for the WebSocket endpoint.
+struct UpgradeDecision {
+  bool accepted = false;   // true: `response` is the 101 answer; switch to frames after it
+  unsigned status = 0;     // 101, or the HTTP error status (400, 404, 405, 426)
+  std::string response;    // complete serialized HTTP response (status line, headers, body)
+  std::string subprotocol; // the selected sub-protocol, empty when none
+  std::string log_reason;  // why it was refused, for one log line (empty when accepted)
+};
+
+// Validates an upgrade request and builds the answer:
+// - not GET: 405 (with Allow: GET); not a WebSocket upgrade (Connection must list "upgrade",
+//   Upgrade must be "websocket", case-insensitive): 404 "Page not found" as Rails answers
+//   plain HTTP on its mount path;
+// - Sec-WebSocket-Version other than 13: 426 with "Sec-WebSocket-Version: 13";
+// - Sec-WebSocket-Key missing or not 16 bytes of base64: 400;
+// - Origin not allowed: 404 "Page not found" (text/plain; charset=utf-8), as Rails does;
+// - otherwise 101 with Sec-WebSocket-Accept and, when one matched, Sec-WebSocket-Protocol.
+//   No match (or no header) still upgrades, without the header, as Rails does.
+UpgradeDecision decide_upgrade(const Request& request, const HandshakeOptions& options);
+
+// base64(SHA-1(key + RFC 6455 GUID)).
+std::string compute_accept_key(std::string_view client_key);
+
+// The first client-offered protocol (comma separated, whitespace trimmed) found in `supported`.
+std::string select_subprotocol(std::string_view offered, const std::vector<std::string>& supported);
+
+// Origin check as described in HandshakeOptions.
+bool origin_allowed(std::string_view origin, const std::vector<std::string>& patterns);
+
+// A complete simple HTTP response with Content-Length and `Connection: close`.
+std::string http_response(unsigned status, std::string_view content_type, std::string_view body,
+                          std::string_view extra_headers = {});
+
+}  // namespace cablecast::ws
