@@ -246,7 +246,7 @@ void Connection::on_ping(std::string_view payload) {
 
 void Connection::on_pong(std::string_view) {}  // liveness only: last_read_ was updated
 
-void Connection::on_close(std::optional<std::uint16_t> code, std::string_view) {
+void Connection::on_close(std::optional<std::uint16_t> code, std::string_view reason) {
   if (state_ == State::closing) {  // the answer to our close frame
     if (queue_head_ < queue_.size()) {
       after_flush_ = AfterFlush::close_socket;
@@ -255,8 +255,9 @@ void Connection::on_close(std::optional<std::uint16_t> code, std::string_view) {
     return finish_close();
   }
   if (state_ != State::open) return;
-  // The peer started the close: echo its code (RFC 6455 5.5.1), then the server closes TCP.
-  enqueue(make_shared_frame(code ? encode_close(*code) : encode_frame(Opcode::close, {})));
+  // The peer started the close: echo its code and reason (RFC 6455 5.5.1; a bodiless close is
+  // answered with 1000, as websocket-driver does for Rails), then the server closes TCP.
+  enqueue(make_shared_frame(encode_close(code.value_or(close_code::normal), code ? reason : "")));
   state_ = State::closing;
   after_flush_ = AfterFlush::close_socket;
   deadline_ = Clock::now() + context_.limits_.close_timeout;

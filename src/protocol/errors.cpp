@@ -1,0 +1,54 @@
+// The "cablecast.protocol" error category: one message per protocol::Error, worded for log lines
+// about a client frame that was dropped.
+#include "protocol/errors.hpp"
+
+#include <string>
+
+namespace cablecast::protocol {
+namespace {
+
+class ProtocolCategory final : public boost::system::error_category {
+ public:
+  const char* name() const noexcept override { return "cablecast.protocol"; }
+
+  std::string message(int value) const override {
+    switch (static_cast<Error>(value)) {
+      case Error::malformed_json:
+        return "frame is not valid JSON";
+      case Error::not_an_object:
+        return "frame is JSON but not an object";
+      case Error::missing_command:
+        return "frame has no \"command\" string";
+      case Error::unknown_command:
+        return "command is not subscribe, unsubscribe or message";
+      case Error::missing_identifier:
+        return "command has no \"identifier\" string, or it is empty";
+      case Error::missing_data:
+        return "\"message\" command has no \"data\"";
+      case Error::data_not_string:
+        return "\"data\" is not a string";
+      case Error::identifier_not_json:
+        return "identifier is not valid JSON";
+      case Error::identifier_not_object:
+        return "identifier is JSON but not an object";
+      case Error::missing_channel:
+        return "identifier has no \"channel\" string";
+      case Error::data_not_json:
+        return "\"data\" is not valid JSON";
+      case Error::data_not_object:
+        return "\"data\" is JSON but not an object";
+      case Error::too_deep:
+        return "JSON nested deeper than the server accepts";
+    }
+    return "unknown protocol error " + std::to_string(value);
+  }
+};
+
+}  // namespace
+
+const boost::system::error_category& error_category() noexcept {
+  static const ProtocolCategory category;
+  return category;
+}
+
+}  // namespace cablecast::protocol
