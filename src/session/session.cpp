@@ -194,6 +194,7 @@ void Session::transmit_json(std::string_view json) {
 }
 
 void Session::on_closed() {
+  if (closed_) return;
   closed_ = true;
   if (welcomed_) env_.open_sessions.fetch_sub(1, std::memory_order_relaxed);
   if (is_linked()) env_.sessions.erase(env_.sessions.iterator_to(*this));
