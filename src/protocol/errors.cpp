@@ -7,6 +7,10 @@
 namespace cablecast::protocol {
 namespace {
 
+// Boost's error_category has a protected non-virtual destructor by design (categories are
+// never deleted through a base pointer); g++'s -Wnon-virtual-dtor does not know that.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnon-virtual-dtor"
 class ProtocolCategory final : public boost::system::error_category {
  public:
   const char* name() const noexcept override { return "cablecast.protocol"; }
@@ -43,6 +47,7 @@ class ProtocolCategory final : public boost::system::error_category {
     return "unknown protocol error " + std::to_string(value);
   }
 };
+#pragma GCC diagnostic pop
 
 }  // namespace
 

@@ -175,8 +175,8 @@ std::string http_response(unsigned status, std::string_view content_type, std::s
 
 UpgradeDecision decide_upgrade(const Request& request, const HandshakeOptions& options) {
   if (request.method() != http::verb::get) {
-    return refuse(405, http_response(405, "text/plain", "Method Not Allowed", "Allow: GET\r\n"),
-                  "method is not GET");
+    // Rails answers every request on its mount path that is not a GET upgrade with this 404.
+    return refuse(404, not_found_response(), "method is not GET");
   }
   if (!header_lists_token(request, http::field::connection, "upgrade") ||
       !header_lists_token(request, http::field::upgrade, "websocket")) {

@@ -25,14 +25,14 @@ struct HandshakeOptions {
 // What to answer a request for the WebSocket endpoint.
 struct UpgradeDecision {
   bool accepted = false;   // true: `response` is the 101 answer; switch to frames after it
-  unsigned status = 0;     // 101, or the HTTP error status (400, 404, 405, 426)
+  unsigned status = 0;     // 101, or the HTTP error status (400, 404, 426)
   std::string response;    // complete serialized HTTP response (status line, headers, body)
   std::string subprotocol; // the selected sub-protocol, empty when none
   std::string log_reason;  // why it was refused, for one log line (empty when accepted)
 };
 
 // Validates an upgrade request and builds the answer:
-// - not GET: 405 (with Allow: GET); not a WebSocket upgrade (Connection must list "upgrade",
+// - not GET, or not a WebSocket upgrade (Connection must list "upgrade",
 //   Upgrade must be "websocket", case-insensitive): 404 "Page not found" as Rails answers
 //   plain HTTP on its mount path;
 // - Sec-WebSocket-Version other than 13: 426 with "Sec-WebSocket-Version: 13";

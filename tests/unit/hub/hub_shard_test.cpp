@@ -10,7 +10,7 @@ namespace cablecast::hub {
 namespace {
 
 struct RecordingSubscriber final : Subscriber {
-  explicit RecordingSubscriber(std::string id) : id(std::move(id)) {}
+  explicit RecordingSubscriber(std::string identifier_) : id(std::move(identifier_)) {}
   std::string_view identifier() const override { return id; }
   void deliver(const SharedFrame& frame) override { frames.push_back(frame); }
   std::string id;

@@ -97,15 +97,15 @@ TEST(Handshake, MatchesUpgradeHeaderCaseInsensitively) {
   EXPECT_NE(decision.response.find(kAccept), std::string::npos);
 }
 
-TEST(Handshake, RefusesANonGetRequestWith405AndAllow) {
+TEST(Handshake, RefusesANonGetRequestWithTheRailsNotFoundPage) {
   const Request request = parse(
       "POST /cable HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
   const UpgradeDecision decision = decide_upgrade(request, HandshakeOptions{});
   EXPECT_FALSE(decision.accepted);
-  EXPECT_EQ(decision.status, 405u);
-  EXPECT_TRUE(decision.response.starts_with("HTTP/1.1 405 Method Not Allowed\r\n"));
-  EXPECT_NE(decision.response.find("\r\nAllow: GET\r\n"), std::string::npos);
+  EXPECT_EQ(decision.status, 404u);
+  EXPECT_TRUE(decision.response.starts_with("HTTP/1.1 404 Not Found\r\n"));
+  EXPECT_NE(decision.response.find("Page not found"), std::string::npos);
   EXPECT_FALSE(decision.log_reason.empty());
 }
 
