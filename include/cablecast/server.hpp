@@ -13,6 +13,7 @@
 #include <boost/system/result.hpp>
 #include <cablecast/channel.hpp>
 #include <cablecast/connection.hpp>
+#include <cablecast/pubsub_options.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -45,12 +46,14 @@ struct ServerOptions {
   unsigned blocking_threads = 4;  // pool for Channel::run_blocking
   bool handle_signals = true;     // SIGINT/SIGTERM -> graceful shutdown in run()
   bool serve_demo = false;        // serve the demo chat page at "/" (the cablecast binary does)
+  PubSubOptions pubsub;           // memory by default; redis/postgres to join several nodes
 };
 
 class Server {
  public:
+  // Pub/sub as options.pubsub says (memory by default).
   explicit Server(ServerOptions options);
-  // Uses `adapter` for pub/sub instead of the in-process one (Redis, PostgreSQL...).
+  // Uses `adapter` for pub/sub (a custom broker), ignoring options.pubsub.
   Server(ServerOptions options, std::unique_ptr<pubsub::Adapter> adapter);
   ~Server();
   Server(const Server&) = delete;
@@ -66,7 +69,9 @@ class Server {
   // The connection hook; without one every connection is accepted with no identifiers.
   void on_connect(std::function<ConnectResult(const ConnectionRequest&)> hook);
 
-  // Binds and starts the event loops; returns once listening (port() is then known).
+  // Connects the pub/sub adapter, binds and starts the event loops; returns once listening
+  // (port() is then known). Errors (bad adapter URL, broker unreachable, port in use) are
+  // logged with their reason and returned.
   boost::system::result<void> start();
   // start() if needed, then blocks until stop() or a signal; returns after a graceful shutdown.
   boost::system::result<void> run();

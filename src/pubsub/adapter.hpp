@@ -2,6 +2,7 @@
 // The pub/sub seam between this node's hub and the broker that connects nodes (memory for one
 // process; Redis and PostgreSQL for several). Adapters see only stream names and opaque
 // payload bytes (the JSON text of a broadcast), so they can be swapped and share one test suite.
+#include <boost/asio/io_context.hpp>
 #include <boost/system/error_code.hpp>
 #include <boost/system/result.hpp>
 #include <functional>
@@ -24,8 +25,13 @@ class Adapter {
  public:
   virtual ~Adapter() = default;
 
-  // Starts delivering received broadcasts to `deliver`. Called once, before anything else.
-  virtual void start(DeliverFn deliver) = 0;
+  // Connects to the broker and starts delivering received broadcasts to `deliver`. Called once,
+  // before anything else, from the thread that starts the server; it may block until the
+  // broker answered (bounded by the adapter's connect timeout), so that a bad URL or refused
+  // credentials fail the start-up with a clear error. `io` is the server's broker loop: a
+  // dedicated thread that runs the adapter's non-blocking I/O, so broker traffic never delays
+  // client loops. It is running when start() is called.
+  virtual boost::system::result<void> start(DeliverFn deliver, boost::asio::io_context& io) = 0;
 
   // This node needs `stream`. Every loop that gains its first local subscriber of a stream
   // calls this (so an adapter counts calls per stream and talks to the broker on the first);
@@ -40,7 +46,9 @@ class Adapter {
   // broadcast did not leave this node (never a silent loss).
   virtual boost::system::result<void> publish(std::string_view stream, std::string_view payload) = 0;
 
-  // Stops delivering; pending ready callbacks are dropped.
+  // Stops delivering and closes broker connections; pending ready callbacks are dropped.
+  // Called once at shutdown, from the thread that runs the server, before the broker loop
+  // stops; it must leave no work pending on `io`.
   virtual void stop() = 0;
 
   // For logs and health: "memory", "redis", ...

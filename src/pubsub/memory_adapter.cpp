@@ -4,9 +4,10 @@
 
 namespace cablecast::pubsub {
 
-void MemoryAdapter::start(DeliverFn deliver) {
+boost::system::result<void> MemoryAdapter::start(DeliverFn deliver, boost::asio::io_context&) {
   deliver_ = std::move(deliver);
   running_ = true;
+  return {};
 }
 
 // In one process there is no broker to wait for: a subscription is live at once.

@@ -9,7 +9,7 @@ namespace cablecast::pubsub {
 
 class MemoryAdapter final : public Adapter {
  public:
-  void start(DeliverFn deliver) override;
+  boost::system::result<void> start(DeliverFn deliver, boost::asio::io_context& io) override;
   void subscribe(const std::string& stream, ReadyFn on_ready) override;
   void unsubscribe(const std::string& stream) override;
   boost::system::result<void> publish(std::string_view stream, std::string_view payload) override;

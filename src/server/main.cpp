@@ -1,38 +1,50 @@
-// The `cablecast` binary: `cablecast serve` runs the server with the built-in channels and the
-// demo chat page.
+// The `cablecast` binary:
+//   cablecast serve      the server with the built-in channels and the demo chat page
+//   cablecast broadcast  publish one message to a stream through Redis or PostgreSQL
 #include <CLI/CLI.hpp>
 #include <cablecast/server.hpp>
 #include <cstdio>
+#include <cstdlib>
+#include <string_view>
 
 #include "core/log.hpp"
+#include "server/broadcast_command.hpp"
 #include "server/builtin_channels.hpp"
+#include "server/settings.hpp"
 
 namespace {
 
-std::vector<std::string> split_list(const std::string& list) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= list.size()) {
-    auto comma = list.find(',', start);
-    std::string item = list.substr(start, comma == std::string::npos ? std::string::npos
-                                                                     : comma - start);
-    auto first = item.find_first_not_of(" \t");
-    auto last = item.find_last_not_of(" \t");
-    if (first != std::string::npos) out.push_back(item.substr(first, last - first + 1));
-    if (comma == std::string::npos) break;
-    start = comma + 1;
+using cablecast::server::ServeSettings;
+
+// The config file must be read before the command line is parsed, so that the command line and
+// the environment override it: find --config (or CABLECAST_CONFIG) by hand first.
+std::string find_config_path(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--config" && i + 1 < argc) return argv[i + 1];
+    if (arg.starts_with("--config=")) return std::string(arg.substr(9));
   }
-  return out;
+  const char* env = std::getenv("CABLECAST_CONFIG");
+  return env ? env : "";
 }
 
-int serve(cablecast::ServerOptions options, const std::string& origins) {
-  options.allowed_origins = split_list(origins);
-  options.serve_demo = true;
-  cablecast::Server server(options);
-  cablecast::builtin::install(server);
-  if (auto started = server.start(); !started) return 1;
-  if (auto ran = server.run(); !ran) return 1;
-  return 0;
+// Every option of `serve` also reads CABLECAST_<NAME> from the environment.
+template <class T>
+CLI::Option* option(CLI::App* cmd, const std::string& flag, T& target, const std::string& help) {
+  std::string env = "CABLECAST_" + flag.substr(2);
+  for (auto& c : env) c = c == '-' ? '_' : static_cast<char>(std::toupper(c));
+  return cmd->add_option(flag, target, help)->envname(env)->capture_default_str();
+}
+
+void add_pubsub_options(CLI::App* cmd, cablecast::PubSubOptions& p) {
+  option(cmd, "--pubsub", p.adapter,
+         "Pub/sub adapter: memory (one process), redis or postgres (several nodes)")
+      ->check(CLI::IsMember({"memory", "redis", "postgres", "postgresql"}));
+  option(cmd, "--redis-url", p.redis_url, "Redis URL for --pubsub redis (as Rails' cable.yml url)");
+  option(cmd, "--postgres-url", p.postgres_url,
+         "PostgreSQL connection URI or libpq string for --pubsub postgres");
+  option(cmd, "--channel-prefix", p.channel_prefix,
+         "Prefix of broker channel names, as Rails' channel_prefix (\"<prefix>:<stream>\")");
 }
 
 }  // namespace
@@ -40,59 +52,68 @@ int serve(cablecast::ServerOptions options, const std::string& origins) {
 int main(int argc, char** argv) {
   CLI::App app{"Cablecast: a fast Action Cable (Rails) WebSocket server"};
   app.require_subcommand(1);
-  std::string log_level = "info";
 
-  cablecast::ServerOptions options;
-  std::string origins;
-  unsigned handshake_ms = 5000, idle_ms = 60000, shutdown_ms = 5000;
-  auto* serve_cmd = app.add_subcommand("serve", "Run the server (built-in channels, demo page)");
-  serve_cmd->add_option("--host", options.host, "Address to listen on")
-      ->capture_default_str();
-  serve_cmd->add_option("--port", options.port, "TCP port (0 = any free port)")
-      ->capture_default_str();
-  serve_cmd->add_option("--path", options.path, "Action Cable mount path")
-      ->capture_default_str()
-      ->check([](const std::string& p) {
-        return p.starts_with('/') ? std::string() : std::string("must start with /");
-      });
-  serve_cmd->add_option("--allowed-origins", origins,
-                        "Comma-separated allowed Origin values, '*' wildcards "
-                        "(e.g. 'https://*.example.com'). Default: every origin. When set, a "
-                        "missing or other Origin gets HTTP 404 before the upgrade (as Rails)");
-  serve_cmd->add_option("--max-message-size", options.max_message_size,
-                        "Largest client message in bytes; bigger ones close the connection "
-                        "with 1009")
-      ->capture_default_str()
+  ServeSettings s;
+  std::string config_path = find_config_path(argc, argv);
+  if (!config_path.empty()) {
+    if (auto error = cablecast::server::load_config_file(config_path, s)) {
+      std::fprintf(stderr, "cablecast: %s\n", error->c_str());
+      return 2;
+    }
+  }
+
+  auto* serve = app.add_subcommand("serve", "Run the server (built-in channels, demo page)");
+  serve->add_option("--config", config_path,
+                    "TOML file with any of these settings (keys as the flags, e.g. port = 9000); "
+                    "the command line and CABLECAST_* variables override it")
+      ->envname("CABLECAST_CONFIG");
+  option(serve, "--host", s.server.host, "Address to listen on");
+  option(serve, "--port", s.server.port, "TCP port (0 = any free port, logged at start)");
+  option(serve, "--path", s.server.path, "Action Cable mount path")->check([](const std::string& p) {
+    return p.starts_with('/') ? std::string() : std::string("must start with /");
+  });
+  option(serve, "--allowed-origins", s.allowed_origins,
+         "Comma-separated allowed Origin values with '*' wildcards (e.g. "
+         "'https://*.example.com'). Empty: every origin. When set, a missing or other Origin "
+         "gets HTTP 404 before the upgrade (as Rails)");
+  option(serve, "--max-message-size", s.server.max_message_size,
+         "Largest client message in bytes; bigger ones close the connection with 1009")
       ->check(CLI::Range(std::size_t{128}, std::size_t{1} << 30));
-  serve_cmd->add_option("--max-outbound-bytes", options.max_outbound_bytes,
-                        "Bytes queued for a client that does not read before it is dropped")
-      ->capture_default_str()
+  option(serve, "--max-outbound-bytes", s.server.max_outbound_bytes,
+         "Bytes queued for a client that does not read before it is dropped")
       ->check(CLI::Range(std::size_t{4096}, std::size_t{1} << 32));
-  serve_cmd->add_option("--threads", options.threads, "Event loops (0 = one per core)")
-      ->capture_default_str();
-  serve_cmd->add_option("--handshake-timeout", handshake_ms,
-                        "Milliseconds a client has to send its HTTP upgrade request")
-      ->capture_default_str();
-  serve_cmd->add_option("--idle-timeout", idle_ms,
-                        "Milliseconds without any byte from a client before it is closed; a "
-                        "WebSocket ping is sent at half of it (0 = off)")
-      ->capture_default_str();
-  serve_cmd->add_option("--shutdown-timeout", shutdown_ms,
-                        "Milliseconds to drain connections on SIGTERM/SIGINT before forcing")
-      ->capture_default_str();
-  serve_cmd->add_option("--log-level", log_level,
-                        "trace, debug, info, warn, error, critical or off")
-      ->capture_default_str()
+  option(serve, "--threads", s.server.threads, "Event loops (0 = one per core)");
+  option(serve, "--handshake-timeout", s.handshake_timeout_ms,
+         "Milliseconds a client has to send its HTTP upgrade request");
+  option(serve, "--idle-timeout", s.idle_timeout_ms,
+         "Milliseconds without any byte from a client before it is closed; a WebSocket ping "
+         "is sent at half of it, which browsers answer by themselves (0 = off)");
+  option(serve, "--shutdown-timeout", s.shutdown_timeout_ms,
+         "Milliseconds to drain connections on SIGTERM/SIGINT before forcing");
+  option(serve, "--log-level", s.log_level, "trace, debug, info, warn, error, critical or off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  add_pubsub_options(serve, s.server.pubsub);
+
+  std::string stream, message;
+  auto* broadcast = app.add_subcommand(
+      "broadcast", "Publish one JSON message to a stream through Redis or PostgreSQL, as "
+                   "ActionCable.server.broadcast does");
+  broadcast->add_option("stream", stream, "Broadcasting name, e.g. chat_lobby")->required();
+  broadcast->add_option("message", message, "JSON value, e.g. '{\"text\":\"hi\"}'")->required();
+  add_pubsub_options(broadcast, s.server.pubsub);
 
   CLI11_PARSE(app, argc, argv);
-  cablecast::log::set_level(log_level);
 
-  if (*serve_cmd) {
-    options.handshake_timeout = std::chrono::milliseconds(handshake_ms);
-    options.idle_timeout = std::chrono::milliseconds(idle_ms);
-    options.shutdown_timeout = std::chrono::milliseconds(shutdown_ms);
-    return serve(options, origins);
+  if (*broadcast) return cablecast::server::broadcast_command(s.server.pubsub, stream, message);
+
+  cablecast::log::set_level(s.log_level);
+  cablecast::ServerOptions options = s.finish();
+  options.serve_demo = true;
+  cablecast::Server server(options);
+  cablecast::builtin::install(server);
+  if (auto started = server.start(); !started) {
+    std::fprintf(stderr, "cablecast: could not start: %s\n", started.error().message().c_str());
+    return 1;
   }
-  return 0;
+  return server.run() ? 0 : 1;
 }

@@ -1,5 +1,6 @@
 // cablecast::Server: wires the stages together. Only this layer knows every module.
 #include <boost/asio/basic_socket_acceptor.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -14,7 +15,7 @@
 #include "core/assert.hpp"
 #include "core/log.hpp"
 #include "hub/hub.hpp"
-#include "pubsub/memory_adapter.hpp"
+#include "pubsub/factory.hpp"
 #include "server/loop.hpp"
 #include "server/router.hpp"
 
@@ -26,11 +27,21 @@ using Acceptor = asio::basic_socket_acceptor<tcp, asio::io_context::executor_typ
 using boost::system::error_code;
 
 struct Server::Impl {
-  explicit Impl(ServerOptions opts, std::unique_ptr<pubsub::Adapter> pubsub)
+  Impl(ServerOptions opts, pubsub::AdapterOrError pubsub)
       : options(std::move(opts)),
-        adapter(std::move(pubsub)),
-        hub(*adapter),
+        adapter(std::move(pubsub.adapter)),
+        adapter_error(std::move(pubsub.error)),
+        hub(*adapter_or_placeholder()),
         blocking(options.blocking_threads == 0 ? 1 : options.blocking_threads) {}
+
+  // The hub needs an adapter reference even when the configured one could not be built; start()
+  // reports that error before anything can use it.
+  pubsub::Adapter* adapter_or_placeholder() {
+    if (!adapter) adapter = pubsub::make_adapter(PubSubOptions{}).adapter;
+    return adapter.get();
+  }
+  boost::system::result<void> start_broker();
+  void stop_broker();
 
   void start_accepting(std::size_t next_loop);
   void on_signal(const error_code& ec, int signal);
@@ -40,7 +51,12 @@ struct Server::Impl {
   session::ChannelRegistry channels;
   session::ConnectHook connect;
   std::unique_ptr<pubsub::Adapter> adapter;
+  std::string adapter_error;  // why options.pubsub could not be turned into an adapter
   hub::Hub hub;
+  // The broker loop: its own thread, so broker I/O never delays client loops.
+  asio::io_context broker_io{1};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> broker_work;
+  std::thread broker_thread;
   asio::thread_pool blocking;
   server::RouterOptions router_options;
   std::atomic<std::size_t> open_sessions{0};
@@ -54,11 +70,42 @@ struct Server::Impl {
   std::once_flag joined;
 };
 
-Server::Server(ServerOptions options)
-    : Server(std::move(options), std::make_unique<pubsub::MemoryAdapter>()) {}
+Server::Server(ServerOptions options) {
+  auto adapter = pubsub::make_adapter(options.pubsub);
+  impl_ = std::make_unique<Impl>(std::move(options), std::move(adapter));
+}
 
 Server::Server(ServerOptions options, std::unique_ptr<pubsub::Adapter> adapter)
-    : impl_(std::make_unique<Impl>(std::move(options), std::move(adapter))) {}
+    : impl_(std::make_unique<Impl>(std::move(options),
+                                   pubsub::AdapterOrError{std::move(adapter), {}})) {}
+
+boost::system::result<void> Server::Impl::start_broker() {
+  if (!adapter_error.empty()) {
+    CC_LOG_ERROR("pub/sub: {}", adapter_error);
+    return boost::system::errc::make_error_code(boost::system::errc::invalid_argument);
+  }
+  broker_work.emplace(asio::make_work_guard(broker_io));
+  broker_thread = std::thread([this] { broker_io.run(); });
+  auto connected = adapter->start(
+      [&hub = hub](std::string_view stream, pubsub::Payload payload) {
+        hub.deliver(stream, std::move(payload));
+      },
+      broker_io);
+  if (!connected) {
+    CC_LOG_ERROR("pub/sub adapter {} could not start: {}", adapter->name(),
+                 connected.error().message());
+    stop_broker();
+    return connected.error();
+  }
+  return {};
+}
+
+void Server::Impl::stop_broker() {
+  if (!broker_thread.joinable()) return;
+  adapter->stop();
+  broker_work.reset();
+  broker_thread.join();
+}
 
 Server::~Server() {
   if (impl_->started) {
@@ -99,9 +146,14 @@ boost::system::result<void> Server::start() {
         i, server::LoopShared{s.channels, s.connect, *s.adapter, s.hub, s.blocking,
                               s.router_options, limits, o.ping_interval, s.open_sessions}));
   }
-  s.adapter->start([&hub = s.hub](std::string_view stream, pubsub::Payload payload) {
-    hub.deliver(stream, std::move(payload));
-  });
+  if (auto broker = s.start_broker(); !broker) {
+    for (auto& loop : s.loops) loop->shutdown(std::chrono::steady_clock::now());
+    for (auto& loop : s.loops) loop->start();
+    for (auto& loop : s.loops) loop->join();
+    s.loops.clear();
+    s.started = false;
+    return broker.error();
+  }
 
   // Bind before the threads start, so errors (port in use, bad host) come back from here.
   error_code ec;
@@ -119,6 +171,7 @@ boost::system::result<void> Server::start() {
   if (ec) {
     CC_LOG_ERROR("cannot listen on {}:{}: {}", o.host, o.port, ec.message());
     s.acceptor.reset();
+    s.stop_broker();
     for (auto& loop : s.loops) loop->shutdown(std::chrono::steady_clock::now());
     for (auto& loop : s.loops) loop->start();
     for (auto& loop : s.loops) loop->join();
@@ -200,7 +253,7 @@ boost::system::result<void> Server::run() {
   std::call_once(s.joined, [&s] {
     for (auto& loop : s.loops) loop->join();
     // Loops are done: no more session will subscribe; stop the broker side, then free.
-    s.adapter->stop();
+    s.stop_broker();
     if (s.signals) {
       error_code ignored;
       s.signals->cancel(ignored);

@@ -14,7 +14,10 @@ class FakeAdapter final : public pubsub::Adapter {
  public:
   bool confirm_at_once = true;
 
-  void start(pubsub::DeliverFn deliver) override { deliver_ = std::move(deliver); }
+  boost::system::result<void> start(pubsub::DeliverFn deliver, boost::asio::io_context&) override {
+    deliver_ = std::move(deliver);
+    return {};
+  }
   void subscribe(const std::string& stream, pubsub::ReadyFn on_ready) override {
     subscribes.push_back(stream);
     if (confirm_at_once) {

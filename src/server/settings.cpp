@@ -1,0 +1,142 @@
+#include "server/settings.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <functional>
+#include <limits>
+#include <map>
+#include <toml++/toml.h>
+
+namespace cablecast::server {
+
+namespace {
+
+std::vector<std::string> split_list(const std::string& list) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= list.size()) {
+    auto comma = list.find(',', start);
+    std::string item =
+        list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    auto first = item.find_first_not_of(" \t");
+    auto last = item.find_last_not_of(" \t");
+    if (first != std::string::npos) out.push_back(item.substr(first, last - first + 1));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+// Applies one TOML value to the setting it names; returns an error text or "".
+using Setter = std::function<std::string(const toml::node&)>;
+
+template <class T>
+Setter integer(T& target) {
+  return [&target](const toml::node& node) -> std::string {
+    auto value = node.value<std::int64_t>();
+    if (!value || *value < 0 ||
+        static_cast<std::uint64_t>(*value) > std::numeric_limits<T>::max()) {
+      return "expects an integer from 0 to " + std::to_string(std::numeric_limits<T>::max());
+    }
+    target = static_cast<T>(*value);
+    return {};
+  };
+}
+
+Setter text(std::string& target) {
+  return [&target](const toml::node& node) -> std::string {
+    auto value = node.value<std::string>();
+    if (!value) return "expects a string";
+    target = *value;
+    return {};
+  };
+}
+
+Setter text_or_list(std::string& target) {
+  return [&target](const toml::node& node) -> std::string {
+    if (auto value = node.value<std::string>()) {
+      target = *value;
+      return {};
+    }
+    const toml::array* array = node.as_array();
+    if (!array) return "expects a string or an array of strings";
+    std::string joined;
+    for (const auto& item : *array) {
+      auto value = item.value<std::string>();
+      if (!value) return "expects an array of strings";
+      if (!joined.empty()) joined += ',';
+      joined += *value;
+    }
+    target = joined;
+    return {};
+  };
+}
+
+std::map<std::string, Setter> setters(ServeSettings& s) {
+  return {
+      {"host", text(s.server.host)},
+      {"port", integer(s.server.port)},
+      {"path", text(s.server.path)},
+      {"allowed_origins", text_or_list(s.allowed_origins)},
+      {"max_message_size", integer(s.server.max_message_size)},
+      {"max_outbound_bytes", integer(s.server.max_outbound_bytes)},
+      {"threads", integer(s.server.threads)},
+      {"handshake_timeout", integer(s.handshake_timeout_ms)},
+      {"idle_timeout", integer(s.idle_timeout_ms)},
+      {"shutdown_timeout", integer(s.shutdown_timeout_ms)},
+      {"log_level", text(s.log_level)},
+      {"pubsub", text(s.server.pubsub.adapter)},
+      {"redis_url", text(s.server.pubsub.redis_url)},
+      {"postgres_url", text(s.server.pubsub.postgres_url)},
+      {"channel_prefix", text(s.server.pubsub.channel_prefix)},
+  };
+}
+
+}  // namespace
+
+ServerOptions ServeSettings::finish() const {
+  ServerOptions options = server;
+  options.allowed_origins = split_list(allowed_origins);
+  options.handshake_timeout = std::chrono::milliseconds(handshake_timeout_ms);
+  options.idle_timeout = std::chrono::milliseconds(idle_timeout_ms);
+  options.shutdown_timeout = std::chrono::milliseconds(shutdown_timeout_ms);
+  return options;
+}
+
+std::optional<std::string> load_config_file(const std::string& path, ServeSettings& settings) {
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    const auto& where = e.source().begin;
+    return fmt::format("{}:{}:{}: {}", path, where.line, where.column, e.description());
+  } catch (const std::exception& e) {
+    return fmt::format("{}: {}", path, e.what());
+  }
+  auto table_setters = setters(settings);
+  std::optional<std::string> error;
+  auto apply = [&](const toml::table& table, std::string_view scope) {
+    for (const auto& [key, node] : table) {
+      std::string name(key.str());
+      if (scope.empty() && name == "serve" && node.is_table()) continue;  // handled below
+      std::replace(name.begin(), name.end(), '-', '_');
+      auto setter = table_setters.find(name);
+      if (setter == table_setters.end()) {
+        error = fmt::format("{}: unknown setting \"{}\"", path, key.str());
+        return;
+      }
+      if (std::string problem = setter->second(node); !problem.empty()) {
+        error = fmt::format("{}: \"{}\" {}", path, key.str(), problem);
+        return;
+      }
+    }
+  };
+  apply(root, "");
+  if (!error) {
+    if (const toml::table* serve = root["serve"].as_table()) apply(*serve, "serve");
+  }
+  return error;
+}
+
+}  // namespace cablecast::server
