@@ -1,0 +1,38 @@
+# Developer entry points. CI runs `make test` through .ci/run.
+# `make build` is incremental: it configures only when build/release/build.ninja is missing.
+
+SHELL := /bin/bash
+BUILD_DIR := build/release
+BIN := $(BUILD_DIR)/cablecast
+# The in-process memory pub/sub is the server default; pass e.g. ARGS="--port 9000" to override.
+ARGS ?= --host 127.0.0.1 --port 8080
+FORMAT_DIRS := src include tests bench examples fuzz
+
+.PHONY: deps build run test bench format clean
+
+deps:
+	bash scripts/install-deps.sh
+
+$(BUILD_DIR)/build.ninja:
+	cmake --preset release -DCABLECAST_WERROR=ON
+
+build: deps $(BUILD_DIR)/build.ninja
+	cmake --build --preset release
+
+run: build
+	exec $(BIN) serve $(ARGS)
+
+# The tests need a Redis and a PostgreSQL: with-services.sh starts private ones on loopback,
+# exports their URLs, runs ctest, and stops them whatever happens.
+test: deps build
+	bash scripts/with-services.sh ctest --preset release --output-on-failure -j2
+
+bench: deps build
+	bash scripts/bench.sh
+
+format:
+	find $(FORMAT_DIRS) -type f \( -name '*.cpp' -o -name '*.hpp' \) -print0 2>/dev/null \
+	  | xargs -0 --no-run-if-empty clang-format -i
+
+clean:
+	rm -rf build

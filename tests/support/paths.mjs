@@ -1,0 +1,13 @@
+// Where the repository and the server binary are. ctest sets CABLECAST_ROOT and CABLECAST_BIN;
+// running a test file by hand falls back to the repository this file lives in.
+import path from 'node:path';
+import {fileURLToPath} from 'node:url';
+
+export const repoRoot =
+  process.env.CABLECAST_ROOT ||
+  path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export const cablecastBin =
+  process.env.CABLECAST_BIN || path.join(repoRoot, 'build', 'release', 'cablecast');
+
+export const rubyReferenceApp = path.join(repoRoot, 'reference', 'ruby', 'config.ru');
