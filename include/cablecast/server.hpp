@@ -38,6 +38,11 @@ struct ServerOptions {
   // Bytes queued for one client before it counts as too slow and is dropped. Peers use
   // ~1 MiB; 4 MiB leaves room for bursts of large broadcasts.
   std::size_t max_outbound_bytes = 4 * 1024 * 1024;
+  // WebSocket connections this process accepts; over it the upgrade gets HTTP 503. 0 = the
+  // open-file limit minus a reserve (each connection is a file descriptor).
+  std::size_t max_connections = 0;
+  std::size_t max_subscriptions = 512;     // per connection; beyond: reject_subscription
+  std::uint32_t max_commands_per_second = 0;  // per connection; 0 = off; over: close 1008
   unsigned threads = 0;  // event loops; 0 = one per core
   std::chrono::milliseconds handshake_timeout{5000};
   std::chrono::milliseconds idle_timeout{60000};  // 0 = off; see ws::ConnectionLimits

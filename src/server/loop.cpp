@@ -20,7 +20,7 @@ Loop::Loop(unsigned index, LoopShared shared)
       work_(asio::make_work_guard(io_)),
       shard_(shared.hub.add_shard(io_)),
       env_{io_,      shard_,         shared.adapter,       shared.channels, shared.connect,
-           shared.blocking, sessions_, shared.open_sessions, {}},
+           shared.blocking, sessions_, shared.open_sessions, shared.session_limits},
       router_(shared.router_options, env_),
       connections_(std::make_unique<ws::ConnectionContext>(io_, shared.limits, router_)),
       ping_timer_(io_),

@@ -26,6 +26,7 @@ struct LoopShared {
   ws::ConnectionLimits limits;
   std::chrono::milliseconds ping_interval;
   std::atomic<std::size_t>& open_sessions;
+  session::SessionLimits session_limits;
 };
 
 class Loop {

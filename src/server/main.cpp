@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string_view>
+#include <sys/resource.h>
 
 #include "core/log.hpp"
 #include "server/broadcast_command.hpp"
@@ -47,6 +48,17 @@ void add_pubsub_options(CLI::App* cmd, cablecast::PubSubOptions& p) {
          "Prefix of broker channel names, as Rails' channel_prefix (\"<prefix>:<stream>\")");
 }
 
+// Each connection is a file descriptor: use the whole hard limit the system grants, not the
+// default soft limit (often 1024).
+void raise_open_file_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  rlim_t soft = limit.rlim_cur;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  CC_LOG_DEBUG("open-file limit raised from {} to {}", soft, limit.rlim_max);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -82,6 +94,14 @@ int main(int argc, char** argv) {
   option(serve, "--max-outbound-bytes", s.server.max_outbound_bytes,
          "Bytes queued for a client that does not read before it is dropped")
       ->check(CLI::Range(std::size_t{4096}, std::size_t{1} << 32));
+  option(serve, "--max-connections", s.server.max_connections,
+         "WebSocket connections accepted; over it the upgrade gets HTTP 503 (0 = the open-file "
+         "limit minus 100)");
+  option(serve, "--max-subscriptions", s.server.max_subscriptions,
+         "Subscriptions per connection; a subscribe beyond it gets reject_subscription");
+  option(serve, "--max-commands-per-second", s.server.max_commands_per_second,
+         "Commands per connection per second; over it the connection is closed with 1008 "
+         "(0 = no limit, as Rails)");
   option(serve, "--threads", s.server.threads, "Event loops (0 = one per core)");
   option(serve, "--handshake-timeout", s.handshake_timeout_ms,
          "Milliseconds a client has to send its HTTP upgrade request");
@@ -107,6 +127,7 @@ int main(int argc, char** argv) {
   if (*broadcast) return cablecast::server::broadcast_command(s.server.pubsub, stream, message);
 
   cablecast::log::set_level(s.log_level);
+  raise_open_file_limit();
   cablecast::ServerOptions options = s.finish();
   options.serve_demo = true;
   cablecast::Server server(options);

@@ -12,6 +12,15 @@ ws::Route Router::route(const ws::Request& request, ws::Transport& transport) {
   std::string_view path = target.substr(0, target.find('?'));
 
   if (path == options_.cable_path) {
+    if (options_.max_connections &&
+        env_.open_sessions.load(std::memory_order_relaxed) >= options_.max_connections) {
+      CC_LOG_WARN("refusing a WebSocket upgrade: {} connections open (--max-connections)",
+                  options_.max_connections);
+      return ws::Route{ws::http_response(503, "text/plain; charset=utf-8",
+                                         "Server is at its connection limit, retry later",
+                                         "Retry-After: 5\r\n"),
+                       nullptr, {}};
+    }
     ws::UpgradeDecision decision = ws::decide_upgrade(request, options_.handshake);
     if (!decision.accepted) {
       CC_LOG_INFO("refused WebSocket upgrade on {} ({}): {}", log::clip(path), decision.status,

@@ -14,6 +14,7 @@ struct RouterOptions {
   std::string cable_path = "/cable";
   ws::HandshakeOptions handshake;
   bool serve_demo = false;
+  std::size_t max_connections = 0;  // 0 = no limit
 };
 
 class Router final : public ws::Router {

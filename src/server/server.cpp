@@ -10,6 +10,7 @@
 #include <boost/system/errc.hpp>
 #include <cablecast/server.hpp>
 #include <mutex>
+#include <sys/resource.h>
 #include <thread>
 
 #include "core/assert.hpp"
@@ -25,6 +26,16 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using Acceptor = asio::basic_socket_acceptor<tcp, asio::io_context::executor_type>;
 using boost::system::error_code;
+
+namespace {
+// Every connection is a file descriptor: keep a reserve for listeners, broker connections,
+// logs and the accept that must be answered with 503.
+std::size_t default_max_connections() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 0;
+  return limit.rlim_cur > 128 ? static_cast<std::size_t>(limit.rlim_cur - 100) : 16;
+}
+}  // namespace
 
 struct Server::Impl {
   Impl(ServerOptions opts, pubsub::AdapterOrError pubsub)
@@ -133,6 +144,10 @@ boost::system::result<void> Server::start() {
   s.router_options.cable_path = o.path;
   s.router_options.handshake.allowed_origins = o.allowed_origins;
   s.router_options.serve_demo = o.serve_demo;
+  s.router_options.max_connections = o.max_connections ? o.max_connections : default_max_connections();
+  session::SessionLimits session_limits;
+  session_limits.max_subscriptions = o.max_subscriptions;
+  session_limits.max_commands_per_second = o.max_commands_per_second;
 
   ws::ConnectionLimits limits;
   limits.max_message_size = o.max_message_size;
@@ -144,7 +159,8 @@ boost::system::result<void> Server::start() {
   for (unsigned i = 0; i < count; ++i) {
     s.loops.push_back(std::make_unique<server::Loop>(
         i, server::LoopShared{s.channels, s.connect, *s.adapter, s.hub, s.blocking,
-                              s.router_options, limits, o.ping_interval, s.open_sessions}));
+                              s.router_options, limits, o.ping_interval, s.open_sessions,
+                              session_limits}));
   }
   if (auto broker = s.start_broker(); !broker) {
     for (auto& loop : s.loops) loop->shutdown(std::chrono::steady_clock::now());

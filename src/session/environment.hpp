@@ -28,6 +28,12 @@ struct SessionLimits {
   // Commands queued while a subscription waits for its confirmation (strict ordering) may
   // hold at most this many bytes; a client that floods past it is closed (1008).
   std::size_t max_backlog_bytes = 1024 * 1024;
+  // Subscriptions one connection may hold; a subscribe beyond it is rejected. A page rarely
+  // needs more than a few dozen; the bound keeps one client from growing the hub without limit.
+  std::size_t max_subscriptions = 512;
+  // Commands accepted per connection per second; 0 = no limit (as Rails and AnyCable: busy
+  // clients and benchmarks send thousands). Over it: close 1008.
+  std::uint32_t max_commands_per_second = 0;
 };
 
 struct Environment {
@@ -38,7 +44,9 @@ struct Environment {
   const ConnectHook& connect;
   boost::asio::thread_pool& blocking;
   SessionList& sessions;  // welcomed sessions of this loop: pings and shutdown walk it
-  std::atomic<std::size_t>& open_sessions;  // welcomed sessions, all loops (for stats)
+  // Live WebSocket sessions of all loops (from the upgrade until destroyed): the figure
+  // --max-connections is checked against, and Server::connection_count().
+  std::atomic<std::size_t>& open_sessions;
   SessionLimits limits;
 };
 

@@ -1,6 +1,7 @@
 #include "session/session.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <boost/json/serialize.hpp>
 #include <exception>
 
@@ -15,11 +16,13 @@ namespace cablecast::session {
 
 using protocol::CommandType;
 
-Session::Session(Environment& env, ws::Transport& transport)
-    : env_(env), transport_(transport) {}
+Session::Session(Environment& env, ws::Transport& transport) : env_(env), transport_(transport) {
+  env_.open_sessions.fetch_add(1, std::memory_order_relaxed);
+}
 
 Session::~Session() {
   if (is_linked()) env_.sessions.erase(env_.sessions.iterator_to(*this));
+  env_.open_sessions.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void Session::on_open(const ws::UpgradeInfo& info) {
@@ -42,7 +45,6 @@ void Session::on_open(const ws::UpgradeInfo& info) {
   identifiers_ = std::move(result.identifiers());
   welcomed_ = true;
   env_.sessions.push_back(*this);
-  env_.open_sessions.fetch_add(1, std::memory_order_relaxed);
   transport_.send(ws::make_text_frame(protocol::encode_welcome()));
   CC_LOG_DEBUG("connection open from {} identified as {}", info.remote_address,
                boost::json::serialize(identifiers_));
@@ -54,8 +56,29 @@ void Session::disconnect(std::string_view reason, bool reconnect) {
   transport_.close(ws::close_code::normal, {});  // Rails closes with 1000 after disconnect
 }
 
+bool Session::over_rate_limit() {
+  const std::uint32_t limit = env_.limits.max_commands_per_second;
+  if (limit == 0) return false;
+  auto now = static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                            std::chrono::steady_clock::now().time_since_epoch())
+                                            .count());
+  if (now != rate_window_) {
+    rate_window_ = now;
+    rate_count_ = 0;
+  }
+  return ++rate_count_ > limit;
+}
+
 void Session::on_text(std::string_view message) {
   if (closed_ || !welcomed_) return;
+  if (over_rate_limit()) {
+    CC_LOG_WARN("closing a connection that sent more than {} commands in one second "
+                "(--max-commands-per-second)",
+                env_.limits.max_commands_per_second);
+    // The connection stops delivering messages once its close frame is queued.
+    transport_.close(ws::close_code::policy_violation, "too many commands");
+    return;
+  }
   if (waiting_on_ || backlog_head_ < backlog_.size()) {
     if (backlog_bytes_ + message.size() > env_.limits.max_backlog_bytes) {
       CC_LOG_WARN("closing a connection that sent {} bytes of commands while a subscription was "
@@ -111,6 +134,13 @@ void Session::subscribe(std::string identifier) {
   if (!parsed) {
     CC_LOG_ERROR("Could not subscribe: bad identifier {} [{}]", log::clip(identifier),
                  parsed.error().message());
+    return;
+  }
+  if (subscriptions_.size() >= env_.limits.max_subscriptions) {
+    CC_LOG_WARN("rejecting {}: the connection already has {} subscriptions "
+                "(--max-subscriptions)",
+                log::clip(identifier), subscriptions_.size());
+    transport_.send(ws::make_text_frame(protocol::encode_reject(identifier)));
     return;
   }
   auto cls = env_.channels.find(parsed->channel);
@@ -196,7 +226,6 @@ void Session::transmit_json(std::string_view json) {
 void Session::on_closed() {
   if (closed_) return;
   closed_ = true;
-  if (welcomed_) env_.open_sessions.fetch_sub(1, std::memory_order_relaxed);
   if (is_linked()) env_.sessions.erase(env_.sessions.iterator_to(*this));
   // Like Rails' unsubscribe_from_all: every channel hears unsubscribed().
   auto subscriptions = std::move(subscriptions_);

@@ -49,6 +49,7 @@ class Session final : public ws::MessageHandler, public boost::intrusive::list_b
   void unsubscribe(const std::string& identifier);
   void perform(const std::string& identifier, std::string_view data);
   void drain_backlog();
+  bool over_rate_limit();
   std::shared_ptr<Subscription>* find(std::string_view identifier);
 
   Environment& env_;
@@ -60,6 +61,8 @@ class Session final : public ws::MessageHandler, public boost::intrusive::list_b
   std::size_t backlog_head_ = 0;
   std::size_t backlog_bytes_ = 0;
   Subscription* waiting_on_ = nullptr;
+  std::uint32_t rate_window_ = 0;  // the second (steady clock) commands are being counted in
+  std::uint32_t rate_count_ = 0;   // commands received in that second
   bool welcomed_ = false;
   bool closed_ = false;
   bool draining_ = false;

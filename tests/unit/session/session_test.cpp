@@ -265,8 +265,36 @@ TEST_F(SessionTest, ClosingUnsubscribesEverySubscription) {
                                               "unsubscribed " + a, "unsubscribed " + b}));
   EXPECT_EQ(shard.stream_count(), 0u);
   EXPECT_TRUE(sessions.empty());
-  EXPECT_EQ(open_sessions.load(), 0u);
   session.reset();
+  EXPECT_EQ(open_sessions.load(), 0u);
+}
+
+TEST_F(SessionTest, SubscriptionsBeyondTheLimitAreRejected) {
+  env.limits.max_subscriptions = 2;
+  open();
+  subscribe(R"({"channel":"TestChannel","n":1})");
+  subscribe(R"({"channel":"TestChannel","n":2})");
+  std::string third = R"({"channel":"TestChannel","n":3})";
+  subscribe(third);
+  EXPECT_EQ(transport.sent.back(), reject(third));
+  EXPECT_EQ(events.size(), 2u) << "the third channel is never created";
+}
+
+TEST_F(SessionTest, CommandsBeyondTheRateLimitCloseWith1008) {
+  env.limits.max_commands_per_second = 5;
+  open();
+  subscribe(kId);
+  // Counted per clock second: 12 commands in a row put at least 6 in one second.
+  for (int i = 0; i < 12; ++i) perform(kId, {{"action", "echo"}});
+  EXPECT_EQ(transport.closed_with, 1008);
+}
+
+TEST_F(SessionTest, NoRateLimitByDefault) {
+  open();
+  subscribe(kId);
+  for (int i = 0; i < 2000; ++i) perform(kId, {{"action", "echo"}});
+  EXPECT_FALSE(transport.closed_with);
+  EXPECT_EQ(transport.sent.size(), 2002u);
 }
 
 TEST_F(SessionTest, FloodWhileASubscriptionIsPendingIsClosedWith1008) {
