@@ -11,6 +11,8 @@ packages=(
   libcli11-dev libtomlplusplus-dev libhiredis-dev libpq-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   chromium ruby ruby-actioncable ruby-redis ruby-pg ruby-activerecord puma clang-format
+  redis-server postgresql gnuplot-nox
+  clang libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer (-fsanitize=fuzzer) and its runtime
 )
 # Node may come from somewhere other than Debian (e.g. a vendor build that bundles npm);
 # only ask apt for it when the tools are not on PATH at all.

@@ -34,7 +34,11 @@ template <class T>
 CLI::Option* option(CLI::App* cmd, const std::string& flag, T& target, const std::string& help) {
   std::string env = "CABLECAST_" + flag.substr(2);
   for (auto& c : env) c = c == '-' ? '_' : static_cast<char>(std::toupper(c));
-  return cmd->add_option(flag, target, help)->envname(env)->capture_default_str();
+  // A flag given twice takes its last value (scripts append overrides), as most servers do.
+  return cmd->add_option(flag, target, help)
+      ->envname(env)
+      ->capture_default_str()
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
 }
 
 void add_pubsub_options(CLI::App* cmd, cablecast::PubSubOptions& p) {

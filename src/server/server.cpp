@@ -61,13 +61,14 @@ struct Server::Impl {
   ServerOptions options;
   session::ChannelRegistry channels;
   session::ConnectHook connect;
-  std::unique_ptr<pubsub::Adapter> adapter;
-  std::string adapter_error;  // why options.pubsub could not be turned into an adapter
-  hub::Hub hub;
-  // The broker loop: its own thread, so broker I/O never delays client loops.
+  // The broker loop: its own thread, so broker I/O never delays client loops. Declared before
+  // the adapter, so the adapter (which may own objects bound to it) is destroyed first.
   asio::io_context broker_io{1};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> broker_work;
   std::thread broker_thread;
+  std::unique_ptr<pubsub::Adapter> adapter;
+  std::string adapter_error;  // why options.pubsub could not be turned into an adapter
+  hub::Hub hub;
   asio::thread_pool blocking;
   server::RouterOptions router_options;
   std::atomic<std::size_t> open_sessions{0};

@@ -1,10 +1,93 @@
-// Placeholder until the Redis adapter lands (issue: several nodes). Refuses clearly.
 #include "pubsub/redis/redis_adapter.hpp"
+
+#include <unistd.h>
+
+#include <boost/asio/post.hpp>
+#include <future>
+
+#include "core/assert.hpp"
+#include "core/log.hpp"
+#include "pubsub/redis/redis_error.hpp"
+
+namespace cablecast::pubsub::redis {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+RedisAdapter::RedisAdapter(RedisAdapterOptions options) : options_(std::move(options)) {}
+
+RedisAdapter::~RedisAdapter() {
+  // The server stops the adapter before its broker loop goes away; destroying a started adapter
+  // without stop() would leave connections on a loop that may no longer exist.
+  CABLE_ASSERT(!broker_ || stopped_);
+}
+
+boost::system::result<void> RedisAdapter::start(DeliverFn deliver, asio::io_context& io) {
+  CABLE_ASSERT(!broker_);
+  io_ = &io;
+  broker_ = std::make_shared<RedisBroker>(io, options_, std::move(deliver));
+  auto outcome = std::make_shared<std::promise<error_code>>();
+  auto started = outcome->get_future();
+  asio::post(io, [broker = broker_, outcome] {
+    broker->open([outcome](error_code ec) { outcome->set_value(ec); });
+  });
+  // The connections time out by themselves after connect_timeout; the margin only guards
+  // against a broker loop that does not run.
+  if (started.wait_for(options_.connect_timeout + std::chrono::seconds(2)) !=
+      std::future_status::ready) {
+    CC_LOG_ERROR("redis: no answer from the broker loop within the connect timeout");
+    return RedisError::timed_out;
+  }
+  if (error_code ec = started.get()) return ec;
+  return {};
+}
+
+void RedisAdapter::subscribe(const std::string& stream, ReadyFn on_ready) {
+  if (broker_) broker_->subscribe(stream, std::move(on_ready));
+}
+
+void RedisAdapter::unsubscribe(const std::string& stream) {
+  if (broker_) broker_->unsubscribe(stream);
+}
+
+boost::system::result<void> RedisAdapter::publish(std::string_view stream,
+                                                  std::string_view payload) {
+  if (!broker_) return RedisError::not_connected;
+  return broker_->publish(stream, payload);
+}
+
+void RedisAdapter::stop() {
+  if (!broker_ || stopped_) return;
+  stopped_ = true;
+  CABLE_ASSERT(!io_->get_executor().running_in_this_thread());
+  broker_->stop_accepting();
+  auto closed = std::make_shared<std::promise<void>>();
+  auto done = closed->get_future();
+  asio::post(*io_,
+             [broker = broker_, closed] { broker->close([closed] { closed->set_value(); }); });
+  // close() is bounded by shutdown_flush; the margin only guards against a stalled loop.
+  if (done.wait_for(options_.shutdown_flush + std::chrono::seconds(5)) !=
+      std::future_status::ready) {
+    CC_LOG_ERROR("redis: the broker loop did not finish closing the connections");
+  }
+}
+
+RedisCounters RedisAdapter::counters() const {
+  return broker_ ? broker_->counters() : RedisCounters{};
+}
+
+}  // namespace cablecast::pubsub::redis
 
 namespace cablecast::pubsub {
 
-AdapterOrError make_redis_adapter(const PubSubOptions&) {
-  return {nullptr, "the redis pub/sub adapter is not built into this version yet"};
+AdapterOrError make_redis_adapter(const PubSubOptions& options) {
+  auto parsed = redis::parse_redis_url(options.redis_url);
+  if (!parsed.endpoint) return {nullptr, "invalid --redis-url: " + parsed.error};
+  redis::RedisAdapterOptions adapter_options;
+  adapter_options.endpoint = std::move(*parsed.endpoint);
+  adapter_options.channel_prefix = options.channel_prefix;
+  adapter_options.client_name = "ActionCable-PID-" + std::to_string(::getpid());
+  return {std::make_unique<redis::RedisAdapter>(std::move(adapter_options)), {}};
 }
 
 }  // namespace cablecast::pubsub

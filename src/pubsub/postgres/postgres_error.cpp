@@ -1,0 +1,50 @@
+#include "pubsub/postgres/postgres_error.hpp"
+
+#include <string>
+
+namespace cablecast::pubsub::postgres {
+namespace {
+
+// Boost's error_category has a protected non-virtual destructor by design (categories are never
+// deleted through a base pointer); g++'s -Wnon-virtual-dtor does not know that.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnon-virtual-dtor"
+class Category final : public boost::system::error_category {
+ public:
+  const char* name() const noexcept override { return "cablecast.postgres"; }
+  std::string message(int value) const override {
+    switch (static_cast<Errc>(value)) {
+      case Errc::payload_too_large:
+        return "broadcast payload too large: PostgreSQL NOTIFY payloads must be shorter than "
+               "8000 bytes";
+      case Errc::nul_byte:
+        return "broadcasting name or payload contains a NUL byte, which PostgreSQL text cannot "
+               "hold";
+      case Errc::empty_channel:
+        return "empty broadcasting name: PostgreSQL has no empty channel";
+      case Errc::publisher_down:
+        return "the PostgreSQL connection is down (reconnecting); the broadcast was not sent";
+      case Errc::queue_full:
+        return "too many broadcasts are waiting for PostgreSQL; the broadcast was not sent";
+      case Errc::stopped:
+        return "the PostgreSQL pub/sub adapter is stopped";
+      case Errc::connect_failed:
+        return "could not connect to PostgreSQL (libpq's reason is in the log)";
+      case Errc::connect_timeout:
+        return "PostgreSQL did not answer within the connect timeout";
+      case Errc::listen_failed:
+        return "PostgreSQL refused LISTEN (the server's reason is in the log)";
+    }
+    return "unknown PostgreSQL adapter error";
+  }
+};
+#pragma GCC diagnostic pop
+
+}  // namespace
+
+const boost::system::error_category& error_category() {
+  static const Category category;
+  return category;
+}
+
+}  // namespace cablecast::pubsub::postgres

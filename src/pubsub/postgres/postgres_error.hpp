@@ -1,0 +1,35 @@
+#pragma once
+// Typed errors of the PostgreSQL adapter. Their messages are what `cablecast broadcast` and a
+// failed start-up print, so each one says what happened and what to do; details that only libpq
+// knows (the server's own message) go to the log next to it.
+#include <boost/system/error_code.hpp>
+#include <type_traits>
+
+namespace cablecast::pubsub::postgres {
+
+enum class Errc {
+  payload_too_large = 1,  // >= 8000 bytes: PostgreSQL would reject the NOTIFY
+  nul_byte,               // PostgreSQL text cannot hold a NUL byte
+  empty_channel,          // no prefix and an empty broadcasting name
+  publisher_down,         // the publishing connection is reconnecting
+  queue_full,             // too many broadcasts waiting for PostgreSQL
+  stopped,                // stop() ran
+  connect_failed,         // start-up: refused, unreachable, bad credentials...
+  connect_timeout,        // start-up: no answer within the connect timeout
+  listen_failed,          // PostgreSQL refused LISTEN for a stream
+};
+
+const boost::system::error_category& error_category();
+
+inline boost::system::error_code make_error_code(Errc e) {
+  return {static_cast<int>(e), error_category()};
+}
+
+// Largest payload NOTIFY accepts is 7999 bytes (PostgreSQL: "must be shorter than 8000 bytes",
+// NOTIFY_PAYLOAD_MAX_LENGTH in the default build).
+inline constexpr std::size_t kMaxPayloadBytes = 7999;
+
+}  // namespace cablecast::pubsub::postgres
+
+template <>
+struct boost::system::is_error_code_enum<cablecast::pubsub::postgres::Errc> : std::true_type {};

@@ -1,0 +1,337 @@
+#include "pubsub/redis/redis_broker.hpp"
+
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+
+#include <algorithm>
+#include <boost/asio/post.hpp>
+#include <utility>
+
+#include "core/log.hpp"
+#include "pubsub/redis/channel_name.hpp"
+#include "pubsub/redis/redis_error.hpp"
+
+namespace cablecast::pubsub::redis {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+namespace {
+
+std::string_view text_of(const redisReply* reply) {
+  return reply->str ? std::string_view(reply->str, static_cast<std::size_t>(reply->len))
+                    : std::string_view{};
+}
+
+}  // namespace
+
+RedisBroker::RedisBroker(asio::io_context& io, RedisAdapterOptions options, DeliverFn deliver)
+    : io_(io), options_(std::move(options)), deliver_(std::move(deliver)) {}
+
+RedisBroker::~RedisBroker() {
+  // close() normally released both connections on the broker loop. If it never ran (start()
+  // was never called), there is nothing to free; freeing here would run hiredis callbacks into
+  // a half-destroyed object, hence the explicit order.
+  if (subscriber_.connection) subscriber_.connection->close();
+  if (publisher_.connection) publisher_.connection->close();
+}
+
+// ---------------------------------------------------------------------------- any thread
+
+boost::system::result<void> RedisBroker::publish(std::string_view stream,
+                                                 std::string_view payload) {
+  if (!accepting_) return RedisError::stopped;
+  if (!publisher_up_) {
+    // Known down (reconnecting): refuse now, so the caller knows the broadcast did not leave.
+    ++publish_failures_;
+    return RedisError::not_connected;
+  }
+  std::string channel = channel_for(options_.channel_prefix, stream);
+  const std::size_t bytes = channel.size() + payload.size();
+  if (pending_bytes_.fetch_add(bytes) + bytes > options_.max_pending_bytes) {
+    pending_bytes_ -= bytes;
+    ++publish_failures_;
+    return RedisError::queue_full;
+  }
+  std::lock_guard lock(queue_mutex_);
+  queue_.push_back({std::move(channel), std::string(payload)});
+  // One posted flush drains everything queued meanwhile: under load, many PUBLISHes leave in one
+  // write, in the order they were queued (per publishing thread: the order of its calls).
+  if (!flush_posted_) {
+    flush_posted_ = true;
+    asio::post(io_, [weak = weak_from_this()] {
+      if (auto self = weak.lock()) self->flush_publishes();
+    });
+  }
+  return {};
+}
+
+void RedisBroker::subscribe(const std::string& stream, ReadyFn on_ready) {
+  if (!accepting_) return;  // stopping: ready callbacks are dropped (Adapter::stop)
+  asio::post(io_, [weak = weak_from_this(), stream, on_ready = std::move(on_ready)]() mutable {
+    if (auto self = weak.lock()) self->do_subscribe(stream, std::move(on_ready));
+  });
+}
+
+void RedisBroker::unsubscribe(const std::string& stream) {
+  if (!accepting_) return;
+  asio::post(io_, [weak = weak_from_this(), stream] {
+    if (auto self = weak.lock()) self->do_unsubscribe(stream);
+  });
+}
+
+RedisCounters RedisBroker::counters() const {
+  return {published_.load(), publish_failures_.load(), reconnects_.load(), received_.load()};
+}
+
+// ---------------------------------------------------------------------------- broker loop
+
+void RedisBroker::open(std::function<void(error_code)> started) {
+  started_ = std::move(started);
+  std::weak_ptr<RedisBroker> weak = weak_from_this();
+  auto make = [&](Link& link, const char* role, auto on_up) {
+    link.next_delay = options_.first_retry;
+    link.connection = std::make_shared<RedisConnection>(
+        io_, options_.endpoint, role, options_.client_name, options_.connect_timeout,
+        RedisConnection::Events{[weak, on_up] {
+                                  if (auto self = weak.lock()) ((*self).*on_up)();
+                                },
+                                [weak, &link](error_code code, const std::string& detail) {
+                                  if (auto self = weak.lock()) self->on_down(link, code, detail);
+                                }});
+    link.connection->open();
+  };
+  make(subscriber_, "subscriber", &RedisBroker::on_subscriber_up);
+  make(publisher_, "publisher", &RedisBroker::on_publisher_up);
+}
+
+void RedisBroker::on_subscriber_up() {
+  if (stopping_) return;
+  subscriber_.next_delay = options_.first_retry;
+  // Rails' listener subscribes this first: the subscription count never drops to zero, and its
+  // acknowledgement tells us the connection is in pub/sub mode.
+  send_subscribe(kInternalChannel);
+  std::vector<std::string> streams = table_.connected();
+  for (const auto& stream : streams) send_subscribe(channel_for(options_.channel_prefix, stream));
+  if (subscriber_.lost) {
+    subscriber_.lost = false;
+    ++reconnects_;
+    CC_LOG_INFO("redis subscriber reconnected to {}; resubscribing {} stream(s)",
+                options_.endpoint.describe(), streams.size());
+  }
+}
+
+void RedisBroker::on_publisher_up() {
+  if (stopping_) return;
+  publisher_.next_delay = options_.first_retry;
+  publisher_up_ = true;
+  failure_logged_ = false;
+  if (publisher_.lost) {
+    publisher_.lost = false;
+    ++reconnects_;
+    CC_LOG_INFO("redis publisher reconnected to {}; {} broadcast(s) failed while it was down",
+                options_.endpoint.describe(),
+                publish_failures_.load() - publisher_.failures_at_loss);
+  }
+  check_started();
+}
+
+void RedisBroker::check_started() {
+  if (started_ && listener_ready_ && publisher_up_) {
+    CC_LOG_INFO("redis pub/sub connected to {} (channel prefix \"{}\")",
+                options_.endpoint.describe(), options_.channel_prefix);
+    std::exchange(started_, nullptr)(error_code{});
+  }
+}
+
+void RedisBroker::fail_start(error_code code) {
+  // At start-up a failure is final: a bad URL or password does not get better by retrying, and
+  // the operator must see it at once (non-zero exit).
+  subscriber_.connection->close();
+  publisher_.connection->close();
+  publisher_up_ = false;
+  std::exchange(started_, nullptr)(code);
+}
+
+void RedisBroker::on_down(Link& link, error_code code, const std::string& detail) {
+  const bool is_subscriber = &link == &subscriber_;
+  if (is_subscriber) {
+    listener_ready_ = false;
+    table_.disconnected();
+  } else {
+    publisher_up_ = false;
+  }
+  if (stopping_) return;
+  if (started_) {
+    CC_LOG_ERROR("redis {} connection to {} failed: {} ({})", link.connection->role(),
+                 options_.endpoint.describe(), code.message(), detail);
+    fail_start(code);
+    return;
+  }
+  if (!link.lost) {
+    link.lost = true;
+    link.failures_at_loss = publish_failures_.load();
+    CC_LOG_WARN("redis {} connection to {} lost: {}; reconnecting{}", link.connection->role(),
+                options_.endpoint.describe(), detail,
+                is_subscriber ? " (streams are resubscribed once it is back)"
+                              : " (broadcasts fail until it is back)");
+  } else {
+    CC_LOG_WARN("redis {} reconnect to {} failed: {} ({}); next attempt in {} ms",
+                link.connection->role(), options_.endpoint.describe(), code.message(), detail,
+                link.next_delay.count());
+  }
+  schedule_reconnect(link);
+}
+
+void RedisBroker::schedule_reconnect(Link& link) {
+  if (!link.retry) link.retry.emplace(io_);
+  link.retry->expires_after(link.next_delay);
+  link.next_delay = std::min(link.next_delay * 2, options_.max_retry);
+  link.retry->async_wait([weak = weak_from_this(), &link](error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self || self->stopping_ || link.connection->is_open()) return;
+    link.connection->open();
+  });
+}
+
+void RedisBroker::do_subscribe(const std::string& stream, ReadyFn on_ready) {
+  if (stopping_) return;
+  std::vector<ReadyFn> ready_now;
+  if (table_.add(stream, std::move(on_ready), ready_now)) {
+    send_subscribe(channel_for(options_.channel_prefix, stream));
+  }
+  for (auto& ready : ready_now) ready(error_code{});
+}
+
+void RedisBroker::do_unsubscribe(const std::string& stream) {
+  if (stopping_) return;
+  if (!table_.remove(stream)) return;
+  redisAsyncContext* context = subscriber_.connection->context();
+  if (!context) return;  // lost meanwhile: the stream is simply not resubscribed
+  std::string channel = channel_for(options_.channel_prefix, stream);
+  redisAsyncCommand(context, nullptr, nullptr, "UNSUBSCRIBE %b", channel.data(), channel.size());
+}
+
+void RedisBroker::send_subscribe(std::string_view channel) {
+  redisAsyncContext* context = subscriber_.connection->context();
+  if (!context) return;  // lost meanwhile: on_down has reset the table, reconnect resubscribes
+  redisAsyncCommand(context, &RedisBroker::on_subscriber_reply, this, "SUBSCRIBE %b",
+                    channel.data(), channel.size());
+}
+
+void RedisBroker::on_subscriber_reply(redisAsyncContext*, void* reply_data, void* data) {
+  auto* self = static_cast<RedisBroker*>(data);
+  const auto* reply = static_cast<const redisReply*>(reply_data);
+  if (reply == nullptr) return;  // the context is being freed; on_down handles the loss
+  if (reply->type == REDIS_REPLY_ERROR) {
+    CC_LOG_ERROR("redis subscriber: Redis refused a command: {}", text_of(reply));
+    return;
+  }
+  if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 3) return;
+  std::string_view kind = text_of(reply->element[0]);
+  std::string_view channel = text_of(reply->element[1]);
+  if (kind == "message") {
+    auto stream = stream_for(self->options_.channel_prefix, channel);
+    if (!stream) return;
+    ++self->received_;
+    self->deliver_(*stream, std::make_shared<const std::string>(text_of(reply->element[2])));
+  } else if (kind == "subscribe") {
+    if (channel == kInternalChannel) {
+      self->listener_ready_ = true;
+      self->check_started();
+      return;
+    }
+    auto stream = stream_for(self->options_.channel_prefix, channel);
+    if (!stream) return;
+    for (auto& ready : self->table_.acknowledged(*stream)) ready(error_code{});
+  }
+  // "unsubscribe" acknowledgements need nothing: the table already forgot the stream.
+}
+
+void RedisBroker::flush_publishes() {
+  std::vector<QueuedPublish> batch;
+  {
+    std::lock_guard lock(queue_mutex_);
+    batch.swap(queue_);
+    flush_posted_ = false;
+  }
+  redisAsyncContext* context = publisher_.connection ? publisher_.connection->context() : nullptr;
+  const bool up = context && publisher_.connection->is_up();
+  for (auto& item : batch) {
+    const std::size_t bytes = item.channel.size() + item.payload.size();
+    if (!up) {
+      publish_failed(bytes, "the publisher connection went down before it was sent");
+      continue;
+    }
+    const char* argv[] = {"PUBLISH", item.channel.data(), item.payload.data()};
+    const std::size_t lengths[] = {7, item.channel.size(), item.payload.size()};
+    if (redisAsyncCommandArgv(context, &RedisBroker::on_publish_reply, this, 3, argv, lengths) !=
+        REDIS_OK) {
+      publish_failed(bytes, "hiredis refused the command");
+      continue;
+    }
+    in_flight_bytes_.push_back(bytes);
+  }
+}
+
+void RedisBroker::on_publish_reply(redisAsyncContext*, void* reply_data, void* data) {
+  auto* self = static_cast<RedisBroker*>(data);
+  const auto* reply = static_cast<const redisReply*>(reply_data);
+  std::size_t bytes = 0;
+  if (!self->in_flight_bytes_.empty()) {
+    bytes = self->in_flight_bytes_.front();
+    self->in_flight_bytes_.pop_front();
+  }
+  if (reply == nullptr) {
+    self->publish_failed(bytes, "the connection was lost before Redis acknowledged it");
+  } else if (reply->type == REDIS_REPLY_ERROR) {
+    self->publish_failed(bytes, text_of(reply));
+  } else {
+    ++self->published_;
+    self->pending_bytes_ -= bytes;
+  }
+}
+
+void RedisBroker::publish_failed(std::size_t bytes, std::string_view why) {
+  pending_bytes_ -= bytes;
+  const auto failures = ++publish_failures_;
+  // Every failure is counted; the log gets the first of an outage (then one line per 1000), so
+  // an outage under load does not flood it. The reconnect line gives the total.
+  if (!failure_logged_ || failures % 1000 == 0) {
+    failure_logged_ = true;
+    CC_LOG_ERROR("redis: a broadcast was lost: {} ({} failed so far)", why, failures);
+  }
+}
+
+void RedisBroker::close(std::function<void()> done) {
+  stopping_ = true;
+  accepting_ = false;
+  started_ = nullptr;
+  subscriber_.retry.reset();  // cancels: the handler sees operation_aborted
+  publisher_.retry.reset();
+  table_ = SubscriptionTable{};  // pending ready callbacks are dropped
+  if (subscriber_.connection) subscriber_.connection->close();
+  flush_publishes();  // what other threads queued before stop() still goes out
+  auto finish = [weak = weak_from_this(), done = std::move(done)] {
+    if (auto self = weak.lock()) {
+      self->publisher_up_ = false;
+      // The connections own timers bound to the loop: release them here, on the loop, so
+      // nothing of ours outlives stop() on it.
+      self->subscriber_.connection.reset();
+      self->publisher_.connection.reset();
+      auto c = self->counters();
+      CC_LOG_INFO(
+          "redis pub/sub stopped: {} broadcast(s) published, {} failed, {} reconnect(s), {} "
+          "message(s) received",
+          c.published, c.publish_failures, c.reconnects, c.received);
+    }
+    done();
+  };
+  if (publisher_.connection) {
+    publisher_.connection->close_gracefully(options_.shutdown_flush, std::move(finish));
+  } else {
+    asio::post(io_, std::move(finish));
+  }
+}
+
+}  // namespace cablecast::pubsub::redis

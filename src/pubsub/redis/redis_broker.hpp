@@ -1,0 +1,134 @@
+#pragma once
+// The Redis adapter's state on the broker loop: the two connections Rails also uses (a listener
+// that SUBSCRIBEs, a publisher that PUBLISHes), the stream table, reconnection with backoff, and
+// the queue of broadcasts handed over by other threads.
+//
+// Threads: publish(), subscribe(), unsubscribe(), counters() and stop_accepting() are called
+// from any thread (they touch atomics and a mutex-guarded queue, or post to the broker loop);
+// everything else runs on the broker loop only.
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/system/error_code.hpp>
+#include <boost/system/result.hpp>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pubsub/adapter.hpp"
+#include "pubsub/redis/redis_connection.hpp"
+#include "pubsub/redis/redis_url.hpp"
+#include "pubsub/redis/subscription_table.hpp"
+
+struct redisAsyncContext;
+
+namespace cablecast::pubsub::redis {
+
+struct RedisAdapterOptions {
+  RedisEndpoint endpoint;
+  std::string channel_prefix;  // Rails' channel_prefix; empty = none
+  std::string client_name;     // CLIENT SETNAME, Rails: "ActionCable-PID-<pid>"
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds first_retry{100};  // reconnect backoff doubles up to max_retry
+  std::chrono::milliseconds max_retry{5000};
+  std::chrono::milliseconds shutdown_flush{2000};  // stop() waits this long for PUBLISH replies
+  std::size_t max_pending_bytes = 64u << 20;       // broadcasts not yet acknowledged by Redis
+};
+
+// What the adapter did, for tests and logs. Monotonic.
+struct RedisCounters {
+  std::uint64_t published = 0;         // PUBLISH acknowledged by Redis
+  std::uint64_t publish_failures = 0;  // refused at once, or lost/refused after being queued
+  std::uint64_t reconnects = 0;        // connections re-established after a loss
+  std::uint64_t received = 0;          // messages delivered to this node's hub
+};
+
+class RedisBroker : public std::enable_shared_from_this<RedisBroker> {
+ public:
+  RedisBroker(boost::asio::io_context& io, RedisAdapterOptions options, DeliverFn deliver);
+  ~RedisBroker();
+  RedisBroker(const RedisBroker&) = delete;
+  RedisBroker& operator=(const RedisBroker&) = delete;
+
+  // ---- any thread ----
+  boost::system::result<void> publish(std::string_view stream, std::string_view payload);
+  void subscribe(const std::string& stream, ReadyFn on_ready);
+  void unsubscribe(const std::string& stream);
+  RedisCounters counters() const;
+  // From now on publish() fails with `stopped` and subscribe()/unsubscribe() are ignored.
+  void stop_accepting() { accepting_ = false; }
+
+  // ---- broker loop ----
+  // Connects both connections; `started` runs once: with {} when both are ready, or with the
+  // first error (then both are closed again and nothing is retried).
+  void open(std::function<void(boost::system::error_code)> started);
+  // Sends what is queued, waits (bounded) for the PUBLISH replies, closes both connections and
+  // releases every timer; `done` runs once nothing is left on the loop.
+  void close(std::function<void()> done);
+
+ private:
+  // One of the two connections, with its reconnect schedule.
+  struct Link {
+    std::shared_ptr<RedisConnection> connection;
+    std::optional<boost::asio::steady_timer> retry;
+    std::chrono::milliseconds next_delay{0};
+    bool lost = false;  // went down after having been up: the next up is a reconnect
+    std::uint64_t failures_at_loss = 0;
+  };
+
+  void on_subscriber_up();
+  void on_publisher_up();
+  void on_down(Link& link, boost::system::error_code code, const std::string& detail);
+  void schedule_reconnect(Link& link);
+  void fail_start(boost::system::error_code code);
+  void check_started();
+
+  void do_subscribe(const std::string& stream, ReadyFn on_ready);
+  void do_unsubscribe(const std::string& stream);
+  void send_subscribe(std::string_view channel);
+  void flush_publishes();
+  void publish_failed(std::size_t bytes, std::string_view why);
+
+  static void on_subscriber_reply(redisAsyncContext* context, void* reply, void* self);
+  static void on_publish_reply(redisAsyncContext* context, void* reply, void* self);
+
+  boost::asio::io_context& io_;
+  const RedisAdapterOptions options_;
+  DeliverFn deliver_;
+
+  // Broker loop only.
+  Link subscriber_;
+  Link publisher_;
+  SubscriptionTable table_;
+  std::function<void(boost::system::error_code)> started_;  // set while start() waits
+  bool listener_ready_ = false;  // _action_cable_internal acknowledged on this connection
+  bool stopping_ = false;
+  std::deque<std::size_t> in_flight_bytes_;  // one per PUBLISH sent, replies come in order
+  bool failure_logged_ = false;              // one error line per outage, then counting
+
+  // Any thread.
+  std::atomic<bool> accepting_{true};
+  std::atomic<bool> publisher_up_{false};
+  std::atomic<std::size_t> pending_bytes_{0};
+  std::atomic<std::uint64_t> published_{0};
+  std::atomic<std::uint64_t> publish_failures_{0};
+  std::atomic<std::uint64_t> reconnects_{0};
+  std::atomic<std::uint64_t> received_{0};
+
+  struct QueuedPublish {
+    std::string channel;
+    std::string payload;
+  };
+  std::mutex queue_mutex_;
+  std::vector<QueuedPublish> queue_;  // guarded by queue_mutex_
+  bool flush_posted_ = false;         // guarded by queue_mutex_
+};
+
+}  // namespace cablecast::pubsub::redis

@@ -1,0 +1,352 @@
+// The Redis adapter against a real redis-server: scripts/with-services.sh starts one and exports
+// CABLECAST_TEST_REDIS_URL. Without it every case here fails (never skips). Each case uses its
+// own channel prefix and client name, so cases may run in parallel on one server; the test's
+// side of the wire is a plain blocking hiredis connection speaking exactly what Rails sends.
+#include "pubsub/redis/redis_adapter.hpp"
+
+#include <gtest/gtest.h>
+#include <hiredis/hiredis.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "pubsub/redis/redis_error.hpp"
+
+namespace cablecast::pubsub::redis {
+namespace {
+
+using namespace std::chrono_literals;
+using boost::system::error_code;
+
+std::string test_url() {
+  const char* url = std::getenv("CABLECAST_TEST_REDIS_URL");
+  return url ? url : "";
+}
+
+std::string unique(std::string_view base) {
+  static std::mt19937_64 random{std::random_device{}()};
+  return std::string(base) + std::to_string(random() % 1000000000);
+}
+
+// A blocking connection for the test's side: PUBLISH/SUBSCRIBE/PUBSUB/CLIENT as Rails would.
+class RawRedis {
+ public:
+  explicit RawRedis(const RedisEndpoint& e) {
+    timeval timeout{2, 0};
+    context_ = redisConnectWithTimeout(e.host.c_str(), e.port, timeout);
+    if (context_ && !context_->err) redisSetTimeout(context_, timeout);
+  }
+  ~RawRedis() {
+    if (context_) redisFree(context_);
+  }
+  bool ok() const { return context_ && !context_->err; }
+
+  // Runs a command given as separate arguments; returns the reply as text (integers in
+  // decimal, arrays joined by '\n'), or "ERR:" + text.
+  std::string command(std::initializer_list<std::string> args) {
+    std::vector<const char*> argv;
+    std::vector<std::size_t> lengths;
+    for (const auto& a : args) {
+      argv.push_back(a.data());
+      lengths.push_back(a.size());
+    }
+    void* raw =
+        redisCommandArgv(context_, static_cast<int>(argv.size()), argv.data(), lengths.data());
+    return take(raw);
+  }
+  // The next pushed message (subscribed mode), "" on timeout.
+  std::string next_push() {
+    void* raw = nullptr;
+    if (redisGetReply(context_, &raw) != REDIS_OK) return "";
+    return take(raw);
+  }
+
+ private:
+  static std::string text(const redisReply* r) {
+    switch (r->type) {
+      case REDIS_REPLY_INTEGER:
+        return std::to_string(r->integer);
+      case REDIS_REPLY_ARRAY: {
+        std::string out;
+        for (std::size_t i = 0; i < r->elements; ++i) {
+          if (i) out += '\n';
+          out += text(r->element[i]);
+        }
+        return out;
+      }
+      case REDIS_REPLY_ERROR:
+        return "ERR:" + std::string(r->str, r->len);
+      case REDIS_REPLY_NIL:
+        return "(nil)";
+      default:
+        return std::string(r->str, r->len);
+    }
+  }
+  static std::string take(void* raw) {
+    if (!raw) return "";
+    auto* reply = static_cast<redisReply*>(raw);
+    std::string out = text(reply);
+    freeReplyObject(reply);
+    return out;
+  }
+  redisContext* context_ = nullptr;
+};
+
+// One adapter on its own broker loop, recording what it delivers.
+struct Node {
+  boost::asio::io_context io{1};
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{io.get_executor()};
+  std::thread thread{[this] { io.run(); }};
+  RedisAdapter adapter;
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<std::pair<std::string, std::string>> received;
+
+  explicit Node(RedisAdapterOptions options) : adapter(std::move(options)) {}
+  ~Node() {
+    adapter.stop();
+    work.reset();
+    thread.join();
+  }
+  boost::system::result<void> start() {
+    return adapter.start(
+        [this](std::string_view stream, Payload payload) {
+          std::lock_guard lock(mutex);
+          received.emplace_back(stream, *payload);
+          changed.notify_all();
+        },
+        io);
+  }
+  bool wait_received(std::size_t count, std::chrono::milliseconds timeout = 3s) {
+    std::unique_lock lock(mutex);
+    return changed.wait_for(lock, timeout, [&] { return received.size() >= count; });
+  }
+  // Subscribes and waits for the ready callback; returns how often it ran (must be 1).
+  error_code subscribe_and_wait(const std::string& stream, std::atomic<int>* calls = nullptr) {
+    auto done = std::make_shared<std::promise<error_code>>();
+    auto future = done->get_future();
+    adapter.subscribe(stream, [done, calls](error_code ec) {
+      if (calls) ++*calls;
+      if (!calls || *calls == 1) done->set_value(ec);
+    });
+    if (future.wait_for(3s) != std::future_status::ready) {
+      return make_error_code(RedisError::timed_out);
+    }
+    return future.get();
+  }
+};
+
+template <typename Predicate>
+bool eventually(Predicate predicate, std::chrono::milliseconds timeout = 5s) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (predicate()) return true;
+    std::this_thread::sleep_for(5ms);
+  }
+  return predicate();
+}
+
+struct RedisAdapterTest : ::testing::Test {
+  void SetUp() override {
+    ASSERT_FALSE(test_url().empty())
+        << "CABLECAST_TEST_REDIS_URL is not set: run under scripts/with-services.sh";
+    auto parsed = parse_redis_url(test_url());
+    ASSERT_TRUE(parsed.endpoint) << parsed.error;
+    endpoint = *parsed.endpoint;
+    raw = std::make_unique<RawRedis>(endpoint);
+    ASSERT_TRUE(raw->ok()) << "cannot reach " << test_url();
+  }
+  RedisAdapterOptions options() {
+    RedisAdapterOptions o;
+    o.endpoint = endpoint;
+    o.channel_prefix = prefix;
+    o.client_name = client_name;
+    return o;
+  }
+  std::string numsub(const std::string& channel) {
+    std::string reply = raw->command({"PUBSUB", "NUMSUB", channel});
+    return reply.substr(reply.find('\n') + 1);
+  }
+  // Kills this test's adapter connections (by their CLIENT SETNAME), as a broker restart would.
+  int kill_connections() {
+    std::istringstream list(raw->command({"CLIENT", "LIST"}));
+    int killed = 0;
+    for (std::string line; std::getline(list, line);) {
+      if (line.find(" name=" + client_name + " ") == std::string::npos) continue;
+      auto id = line.substr(3, line.find(' ') - 3);
+      if (raw->command({"CLIENT", "KILL", "ID", id}) == "1") ++killed;
+    }
+    return killed;
+  }
+
+  RedisEndpoint endpoint;
+  std::unique_ptr<RawRedis> raw;
+  std::string prefix = unique("test");
+  std::string client_name = unique("cablecast-test-");
+};
+
+TEST_F(RedisAdapterTest, StartFailsClearlyWhenNothingListens) {
+  // A port that was free a moment ago: connect is refused.
+  int s = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  ASSERT_EQ(::bind(s, reinterpret_cast<sockaddr*>(&address), length), 0);
+  ASSERT_EQ(::getsockname(s, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  ::close(s);
+  auto o = options();
+  o.endpoint.port = ntohs(address.sin_port);
+  Node node(o);
+  auto before = std::chrono::steady_clock::now();
+  auto started = node.start();
+  ASSERT_FALSE(started);
+  EXPECT_EQ(started.error(), make_error_code(RedisError::connect_failed));
+  EXPECT_LT(std::chrono::steady_clock::now() - before, 2s);
+  EXPECT_FALSE(node.adapter.publish("s", "1"));
+}
+
+TEST_F(RedisAdapterTest, StartReportsRefusedCredentials) {
+  auto o = options();
+  o.endpoint.password = "not-the-password";  // the test server has none: AUTH is refused
+  Node node(o);
+  auto started = node.start();
+  ASSERT_FALSE(started);
+  EXPECT_EQ(started.error(), make_error_code(RedisError::auth_failed));
+}
+
+TEST_F(RedisAdapterTest, StartReportsADatabaseOutOfRange) {
+  auto o = options();
+  o.endpoint.db = 999999;
+  Node node(o);
+  auto started = node.start();
+  ASSERT_FALSE(started);
+  EXPECT_EQ(started.error(), make_error_code(RedisError::select_failed));
+}
+
+TEST_F(RedisAdapterTest, ConnectionsAreNamedAndListenOnTheInternalChannel) {
+  Node node(options());
+  ASSERT_TRUE(node.start());
+  std::string list = raw->command({"CLIENT", "LIST"});
+  std::size_t named = 0;
+  for (std::size_t at = 0; (at = list.find("name=" + client_name + " ", at)) != std::string::npos;
+       ++at) {
+    ++named;
+  }
+  EXPECT_EQ(named, 2u);  // listener + publisher, as Rails
+  EXPECT_NE(std::stoi(numsub("_action_cable_internal")), 0);
+}
+
+TEST_F(RedisAdapterTest, ReceivesWhatRailsPublishesOnThePrefixedChannel) {
+  Node node(options());
+  ASSERT_TRUE(node.start());
+  ASSERT_FALSE(node.subscribe_and_wait("chat_1"));
+  // Ready means Redis has the subscription: a PUBLISH right now must arrive.
+  EXPECT_EQ(numsub(prefix + ":chat_1"), "1");
+  EXPECT_EQ(raw->command({"PUBLISH", prefix + ":chat_1", R"({"text":"hi"})"}), "1");
+  EXPECT_EQ(raw->command({"PUBLISH", "other:chat_1", "ignored"}), "0");
+  ASSERT_TRUE(node.wait_received(1));
+  EXPECT_EQ(node.received[0], (std::pair<std::string, std::string>{"chat_1", R"({"text":"hi"})"}));
+  EXPECT_EQ(node.adapter.counters().received, 1u);
+}
+
+TEST_F(RedisAdapterTest, PublishesOnThePrefixedChannelWithThePayloadVerbatim) {
+  Node node(options());
+  ASSERT_TRUE(node.start());
+  RawRedis listener(endpoint);
+  ASSERT_EQ(listener.command({"SUBSCRIBE", prefix + ":room"}), "subscribe\n" + prefix + ":room\n1");
+  std::string payload = "{\"a\":\"\\u00e9\xc3\xa9\",\"b\":[1,2]}";
+  ASSERT_TRUE(node.adapter.publish("room", payload));
+  EXPECT_EQ(listener.next_push(), "message\n" + prefix + ":room\n" + payload);
+  EXPECT_TRUE(eventually([&] { return node.adapter.counters().published == 1; }));
+}
+
+TEST_F(RedisAdapterTest, OneSubscribePerStreamAndUnsubscribeOnlyWithTheLastReference) {
+  Node node(options());
+  ASSERT_TRUE(node.start());
+  ASSERT_FALSE(node.subscribe_and_wait("s"));
+  ASSERT_FALSE(node.subscribe_and_wait("s"));  // a second shard: ready at once
+  EXPECT_EQ(numsub(prefix + ":s"), "1");
+  node.adapter.unsubscribe("s");
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(numsub(prefix + ":s"), "1");
+  node.adapter.unsubscribe("s");
+  EXPECT_TRUE(eventually([&] { return numsub(prefix + ":s") == "0"; }));
+}
+
+TEST_F(RedisAdapterTest, TwoAdaptersExchangeBroadcastsInOrder) {
+  Node a(options()), b(options());
+  ASSERT_TRUE(a.start());
+  ASSERT_TRUE(b.start());
+  ASSERT_FALSE(a.subscribe_and_wait("n"));
+  constexpr int kCount = 2000;
+  for (int i = 0; i < kCount; ++i) ASSERT_TRUE(b.adapter.publish("n", std::to_string(i)));
+  ASSERT_TRUE(a.wait_received(kCount, 10s)) << a.received.size();
+  for (int i = 0; i < kCount; ++i) ASSERT_EQ(a.received[i].second, std::to_string(i));
+}
+
+TEST_F(RedisAdapterTest, ReconnectsResubscribesAndFailsPublishesWhileDown) {
+  auto o = options();
+  o.first_retry = 300ms;  // a window in which the publisher is known down
+  Node node(o);
+  ASSERT_TRUE(node.start());
+  std::atomic<int> ready_calls{0};
+  ASSERT_FALSE(node.subscribe_and_wait("s", &ready_calls));
+
+  ASSERT_EQ(kill_connections(), 2);
+  // Known down: publish fails at once and is counted.
+  ASSERT_TRUE(eventually([&] { return !node.adapter.publish("s", "lost"); }, 2s));
+  auto refused = node.adapter.publish("s", "lost");
+  if (!refused) {
+    EXPECT_EQ(refused.error(), make_error_code(RedisError::not_connected));
+  }
+  EXPECT_GE(node.adapter.counters().publish_failures, 1u);
+
+  ASSERT_TRUE(eventually([&] { return node.adapter.counters().reconnects == 2; }));
+  ASSERT_TRUE(eventually([&] { return numsub(prefix + ":s") == "1"; }));
+  ASSERT_TRUE(eventually([&] { return node.adapter.publish("s", "after").has_value(); }));
+  ASSERT_TRUE(node.wait_received(1));
+  EXPECT_EQ(node.received.back().second, "after");
+  EXPECT_EQ(ready_calls, 1);  // resubscription fires no duplicate ready callback
+}
+
+TEST_F(RedisAdapterTest, StopSendsWhatWasQueuedFirst) {
+  RawRedis listener(endpoint);
+  listener.command({"SUBSCRIBE", prefix + ":q"});
+  {
+    Node node(options());
+    ASSERT_TRUE(node.start());
+    for (int i = 0; i < 500; ++i) ASSERT_TRUE(node.adapter.publish("q", std::to_string(i)));
+    node.adapter.stop();
+    EXPECT_EQ(node.adapter.counters().published, 500u);
+    EXPECT_EQ(node.adapter.publish("q", "late").error(), make_error_code(RedisError::stopped));
+  }
+  for (int i = 0; i < 500; ++i) {
+    ASSERT_EQ(listener.next_push(), "message\n" + prefix + ":q\n" + std::to_string(i));
+  }
+}
+
+TEST_F(RedisAdapterTest, ReadyCallbacksPendingAtStopAreDropped) {
+  std::atomic<int> calls{0};
+  {
+    Node node(options());
+    ASSERT_TRUE(node.start());
+    node.adapter.stop();
+    node.adapter.subscribe("late", [&](error_code) { ++calls; });
+  }
+  EXPECT_EQ(calls, 0);
+}
+
+}  // namespace
+}  // namespace cablecast::pubsub::redis
