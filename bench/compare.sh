@@ -1,0 +1,257 @@
+#!/usr/bin/env bash
+# Runs the same benchmark steps against Cablecast and the Ruby Action Cable reference
+# (reference/ruby: Rails Action Cable 6.1 + puma from Debian), one server at a time on loopback,
+# and prints one table with the ratios. Results: bench/results/<stamp>.csv (every row of every
+# run), <stamp>.md (the table) and <stamp>.png (RTT p99 vs clients, RSS vs connections).
+#
+# Each step gets a fresh server process, so every RSS baseline is an idle server. The server is
+# pinned to SERVER_CORE and the load generator to BENCH_CORE (taskset), both single-threaded.
+#
+# Knobs (environment):
+#   SERVERS="cablecast rails"  STEPS=1000,5000,10000  SAMPLES=50  RAILS_STEP_BUDGET=30 (s)
+#   CONNECT_CLIENTS=19000  RAILS_CONNECT_CLIENTS=19000  ECHO_CLIENTS=100  ECHO_IN_FLIGHT=8
+#   FANOUT_STREAMS=100  FANOUT_CLIENTS_PER_STREAM=100  FANOUT_IN_FLIGHT=4  DURATION=10 (s)
+#   CONNECT_TIMEOUT=60  RAILS_CONNECT_TIMEOUT=180 (s; clients not subscribed by then count as
+#   failures and are closed)  REPEATS=1 (the table shows medians over repeats)  BUILD_DIR=build/release
+#   SERVER_CORE=0  BENCH_CORE=1  SERVER_THREADS=1  OUT_DIR=bench/results  SKIP_BUILD=0
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-$ROOT/build/release}
+OUT_DIR=${OUT_DIR:-$ROOT/bench/results}
+SERVERS=${SERVERS:-cablecast rails}
+STEPS=${STEPS:-1000,5000,10000}
+SAMPLES=${SAMPLES:-50}
+RAILS_STEP_BUDGET=${RAILS_STEP_BUDGET:-30}
+CONNECT_TIMEOUT=${CONNECT_TIMEOUT:-60}
+RAILS_CONNECT_TIMEOUT=${RAILS_CONNECT_TIMEOUT:-180}
+CONNECT_CLIENTS=${CONNECT_CLIENTS:-19000}
+RAILS_CONNECT_CLIENTS=${RAILS_CONNECT_CLIENTS:-$CONNECT_CLIENTS}
+ECHO_CLIENTS=${ECHO_CLIENTS:-100}
+ECHO_IN_FLIGHT=${ECHO_IN_FLIGHT:-8}
+FANOUT_STREAMS=${FANOUT_STREAMS:-100}
+FANOUT_CLIENTS_PER_STREAM=${FANOUT_CLIENTS_PER_STREAM:-100}
+FANOUT_IN_FLIGHT=${FANOUT_IN_FLIGHT:-4}
+DURATION=${DURATION:-10}
+REPEATS=${REPEATS:-1}
+SERVER_CORE=${SERVER_CORE:-0}
+BENCH_CORE=${BENCH_CORE:-1}
+SERVER_THREADS=${SERVER_THREADS:-1}
+SKIP_BUILD=${SKIP_BUILD:-0}
+
+STAMP=$(date +%Y%m%d-%H%M%S)
+CSV="$OUT_DIR/$STAMP.csv"
+TABLE="$OUT_DIR/$STAMP.md"
+PNG="$OUT_DIR/$STAMP.png"
+LOG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/cablecast-compare.XXXXXX")
+mkdir -p "$OUT_DIR"
+
+SERVER_PID=""
+cleanup() {
+  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  SERVER_PID=""
+}
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT TERM
+
+say() { printf '\n== %s\n' "$*" >&2; }
+die() { printf 'compare.sh: %s\n' "$*" >&2; exit 1; }
+
+# Both processes need one descriptor per connection (hard limit here: 20,000).
+ulimit -n "$(ulimit -Hn)"
+
+command -v taskset >/dev/null || die "taskset missing (Debian package util-linux)"
+if [[ " $SERVERS " == *" rails "* ]]; then
+  command -v puma >/dev/null || die "puma missing (apt-get install puma ruby-actioncable)"
+  [[ -f "$ROOT/reference/ruby/config.ru" ]] || die "reference/ruby/config.ru missing"
+fi
+command -v ruby >/dev/null || die "ruby missing (it also builds the summary table)"
+
+if [[ "$SKIP_BUILD" != 1 ]]; then
+  if [[ ! -f "$BUILD_DIR/build.ninja" ]]; then
+    cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >&2
+  fi
+  cmake --build "$BUILD_DIR" --target cablecast cablecast-bench >&2
+fi
+BENCH="$BUILD_DIR/cablecast-bench"
+SERVER_BIN="$BUILD_DIR/cablecast"
+[[ -x "$BENCH" && -x "$SERVER_BIN" ]] || die "binaries missing in $BUILD_DIR"
+
+# A port below the ephemeral range (32768+), so it never collides with the clients' ports.
+free_port() {
+  local port
+  for _ in $(seq 1 200); do
+    port=$((20000 + RANDOM % 10000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
+  done
+  die "no free port found"
+}
+
+# start_server NAME PORT: starts it pinned to SERVER_CORE, waits until it accepts TCP.
+start_server() {
+  local name=$1 port=$2 log="$LOG_DIR/$1-$2.log"
+  case "$name" in
+    cablecast)
+      taskset -c "$SERVER_CORE" "$SERVER_BIN" serve --host 127.0.0.1 --port "$port" \
+        --threads "$SERVER_THREADS" --log-level warn >"$log" 2>&1 &
+      ;;
+    rails)
+      # Single-mode puma as reference/ruby/README.md runs it; production rack env so no
+      # development request logger sits in front of Action Cable.
+      (cd "$ROOT" && RACK_ENV=production REFERENCE_LOG_LEVEL=warn exec taskset -c "$SERVER_CORE" \
+        puma -b "tcp://127.0.0.1:$port" reference/ruby/config.ru) >"$log" 2>&1 &
+      ;;
+    *) die "unknown server $name" ;;
+  esac
+  SERVER_PID=$!
+  for _ in $(seq 1 300); do
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$log" >&2; die "$name exited at start"; }
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return; fi
+    sleep 0.1
+  done
+  die "$name did not listen on $port within 30 s"
+}
+
+# run_step NAME MODE ARGS...: fresh server, one cablecast-bench run against it, server stopped.
+run_step() {
+  local name=$1 mode=$2; shift 2
+  local port; port=$(free_port)
+  local timeout=$CONNECT_TIMEOUT
+  if [[ $name == rails ]]; then timeout=$RAILS_CONNECT_TIMEOUT; fi
+  start_server "$name" "$port"
+  say "$name: $mode $*"
+  local rc=0
+  taskset -c "$BENCH_CORE" "$BENCH" "$mode" --url "ws://127.0.0.1:$port/cable" --threads 1 \
+    --server-pid "$SERVER_PID" --label "$name" --csv "$CSV" --connect-timeout "$timeout" "$@" \
+    || rc=$?
+  # 2 = lost/duplicated deliveries: reported in the table, the run goes on.
+  if [[ $rc -ne 0 && $rc -ne 2 ]]; then echo "compare.sh: $name $mode exited with $rc" >&2; fi
+  cleanup
+}
+
+say "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), kernel $(uname -r), load: $(cut -d' ' -f1-3 /proc/loadavg)"
+for repeat in $(seq 1 "$REPEATS"); do
+  for name in $SERVERS; do
+    say "repeat $repeat/$REPEATS: $name"
+    budget=0; connect_clients=$CONNECT_CLIENTS
+    if [[ $name == rails ]]; then budget=$RAILS_STEP_BUDGET; connect_clients=$RAILS_CONNECT_CLIENTS; fi
+    run_step "$name" broadcast --steps "$STEPS" --clients "${STEPS##*,}" --samples "$SAMPLES" \
+      --step-budget "$budget" --min-samples 5
+    run_step "$name" connect --clients "$connect_clients"
+    run_step "$name" echo --clients "$ECHO_CLIENTS" --in-flight "$ECHO_IN_FLIGHT" \
+      --duration "$DURATION"
+    run_step "$name" fanout --streams "$FANOUT_STREAMS" \
+      --clients-per-stream "$FANOUT_CLIENTS_PER_STREAM" --in-flight "$FANOUT_IN_FLIGHT" \
+      --duration "$DURATION"
+  done
+done
+
+# The table (medians over repeats) and the plot data, from the CSV.
+summarize() {
+  ruby -rcsv - "$@" <<'RUBY'
+csv_path, plot_dir = ARGV
+rows = CSV.read(csv_path, headers: true).map(&:to_h)
+median = lambda do |values|
+  v = values.compact.map(&:to_f).sort
+  next nil if v.empty?
+  v.size.odd? ? v[v.size / 2] : (v[v.size / 2 - 1] + v[v.size / 2]) / 2
+end
+groups = rows.group_by { |r| [r["label"], r["mode"], r["clients"].to_i] }
+stat = ->(label, mode, clients, col) { median.(Array(groups[[label, mode, clients]]).map { |r| r[col] }) }
+labels = rows.map { |r| r["label"] }.uniq
+ours, ref = labels.include?("cablecast") ? "cablecast" : labels[0], (labels - ["cablecast"])[0]
+fmt = ->(x, digits) { x.nil? ? "-" : format("%.#{digits}f", x) }
+lines = []
+row = lambda do |metric, mode, clients, col, digits, better, scale = 1.0|
+  a = stat.(ours, mode, clients, col)
+  b = ref && stat.(ref, mode, clients, col)
+  a *= scale if a
+  b *= scale if b
+  ratio = if better != :none && a && b && a.positive? && b.positive?
+            format("%.1fx", better == :lower ? b / a : a / b)
+          else
+            "-"
+          end
+  lines << "| #{metric} | #{fmt.(a, digits)} | #{ref ? fmt.(b, digits) : '-'} | #{ratio} |"
+end
+repeats = groups.values.map(&:size).max || 0
+puts "Medians over #{repeats} run(s) per cell. Advantage = how many times better Cablecast is" \
+     " (lower-is-better metrics: #{ref || 'reference'}/Cablecast; higher-is-better: Cablecast/#{ref || 'reference'})."
+puts
+puts "| Metric | #{ours} | #{ref || '-'} | Cablecast advantage |"
+puts "|---|---:|---:|---:|"
+steps = rows.select { |r| r["mode"] == "broadcast" }.map { |r| r["clients"].to_i }.uniq.sort
+steps.each do |n|
+  row.("broadcast RTT p50 @ #{n} clients (ms)", "broadcast", n, "p50_ms", 1, :lower)
+  row.("broadcast RTT p99 @ #{n} clients (ms)", "broadcast", n, "p99_ms", 1, :lower)
+  row.("broadcast samples @ #{n} clients", "broadcast", n, "samples", 0, :none)
+end
+steps.each { |n| row.("server RSS idle @ #{n} subscribed (MiB)", "broadcast", n, "rss_kib", 1, :lower, 1 / 1024.0) }
+rows.select { |r| r["mode"] == "connect" }.map { |r| [r["label"], r["clients"].to_i] }.uniq.each do |label, n|
+  next unless label == ours
+  row.("connect+subscribe #{n} clients (s)", "connect", n, "connect_s", 2, :lower)
+  row.("connect rate @ #{n} (clients/s)", "connect", n, "connect_rate", 0, :higher)
+  row.("server RSS idle @ #{n} subscribed (MiB)", "connect", n, "rss_kib", 1, :lower, 1 / 1024.0)
+  row.("RSS growth per connection @ #{n} (KiB)", "connect", n, "rss_per_conn_bytes", 2, :lower, 1 / 1024.0)
+  row.("connect failures / dropped @ #{n}", "connect", n, "failures", 0, :none)
+end
+echo_n = rows.find { |r| r["mode"] == "echo" }&.fetch("clients")&.to_i
+if echo_n
+  row.("echo messages/s (#{echo_n} clients)", "echo", echo_n, "throughput_per_s", 0, :higher)
+  row.("echo round trip p99 (ms)", "echo", echo_n, "p99_ms", 1, :lower)
+  row.("echo messages per server CPU-second", "echo", echo_n, "deliveries_per_server_cpu_s", 0, :higher)
+end
+fan = rows.find { |r| r["mode"] == "fanout" }
+if fan
+  n = fan["clients"].to_i
+  row.("fan-out deliveries/s (#{fan['streams']} streams, #{n} clients)", "fanout", n, "throughput_per_s", 0, :higher)
+  row.("fan-out deliveries per server CPU-second", "fanout", n, "deliveries_per_server_cpu_s", 0, :higher)
+  row.("fan-out delivery latency p99 (ms)", "fanout", n, "p99_ms", 1, :lower)
+  row.("fan-out load generator CPU (s)", "fanout", n, "bench_cpu_s", 2, :none)
+end
+puts lines
+puts
+puts "Delivery checks over all runs (T7): missing / duplicated / out of order per server:"
+labels.each do |label|
+  mine = rows.select { |r| r["label"] == label }
+  sum = ->(col) { mine.sum { |r| r[col].to_i } }
+  puts "- #{label}: missing #{sum.('missing')}, duplicates #{sum.('duplicates')}, " \
+       "out of order #{sum.('reordered')}, broadcast timeouts #{sum.('timeouts')}, " \
+       "connect failures #{sum.('failures')}, dropped #{sum.('dropped')}"
+end
+# Plot data: RTT by clients (broadcast steps), RSS by connections (broadcast steps + connect).
+labels.each do |label|
+  File.open(File.join(plot_dir, "rtt_#{label}.dat"), "w") do |f|
+    steps.each do |n|
+      p50 = stat.(label, "broadcast", n, "p50_ms")
+      p99 = stat.(label, "broadcast", n, "p99_ms")
+      f.puts "#{n} #{p50} #{p99}" if p99 && p99.positive?
+    end
+  end
+  mem = rows.select { |r| r["label"] == label && %w[broadcast connect].include?(r["mode"]) }
+            .map { |r| r["clients"].to_i }.uniq.sort
+  File.open(File.join(plot_dir, "mem_#{label}.dat"), "w") do |f|
+    mem.each do |n|
+      rss = median.(rows.select { |r| r["label"] == label && r["clients"].to_i == n &&
+                                      %w[broadcast connect].include?(r["mode"]) }.map { |r| r["rss_kib"] })
+      f.puts "#{n} #{rss / 1024.0}" if rss && rss.positive?
+    end
+  end
+end
+RUBY
+}
+summarize "$CSV" "$LOG_DIR" >"$TABLE"
+cat "$TABLE"
+if command -v gnuplot >/dev/null; then
+  gnuplot -e "dir='$LOG_DIR'; out='$PNG'" "$ROOT/bench/plot.gp" && echo "plot: $PNG" >&2
+else
+  echo "gnuplot missing (apt-get install gnuplot-nox): no plot" >&2
+fi
+echo "csv: $CSV" >&2
+echo "table: $TABLE" >&2
+rm -rf "$LOG_DIR"

@@ -1,0 +1,284 @@
+#include "client.hpp"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <boost/asio/buffer.hpp>
+#include <cctype>
+#include <string>
+
+#include "worker.hpp"
+#include "ws/frame_encoder.hpp"
+#include "ws/handshake.hpp"
+
+namespace cablecast::bench {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+// Largest HTTP response head accepted before giving up on a server.
+constexpr std::size_t kMaxResponseHead = 16 * 1024;
+// Largest message the generator accepts (broadcast payloads are small; this only guards).
+constexpr std::size_t kMaxMessage = 16 * 1024 * 1024;
+
+bool would_block(const error_code& ec) {
+  return ec == asio::error::would_block || ec == asio::error::try_again;
+}
+
+std::string lowercase(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+// The value of header `name` (lowercase) in a response head, whitespace trimmed.
+std::string_view header_value(std::string_view head, std::string_view lower_head,
+                              std::string_view name) {
+  std::string needle = "\r\n" + std::string(name) + ":";
+  auto at = lower_head.find(needle);
+  if (at == std::string_view::npos) return {};
+  auto start = at + needle.size();
+  auto end = head.find("\r\n", start);
+  std::string_view value = head.substr(start, end - start);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  return value;
+}
+
+}  // namespace
+
+struct Client::Handshake {
+  std::string expected_accept;
+  std::string response;  // bytes of the HTTP response head received so far
+};
+
+Client::Client(Worker& worker, std::uint32_t index, std::uint32_t stream)
+    : worker_(worker),
+      socket_(worker.io()),
+      parser_(ws::ParserOptions{.max_message_size = kMaxMessage, .expect_masked = false}),
+      index_(index),
+      stream_(stream) {}
+
+Client::~Client() = default;
+
+void Client::start() {
+  if (state_ != State::idle) return;
+  state_ = State::connecting;
+  const Target& target = worker_.target();
+  error_code ec;
+  socket_.open(target.server.protocol(), ec);
+  if (ec) return fail("socket: " + ec.message());
+  socket_.set_option(tcp::socket::reuse_address(true), ec);
+  if (!target.sources.empty()) {
+    // Let connect() pick the port for the full 4-tuple instead of reserving one at bind time,
+    // which would cap each source address at one ephemeral range for all destinations.
+    int on = 1;
+    ::setsockopt(socket_.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &on, sizeof on);
+    socket_.bind(tcp::endpoint(target.sources[index_ % target.sources.size()], 0), ec);
+    if (ec) return fail("bind: " + ec.message());
+  }
+  socket_.async_connect(target.server, [this](error_code connect_ec) { on_connected(connect_ec); });
+}
+
+void Client::on_connected(error_code ec) {
+  if (state_ != State::connecting) return;
+  if (ec) return fail("connect: " + ec.message());
+  socket_.set_option(tcp::no_delay(true), ec);  // commands are small and must not wait 40 ms
+  socket_.non_blocking(true, ec);
+  if (ec) return fail("non-blocking: " + ec.message());
+  state_ = State::handshaking;
+  handshake_ = std::make_unique<Handshake>();
+  std::string key = worker_.next_key();
+  handshake_->expected_accept = ws::compute_accept_key(key);
+  std::string request = worker_.target().request_head;
+  request.append(key).append("\r\n\r\n");
+  write(request);
+  if (state_ != State::closed) wait_readable();
+}
+
+void Client::wait_readable() {
+  socket_.async_wait(tcp::socket::wait_read, [this](error_code ec) { on_readable(ec); });
+}
+
+void Client::on_readable(error_code ec) {
+  if (state_ == State::closed) return;
+  if (ec) return fail("wait: " + ec.message());
+  std::span<char> scratch = worker_.scratch();
+  // A few reads per wake-up at most, so one busy connection cannot starve the others.
+  for (int round = 0; round < 4; ++round) {
+    std::size_t n = socket_.read_some(asio::buffer(scratch.data(), scratch.size()), ec);
+    if (would_block(ec)) break;
+    if (ec) {
+      return fail(ec == asio::error::eof ? "server closed the connection"
+                                         : "read: " + ec.message());
+    }
+    if (!consume(scratch.first(n))) return;
+    if (n < scratch.size()) break;
+  }
+  wait_readable();
+}
+
+bool Client::consume(std::span<char> bytes) {
+  if (state_ != State::handshaking) {
+    feed(bytes);
+    return state_ != State::closed;
+  }
+  auto rest = take_response(bytes);
+  if (rest && !rest->empty()) feed(std::span<char>(rest->data(), rest->size()));
+  return state_ != State::closed;
+}
+
+std::optional<std::string> Client::take_response(std::span<const char> bytes) {
+  std::string& response = handshake_->response;
+  response.append(bytes.data(), bytes.size());
+  auto end = response.find("\r\n\r\n");
+  if (end == std::string::npos) {
+    if (response.size() > kMaxResponseHead) fail("HTTP response head too large");
+    return std::nullopt;
+  }
+  std::string_view head(response.data(), end + 2);  // keep the last header's CRLF
+  if (!head.starts_with("HTTP/1.1 101")) {
+    fail("upgrade refused: " + std::string(head.substr(0, head.find("\r\n"))));
+    return std::nullopt;
+  }
+  std::string lower = lowercase(head);
+  if (header_value(head, lower, "sec-websocket-accept") != handshake_->expected_accept) {
+    fail("bad Sec-WebSocket-Accept");
+    return std::nullopt;
+  }
+  std::string rest = response.substr(end + 4);
+  handshake_.reset();
+  state_ = State::welcoming;
+  return rest;
+}
+
+void Client::feed(std::span<char> bytes) {
+  if (auto error = parser_.feed(bytes, *this)) {
+    fail("WebSocket protocol error: " + std::string(error->reason));
+  }
+}
+
+void Client::on_message(ws::Opcode opcode, std::string_view payload) {
+  if (state_ == State::closed) return;
+  if (opcode != ws::Opcode::text) return fail("binary message from an Action Cable server");
+  const ServerFrame frame = worker_.reader().read(payload);
+  using Type = ServerFrame::Type;
+  switch (frame.type) {
+    case Type::message:
+      if (state_ == State::subscribed) worker_.client_message(*this, frame);
+      return;
+    case Type::ping:
+    case Type::other:
+      return;
+    case Type::welcome:
+      if (state_ != State::welcoming) return;
+      state_ = State::subscribing;
+      // The official client also subscribes only after "welcome".
+      return write(ws::encode_client_frame(
+          ws::Opcode::text, worker_.target().subscribe_commands[stream_], worker_.next_mask()));
+    case Type::confirm:
+      if (state_ != State::subscribing) return;
+      state_ = State::subscribed;
+      return worker_.client_subscribed(*this);
+    case Type::reject:
+      return fail("subscription rejected");
+    case Type::disconnect:
+      return fail("server sent disconnect");
+    case Type::invalid:
+      return fail("server sent a message that is not a JSON object");
+  }
+}
+
+void Client::on_ping(std::string_view payload) {
+  if (state_ == State::closed) return;
+  write(ws::encode_client_frame(ws::Opcode::pong, payload, worker_.next_mask()));
+}
+
+void Client::on_pong(std::string_view) {}
+
+void Client::on_close(std::optional<std::uint16_t> code, std::string_view) {
+  fail("close frame " + (code ? std::to_string(*code) : std::string("without code")));
+}
+
+void Client::perform(std::string_view data_json) {
+  if (state_ != State::subscribed) return;
+  // {"command":"message","identifier":"<id>","data":"<data>"}: both values are JSON strings
+  // holding JSON text, so they are escaped (only quotes and backslashes occur in ours).
+  const std::string& identifier = worker_.target().identifiers[stream_];
+  std::string command;
+  command.reserve(64 + 2 * (identifier.size() + data_json.size()));
+  auto append_escaped = [&](std::string_view text) {
+    command.push_back('"');
+    for (char c : text) {
+      if (c == '"' || c == '\\') command.push_back('\\');
+      command.push_back(c);
+    }
+    command.push_back('"');
+  };
+  command.append(R"({"command":"message","identifier":)");
+  append_escaped(identifier);
+  command.append(R"(,"data":)");
+  append_escaped(data_json);
+  command.push_back('}');
+  write(ws::encode_client_frame(ws::Opcode::text, command, worker_.next_mask()));
+}
+
+void Client::write(std::string_view bytes) {
+  if (state_ == State::closed) return;
+  if (!waiting_write_ && outbox_.empty()) {
+    error_code ec;
+    std::size_t n = socket_.write_some(asio::buffer(bytes.data(), bytes.size()), ec);
+    if (ec && !would_block(ec)) return fail("write: " + ec.message());
+    if (ec) n = 0;
+    bytes.remove_prefix(n);
+    if (bytes.empty()) return;
+  }
+  outbox_.append(bytes);
+  if (!waiting_write_) wait_writable();
+}
+
+void Client::wait_writable() {
+  waiting_write_ = true;
+  socket_.async_wait(tcp::socket::wait_write, [this](error_code ec) {
+    waiting_write_ = false;
+    if (state_ == State::closed) return;
+    if (ec) return fail("wait: " + ec.message());
+    std::size_t n = socket_.write_some(asio::buffer(outbox_), ec);
+    if (ec && !would_block(ec)) return fail("write: " + ec.message());
+    if (!ec) outbox_.erase(0, n);
+    if (!outbox_.empty()) return wait_writable();
+    std::string().swap(outbox_);  // an idle client holds no buffer
+  });
+}
+
+void Client::fail(std::string_view reason) {
+  if (state_ == State::closed) return;
+  const bool was_subscribed = state_ == State::subscribed;
+  state_ = State::closed;
+  error_code ec;
+  socket_.close(ec);
+  handshake_.reset();
+  std::string().swap(outbox_);
+  worker_.client_failed(*this, reason, was_subscribed);
+}
+
+void Client::abandon(std::string_view reason) {
+  if (state_ == State::idle || state_ == State::subscribed || state_ == State::closed) return;
+  fail(reason);
+}
+
+void Client::close() {
+  if (state_ == State::closed) return;
+  state_ = State::closed;
+  error_code ec;
+  socket_.close(ec);
+  handshake_.reset();
+  std::string().swap(outbox_);
+}
+
+}  // namespace cablecast::bench

@@ -1,0 +1,91 @@
+#pragma once
+// One Action Cable client on one TCP connection, as the load generator drives it: connect from
+// a chosen source address, upgrade to WebSocket (actioncable-v1-json), wait for "welcome",
+// subscribe to one BenchmarkChannel stream, then hand every message to its Worker.
+//
+// Kept small on purpose (the generator holds 19k+ of them): no read buffer of its own (reads go
+// to the worker's scratch buffer, as in the server), an outbox only while a write is pending,
+// and the handshake state is freed once the connection is open.
+//
+// (Measured: an async_receive into a small per-client inbox costs the same syscalls per
+// message as async_wait + read_some: Asio re-arms a wait with epoll_ctl, and a receive with a
+// speculative recv() that finds nothing. So the inbox would only cost memory.)
+#include <boost/asio/ip/tcp.hpp>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "ws/frame_parser.hpp"
+
+namespace cablecast::bench {
+
+class Worker;
+
+class Client final : private ws::FrameSink {
+ public:
+  enum class State : std::uint8_t {
+    idle,         // created, not started
+    connecting,   // TCP connect in progress
+    handshaking,  // upgrade request sent, waiting for 101
+    welcoming,    // upgraded, waiting for {"type":"welcome"}
+    subscribing,  // subscribe sent, waiting for confirm_subscription
+    subscribed,   // ready: broadcasts flow
+    closed,       // failed or closed on purpose
+  };
+
+  Client(Worker& worker, std::uint32_t index, std::uint32_t stream);
+  ~Client() override;
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // All below on the worker's thread.
+  void start();
+  // Sends {"command":"message","identifier":<its subscription>,"data":<data_json as string>}.
+  // Ignored unless subscribed.
+  void perform(std::string_view data_json);
+  // Closes the socket without reporting a failure.
+  void close();
+  // Gives up on a connection still being set up (reported as a failure with `reason`).
+  void abandon(std::string_view reason);
+
+  std::uint32_t index() const { return index_; }
+  std::uint32_t stream() const { return stream_; }
+  State state() const { return state_; }
+
+ private:
+  struct Handshake;
+
+  void on_connected(boost::system::error_code ec);
+  void wait_readable();
+  void on_readable(boost::system::error_code ec);
+  // Handles bytes from the socket; false once the client is closed.
+  bool consume(std::span<char> bytes);
+  // Consumes the HTTP response; returns the bytes after it (already frames), or nullopt while
+  // the response is incomplete or after a failure.
+  std::optional<std::string> take_response(std::span<const char> bytes);
+  void feed(std::span<char> bytes);
+  void write(std::string_view bytes);
+  void wait_writable();
+  void fail(std::string_view reason);
+
+  // ws::FrameSink
+  void on_message(ws::Opcode opcode, std::string_view payload) override;
+  void on_ping(std::string_view payload) override;
+  void on_pong(std::string_view payload) override;
+  void on_close(std::optional<std::uint16_t> code, std::string_view reason) override;
+
+  Worker& worker_;
+  boost::asio::ip::tcp::socket socket_;
+  ws::FrameParser parser_;
+  std::string outbox_;                    // bytes the socket did not take yet
+  std::unique_ptr<Handshake> handshake_;  // only between connect and 101
+  std::uint32_t index_;
+  std::uint32_t stream_;
+  State state_ = State::idle;
+  bool waiting_write_ = false;
+};
+
+}  // namespace cablecast::bench

@@ -1,0 +1,158 @@
+// cablecast-bench: the load generator for Cablecast and any Action Cable server that has the
+// BenchmarkChannel (see bench/README.md for the methodology and the targets it measures).
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "modes.hpp"
+#include "process_stats.hpp"
+
+namespace {
+
+using namespace cablecast::bench;
+
+void add_common(CLI::App* cmd, CommonOptions& o) {
+  cmd->add_option("--url", o.url, "Action Cable endpoint (ws:// only)")->capture_default_str();
+  cmd->add_option("--threads", o.threads, "Event loops of the load generator")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 256u));
+  cmd->add_option("--source-ips", o.source_ips,
+                  "Bind clients to 127.0.0.1..127.0.0.N round-robin (loopback servers only; "
+                  "0 = let the kernel choose)")
+      ->capture_default_str();
+  cmd->add_option("--connect-concurrency", o.connect_concurrency,
+                  "Connections being opened at once")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 100000u));
+  cmd->add_option("--connect-timeout", o.connect_timeout_s,
+                  "Seconds to wait for every client to be subscribed")
+      ->capture_default_str();
+  cmd->add_option("--settle", o.settle_s, "Seconds to wait after connecting before reading RSS")
+      ->capture_default_str();
+  cmd->add_option("--server-pid", o.server_pid,
+                  "Server process to read VmRSS and CPU time from (/proc/PID)")
+      ->capture_default_str();
+  cmd->add_option("--label", o.label, "Server name in the output and the CSV")
+      ->capture_default_str();
+  cmd->add_option("--csv", o.csv_path, "Append one row per result to this CSV file");
+  cmd->add_option("--stream-id", o.stream_id, "BenchmarkChannel id (stream \"all<id>\")")
+      ->capture_default_str();
+}
+
+// --clients N with --step K -> K, 2K, ..., N; --steps a,b,c -> those (N appended if missing).
+std::vector<std::uint32_t> make_steps(std::uint32_t clients, std::uint32_t step,
+                                      std::vector<std::uint32_t> listed) {
+  std::vector<std::uint32_t> steps = std::move(listed);
+  if (steps.empty() && step > 0) {
+    for (std::uint32_t n = step; n < clients; n += step) steps.push_back(n);
+  }
+  steps.erase(std::remove_if(steps.begin(), steps.end(),
+                             [&](std::uint32_t n) { return n == 0 || n > clients; }),
+              steps.end());
+  std::sort(steps.begin(), steps.end());
+  steps.erase(std::unique(steps.begin(), steps.end()), steps.end());
+  if (steps.empty() || steps.back() != clients) steps.push_back(clients);
+  return steps;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"cablecast-bench: Action Cable load generator (broadcast RTT, echo, fan-out)"};
+  app.require_subcommand(1);
+
+  BroadcastOptions broadcast;
+  std::uint32_t broadcast_clients = 1000, broadcast_step = 0;
+  std::vector<std::uint32_t> broadcast_steps;
+  auto* b = app.add_subcommand("broadcast", "Broadcast RTT until every client received it");
+  add_common(b, broadcast.common);
+  auto* clients_opt = b->add_option("--clients", broadcast_clients,
+                                    "Clients at the last step (default: the "
+                                    "largest of --steps, else 1000)");
+  b->add_option("--step", broadcast_step, "Add this many clients per step (0 = one step)");
+  b->add_option("--steps", broadcast_steps, "Explicit client counts to measure at")->delimiter(',');
+  b->add_option("--samples", broadcast.samples, "Broadcasts per step")->capture_default_str();
+  b->add_option("--min-samples", broadcast.min_samples,
+                "Broadcasts per step even past the step budget")
+      ->capture_default_str();
+  b->add_option("--step-budget", broadcast.step_budget_s,
+                "Stop sampling a step after this many seconds (0 = never)")
+      ->capture_default_str();
+  b->add_option("--senders", broadcast.senders, "Concurrent broadcasts per sample")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 64u));
+  b->add_option("--payload-bytes", broadcast.payload_bytes, "Payload string size")
+      ->capture_default_str();
+  b->add_option("--sample-timeout", broadcast.sample_timeout_s,
+                "Seconds before a broadcast not seen by every client counts as a timeout")
+      ->capture_default_str();
+  b->add_option("--pause-ms", broadcast.pause_ms, "Pause between samples")->capture_default_str();
+
+  EchoOptions echo;
+  auto* e = app.add_subcommand("echo", "Echo messages/s with several in flight per client");
+  add_common(e, echo.common);
+  e->add_option("--clients", echo.clients)->capture_default_str();
+  e->add_option("--in-flight", echo.in_flight, "Requests outstanding per client")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 10000u));
+  e->add_option("--payload-bytes", echo.payload_bytes)->capture_default_str();
+  e->add_option("--duration", echo.duration_s, "Measured seconds")->capture_default_str();
+  e->add_option("--warmup", echo.warmup_s, "Seconds before measuring")->capture_default_str();
+
+  FanoutOptions fanout;
+  auto* f = app.add_subcommand("fanout", "Deliveries/s with many streams and senders at once");
+  add_common(f, fanout.common);
+  f->add_option("--streams", fanout.streams)->capture_default_str()->check(CLI::Range(1u, 100000u));
+  f->add_option("--clients-per-stream", fanout.clients_per_stream)
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 100000u));
+  f->add_option("--in-flight", fanout.in_flight, "Broadcasts outstanding per stream")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 10000u));
+  f->add_option("--payload-bytes", fanout.payload_bytes)->capture_default_str();
+  f->add_option("--duration", fanout.duration_s, "Measured seconds")->capture_default_str();
+  f->add_option("--warmup", fanout.warmup_s, "Seconds before measuring")->capture_default_str();
+
+  ConnectOptions connect;
+  auto* c = app.add_subcommand("connect", "Connect+subscribe N clients; RSS; optionally hold");
+  add_common(c, connect.common);
+  c->add_option("--clients", connect.clients)->capture_default_str();
+  c->add_option("--hold", connect.hold_s, "Seconds to keep the connections open")
+      ->capture_default_str();
+
+  CLI11_PARSE(app, argc, argv);
+
+  const auto files = raise_open_file_limit();
+  auto check_files = [&](std::uint64_t clients) {
+    // Each client is one descriptor; leave a few for stdio, epoll and the CSV file.
+    if (files > 0 && clients + 16 > files) {
+      std::fprintf(stderr, "warning: %llu clients but only %llu open files allowed\n",
+                   static_cast<unsigned long long>(clients),
+                   static_cast<unsigned long long>(files));
+    }
+  };
+
+  if (*b) {
+    if (clients_opt->count() == 0 && !broadcast_steps.empty()) {
+      broadcast_clients = *std::max_element(broadcast_steps.begin(), broadcast_steps.end());
+    }
+    broadcast.steps = make_steps(broadcast_clients, broadcast_step, broadcast_steps);
+    check_files(broadcast.steps.back());
+    return run_broadcast(broadcast);
+  }
+  if (*e) {
+    check_files(echo.clients);
+    return run_echo(echo);
+  }
+  if (*f) {
+    check_files(std::uint64_t{fanout.streams} * fanout.clients_per_stream);
+    return run_fanout(fanout);
+  }
+  if (*c) {
+    check_files(connect.clients);
+    return run_connect(connect);
+  }
+  return 0;
+}
