@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
+#include <thread>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/http/verb.hpp>
@@ -16,6 +19,8 @@ namespace {
 
 namespace json = boost::json;
 std::vector<std::string> events;  // what test channels report, in order
+// Blocking work started by TestChannel waits for this gate, so tests decide when it finishes.
+std::shared_future<void> gate;
 
 class TestChannel : public Channel {
  public:
@@ -32,7 +37,12 @@ class TestChannel : public Channel {
     stream_from("s1");
     if (params().contains("two")) stream_from("s2");
     if (params().contains("block")) {
-      run_blocking([] { return 5; }, [this](int value) { transmit(value); });
+      run_blocking(
+          [] {
+            gate.wait();
+            return 5;
+          },
+          [this](int value) { transmit(value); });
     }
     if (params().contains("throw")) throw std::runtime_error("boom");
   }
@@ -214,10 +224,15 @@ TEST_F(SessionTest, BrokerFailureRejectsInsteadOfConfirming) {
 }
 
 TEST_F(SessionTest, BlockingWorkInSubscribedDefersTheConfirmation) {
+  std::promise<void> release;
+  gate = release.get_future().share();
   open();
   std::string id = R"({"channel":"TestChannel","block":true})";
   subscribe(id);
-  EXPECT_EQ(transport.sent.size(), 1u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  drain();
+  EXPECT_EQ(transport.sent.size(), 1u) << "no confirmation while the blocking work runs";
+  release.set_value();
   for (int i = 0; i < 1000 && transport.sent.size() < 3; ++i) {  // up to ~5 s on a loaded box
     drain();
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
