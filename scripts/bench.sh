@@ -51,3 +51,8 @@ if [[ "$COMPARE" == 1 ]]; then
   echo "== load: system load before starting: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
   BUILD_DIR="$BUILD_DIR" OUT_DIR="$OUT_DIR" SKIP_BUILD=1 bench/compare.sh
 fi
+
+if [[ "${NODES:-1}" == 1 ]]; then
+  echo "== several nodes: broadcasts through Redis and PostgreSQL" >&2
+  CABLECAST_BIN="$BUILD_DIR/cablecast" bash bench/nodes.sh | tee "$OUT_DIR/$stamp-nodes.txt"
+fi
