@@ -22,8 +22,30 @@ bool set_level(std::string_view level) {
   return true;
 }
 
-std::string_view clip(std::string_view text, std::size_t max) {
-  return text.size() <= max ? text : text.substr(0, max);
+std::string clip(std::string_view text, std::size_t max) {
+  const bool cut = text.size() > max;
+  if (cut) text = text.substr(0, max);
+  std::string out;
+  out.reserve(text.size() + 8);
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte != 0x7F) {
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xF];
+    }
+  }
+  if (cut) out += "...";
+  return out;
 }
 
 }  // namespace cablecast::log

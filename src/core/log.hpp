@@ -2,6 +2,7 @@
 // One logger for the whole server. Modules log through it so that `--log-level` governs all.
 #include <spdlog/spdlog.h>
 
+#include <string>
 #include <string_view>
 
 namespace cablecast::log {
@@ -12,9 +13,10 @@ spdlog::logger& get();
 // Accepts trace, debug, info, warn, error, critical, off. Returns false for anything else.
 bool set_level(std::string_view level);
 
-// Shortens client-controlled text before it goes into a log line, so a hostile client cannot
-// fill the log with one huge frame.
-std::string_view clip(std::string_view text, std::size_t max = 300);
+// Makes client-controlled text safe for one log line: at most `max` bytes (a hostile client
+// cannot fill the log with one huge frame) and control characters escaped (\n, \r, \t, \xNN),
+// so a newline in a frame cannot forge a line of its own.
+std::string clip(std::string_view text, std::size_t max = 300);
 
 }  // namespace cablecast::log
 

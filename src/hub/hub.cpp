@@ -51,7 +51,7 @@ void HubShard::on_broker_ready(const std::string& name, std::uint64_t epoch,
   if (!ec) stream.ready = true;
   auto waiting = std::move(stream.waiting);
   stream.waiting.clear();
-  if (ec) CC_LOG_ERROR("pub/sub could not subscribe to {}: {}", name, ec.message());
+  if (ec) CC_LOG_ERROR("pub/sub could not subscribe to {}: {}", log::clip(name), ec.message());
   for (auto& callback : waiting) callback(ec);
 }
 

@@ -111,12 +111,12 @@ void Subscription::stream_from(std::string_view broadcasting) {
                                [weak, stream](boost::system::error_code ec) {
                                  if (auto self = weak.lock()) self->on_stream_ready(ec, stream);
                                });
-  CC_LOG_DEBUG("{} is streaming from {}", class_.name, stream);
+  CC_LOG_DEBUG("{} is streaming from {}", class_.name, log::clip(stream));
 }
 
 void Subscription::on_stream_ready(boost::system::error_code ec, const std::string& stream) {
   if (ec) {
-    CC_LOG_ERROR("{} could not stream from {}: {}", class_.name, stream, ec.message());
+    CC_LOG_ERROR("{} could not stream from {}: {}", class_.name, log::clip(stream), ec.message());
     if (phase_ == Phase::subscribing) rejected_ = true;  // never confirm what cannot deliver
   }
   if (phase_ == Phase::subscribing) release();
@@ -155,7 +155,7 @@ void Subscription::transmit(std::string message_json) {
 bool Subscription::broadcast(std::string_view broadcasting, std::string payload_json) {
   auto result = session_.env().adapter.publish(broadcasting, payload_json);
   if (!result) {
-    CC_LOG_ERROR("broadcast to {} failed: {}", broadcasting, result.error().message());
+    CC_LOG_ERROR("broadcast to {} failed: {}", log::clip(broadcasting), result.error().message());
     return false;
   }
   return true;

@@ -224,9 +224,9 @@ void PostgresAdapter::Core::send_listen(const ListenRegistry::Listen& listen) {
         if (!core || core->closing_) return;
         if (outcome == Outcome::lost) return;  // the reconnect LISTENs again
         if (outcome == Outcome::failed) {
-          CC_LOG_ERROR("pub/sub postgres: LISTEN {} failed: {}", listen.channel, error);
+          CC_LOG_ERROR("pub/sub postgres: LISTEN {} failed: {}", log::clip(listen.channel), error);
         } else {
-          CC_LOG_DEBUG("pub/sub postgres: listening on {}", listen.channel);
+          CC_LOG_DEBUG("pub/sub postgres: listening on {}", log::clip(listen.channel));
         }
         core->registry_.listened(
             listen.channel, listen.generation,
@@ -241,7 +241,7 @@ void PostgresAdapter::Core::do_unsubscribe(const std::string& stream) {
   listener_->query("UNLISTEN " + quote_identifier(channel), {},
                    [channel](Outcome outcome, std::string_view error) {
                      if (outcome == Outcome::failed) {
-                       CC_LOG_WARN("pub/sub postgres: UNLISTEN {} failed: {}", channel, error);
+                       CC_LOG_WARN("pub/sub postgres: UNLISTEN {} failed: {}", log::clip(channel), error);
                      }
                    });
 }
@@ -277,8 +277,8 @@ void PostgresAdapter::Core::on_notified(const std::string& channel, Outcome outc
   } else {
     ++publish_failures;
     if (outcome == Outcome::failed) {
-      CC_LOG_ERROR("pub/sub postgres: PostgreSQL refused the broadcast to channel {}: {}", channel,
-                   error);
+      CC_LOG_ERROR("pub/sub postgres: PostgreSQL refused the broadcast to channel {}: {}",
+                   log::clip(channel), error);
     } else if (unconfirmed_++ == 0) {
       // A broken connection fails everything queued at once: one line per loop turn, not one
       // per broadcast.
