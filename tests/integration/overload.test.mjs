@@ -1,0 +1,233 @@
+// Floods hit the configured limits and get the documented answers (docs/security.md), while a
+// well-behaved client on the same server keeps being served:
+//   --max-connections N        upgrade N+1 gets HTTP 503 before the upgrade, with a log line
+//   --max-commands-per-second  a client over it gets close 1008 "too many commands", log line
+//   --max-subscriptions N      subscription N+1 gets reject_subscription, log line; usable after
+//   (default)                  no command rate limit, as Rails
+import assert from 'node:assert/strict';
+import {after, before, describe, test} from 'node:test';
+
+import {benchmarkId, connectWelcomed} from '../support/json_client.mjs';
+import {encodeFrame, OP, rawConnect, rawUpgrade} from '../support/raw_ws.mjs';
+import {sleep, startCablecast} from '../support/servers.mjs';
+
+const encodeText = (text) => encodeFrame({opcode: OP.TEXT, payload: Buffer.from(text, 'utf8')});
+
+// Sends `echo` and resolves with the round trip in ms (the well-behaved client's probe).
+async function echoRoundTrip(client, id, tag) {
+  const started = performance.now();
+  client.perform(id, 'echo', {tag});
+  await client.next((m) => m.identifier === id && m.message?.tag === tag, 10000);
+  return performance.now() - started;
+}
+
+// The log must never show a crash or a sanitizer report, whatever the flood.
+function assertNoCrashInLogs(server) {
+  const bad = server.logs.filter((l) => /AddressSanitizer|LeakSanitizer|runtime error:|invariant failed|crashed/i.test(l));
+  assert.deepEqual(bad, []);
+}
+
+describe('connection flood over --max-connections', () => {
+  const LIMIT = 40;
+  let server;
+  const clients = [];
+  before(async () => {
+    server = await startCablecast(['--max-connections', String(LIMIT)]);
+  });
+  after(async () => {
+    for (const c of clients) c.terminate();
+    assertNoCrashInLogs(server);
+    assert.equal(await server.stop(), 0);
+  });
+
+  test('upgrades beyond the limit get 503; the connected clients keep working; slots free up',
+       {timeout: 60000}, async () => {
+    const id = benchmarkId('flood');
+    for (let i = 0; i < LIMIT; i++) {
+      const c = await connectWelcomed(`${server.url}?user=c${i}`);
+      await c.subscribe(id);
+      clients.push(c);
+    }
+    const mark = server.logs.length;
+
+    // 200 upgrade attempts at once, all over the limit.
+    const FLOOD = 200;
+    const answers = await Promise.all(Array.from({length: FLOOD}, () =>
+      rawUpgrade({port: server.port, path: '/cable?user=flood', timeoutMs: 15000})));
+    const statuses = answers.map((a) => a.status);
+    assert.deepEqual([...new Set(statuses)], [503], `statuses: ${statuses.join(',')}`);
+    assert.ok(answers.every((a) => a.ws === null), 'none was upgraded');
+    assert.match(answers[0].headers['retry-after'] ?? '', /^\d+$/, 'a Retry-After header tells when to retry');
+    await server.waitForLog(/max-connections/, 3000, mark);
+
+    // Every connected client still receives a broadcast, and the echo round trip stays short.
+    clients[0].perform(id, 'broadcast', {text: 'still here'});
+    await Promise.all(clients.map((c) =>
+      c.next((m) => m.identifier === id && m.message?.text === 'still here', 10000)));
+    const rtt = await echoRoundTrip(clients[1], id, 'after-flood');
+    assert.ok(rtt < 2000, `echo took ${rtt.toFixed(0)} ms`);
+
+    // Closing 5 clients frees 5 slots (the server notices the closes asynchronously).
+    for (const c of clients.splice(0, 5)) await c.close();
+    const deadline = Date.now() + 10000;
+    const admitted = [];
+    while (admitted.length < 5 && Date.now() < deadline) {
+      const res = await rawUpgrade({port: server.port, path: '/cable?user=late'});
+      if (res.status === 101) {
+        admitted.push(res.ws);
+      } else {
+        assert.equal(res.status, 503);
+        await sleep(100);
+      }
+    }
+    assert.equal(admitted.length, 5, 'five new connections are admitted once five left');
+    for (const ws of admitted) await ws.nextJson((m) => m.type === 'welcome');
+    // ... and the sixth is refused again.
+    const sixth = await rawUpgrade({port: server.port, path: '/cable?user=late'});
+    assert.equal(sixth.status, 503);
+    for (const ws of admitted) ws.destroy();
+  });
+});
+
+describe('command flood over --max-commands-per-second', () => {
+  const RATE = 50;
+  let server;
+  before(async () => {
+    server = await startCablecast(['--max-commands-per-second', String(RATE)]);
+  });
+  after(async () => {
+    assertNoCrashInLogs(server);
+    assert.equal(await server.stop(), 0);
+  });
+
+  test('a flooding client is closed with 1008; a client under the rate and others are served',
+       {timeout: 60000}, async () => {
+    const id = benchmarkId('rate');
+    const good = await connectWelcomed(`${server.url}?user=good`);
+    await good.subscribe(id);
+    const steady = await connectWelcomed(`${server.url}?user=steady`);
+    await steady.subscribe(id);
+
+    // The flooder: 1,000 commands in one write.
+    const flooder = await rawConnect(server.port, {path: '/cable?user=flooder'});
+    await flooder.nextJson((m) => m.type === 'welcome');
+    const mark = server.logs.length;
+    const frames = [];
+    frames.push(JSON.stringify({command: 'subscribe', identifier: id}));
+    for (let i = 0; i < 999; i++) {
+      frames.push(JSON.stringify({command: 'message', identifier: id, data: JSON.stringify({action: 'echo', i})}));
+    }
+    flooder.sendRaw(Buffer.concat(frames.map(encodeText)));
+
+    // Meanwhile the steady client sends 20 commands per second for 3 seconds, under the limit.
+    const steadyRun = (async () => {
+      for (let i = 0; i < 60; i++) {
+        steady.perform(id, 'echo', {steady: i});
+        await sleep(50);
+      }
+      for (let i = 0; i < 60; i++) await steady.next((m) => m.message?.steady === i, 10000);
+    })();
+
+    const close = await flooder.nextClose(10000);
+    assert.equal(close.code, 1008);
+    assert.equal(close.reason, 'too many commands');
+    assert.equal(await flooder.waitEnded(5000), true, 'the flooder\'s connection is closed');
+    // Only about RATE commands were handled before the close: count its echoes. (The window is
+    // a calendar second, so a burst that straddles a second boundary may get up to 2 x RATE.)
+    const echoes = flooder.all.filter((f) => f.opcode === OP.TEXT && /"action":"echo"/.test(f.text)).length;
+    assert.ok(echoes <= 2 * RATE, `${echoes} echoes answered before the close`);
+    await server.waitForLog(/max-commands-per-second/, 3000, mark);
+
+    await steadyRun;
+    assert.equal(steady.closeInfo, undefined, 'the steady client stays connected');
+    const rtt = await echoRoundTrip(good, id, 'after-command-flood');
+    assert.ok(rtt < 2000, `echo took ${rtt.toFixed(0)} ms`);
+    good.terminate();
+    steady.terminate();
+  });
+
+  test('the flooding client can reconnect and is served normally', async () => {
+    const again = await connectWelcomed(`${server.url}?user=flooder`);
+    const id = benchmarkId('rate');
+    await again.subscribe(id);
+    assert.ok((await echoRoundTrip(again, id, 'back')) < 2000);
+    again.terminate();
+  });
+});
+
+describe('commands are not rate limited by default (as Rails)', () => {
+  let server;
+  before(async () => {
+    server = await startCablecast();
+  });
+  after(async () => {
+    assertNoCrashInLogs(server);
+    assert.equal(await server.stop(), 0);
+  });
+
+  test('2,000 commands in one burst are all answered', {timeout: 60000}, async () => {
+    const ws = await rawConnect(server.port);
+    await ws.nextJson((m) => m.type === 'welcome');
+    const id = benchmarkId('burst');
+    const frames = [encodeText(JSON.stringify({command: 'subscribe', identifier: id}))];
+    for (let i = 0; i < 2000; i++) {
+      frames.push(encodeText(JSON.stringify({command: 'message', identifier: id, data: JSON.stringify({action: 'echo', i})})));
+    }
+    ws.sendRaw(Buffer.concat(frames));
+    const last = await ws.nextJson((m) => m.message?.i === 1999, 20000);
+    assert.equal(last.identifier, id);
+    const echoes = ws.all.filter((f) => f.opcode === OP.TEXT && /"action":"echo"/.test(f.text)).length;
+    assert.equal(echoes, 2000);
+    ws.destroy();
+  });
+});
+
+describe('subscription flood over --max-subscriptions', () => {
+  const LIMIT = 5;
+  let server;
+  before(async () => {
+    server = await startCablecast(['--max-subscriptions', String(LIMIT)]);
+  });
+  after(async () => {
+    assertNoCrashInLogs(server);
+    assert.equal(await server.stop(), 0);
+  });
+
+  test('subscriptions beyond the limit are rejected; the connection stays usable', {timeout: 30000}, async () => {
+    const c = await connectWelcomed(`${server.url}?user=subs`);
+    const ids = Array.from({length: LIMIT}, (_, i) => benchmarkId(`s${i}`));
+    for (const id of ids) await c.subscribe(id);
+    const mark = server.logs.length;
+
+    // 100 more at once: every one is rejected, each exactly once.
+    const extra = Array.from({length: 100}, (_, i) => benchmarkId(`x${i}`));
+    for (const id of extra) c.subscribeCommand(id);
+    const seen = new Set();
+    while (seen.size < extra.length) {
+      const m = await c.next((msg) => /_subscription$/.test(msg.type ?? ''), 10000);
+      assert.equal(m.type, 'reject_subscription', JSON.stringify(m));
+      assert.ok(extra.includes(m.identifier) && !seen.has(m.identifier), m.identifier);
+      seen.add(m.identifier);
+    }
+    await server.waitForLog(/max-subscriptions/, 3000, mark);
+
+    // The first five still work.
+    const rtt = await echoRoundTrip(c, ids[4], 'still-subscribed');
+    assert.ok(rtt < 2000);
+    // A rejected identifier is not subscribed: its broadcast action is refused (log, no answer).
+    c.perform(extra[0], 'echo', {tag: 'rejected'});
+    await server.waitForLog(/not subscribed|unable to find subscription/i, 3000, mark);
+
+    // Unsubscribing one frees a slot: a previously rejected identifier is now confirmed.
+    c.send({command: 'unsubscribe', identifier: ids[0]});
+    await c.subscribe(extra[0]);
+    // And the limit holds again.
+    c.subscribeCommand(extra[1]);
+    const again = await c.next((m) => m.identifier === extra[1]);
+    assert.equal(again.type, 'reject_subscription');
+    const leftovers = (await c.drain(300)).filter((m) => m.message?.tag === 'rejected');
+    assert.deepEqual(leftovers, [], 'nothing answered for the rejected identifier');
+    c.terminate();
+  });
+});
+
