@@ -401,12 +401,20 @@ void Connection::sweep(Clock::time_point now) {
     case State::open: {
       auto idle = context_.limits_.idle_timeout;
       if (idle.count() == 0) return;
-      if (now - last_read_ >= idle) {
-        CC_LOG_INFO("closing an idle connection: nothing received for {} ms", idle.count());
+      if (!ping_sent_) {
+        if (now - last_read_ >= idle / 2) {
+          // Half the timeout without a byte: probe. Browsers and `ws` answer pings by
+          // themselves; any byte from the peer (the pong) clears ping_sent_ in on_readable.
+          ping_sent_ = true;
+          deadline_ = now + idle / 2;  // in the open state deadline_ is the probe's deadline
+          enqueue(make_shared_frame(encode_frame(Opcode::ping, {})));
+        }
+      } else if (now >= deadline_) {
+        // The probe went unanswered for half the timeout: the peer has been silent for at
+        // least the whole timeout, and it had a full half of it to answer one ping.
+        CC_LOG_INFO("closing an idle connection: nothing received for {} ms",
+                    std::chrono::duration_cast<std::chrono::milliseconds>(now - last_read_).count());
         start_close(close_code::going_away, "idle timeout");
-      } else if (now - last_read_ >= idle / 2 && !ping_sent_) {
-        ping_sent_ = true;  // browsers answer WebSocket pings by themselves
-        enqueue(make_shared_frame(encode_frame(Opcode::ping, {})));
       }
       return;
     }

@@ -39,8 +39,9 @@ struct ConnectionLimits {
   std::size_t max_outbound_bytes = 4 * 1024 * 1024; // a client that stops reading is dropped here
   std::size_t max_request_header = 8 * 1024;        // HTTP upgrade request headers
   std::chrono::milliseconds handshake_timeout{5000};  // slowloris guard
-  // No byte from the peer for this long: close. Half of it without a byte: send a WebSocket
-  // ping, which browsers and `ws` answer on their own, so healthy idle clients stay. 0 = off.
+  // Half of it without a byte from the peer: send a WebSocket ping (browsers and `ws` answer
+  // on their own, so healthy idle clients stay); no byte within another half: close 1001.
+  // A dead peer is closed after 1 to 1.5 times this (the sweep runs once a second). 0 = off.
   std::chrono::milliseconds idle_timeout{60000};
   std::chrono::milliseconds close_timeout{2000};  // wait for the peer's close frame
 };
@@ -122,7 +123,7 @@ class Connection final : public Transport,
   std::size_t queue_head_ = 0;      // first frame of queue_ not fully written
   std::size_t head_offset_ = 0;     // bytes of queue_[queue_head_] already written
   std::size_t queued_bytes_ = 0;
-  Clock::time_point deadline_;      // handshake / close deadline, by state
+  Clock::time_point deadline_;      // handshake / close / idle-probe deadline, by state
   Clock::time_point last_read_;     // last byte from the peer (idle timeout)
   State state_ = State::reading_request;
   bool waiting_writable_ = false;
