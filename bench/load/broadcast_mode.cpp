@@ -50,16 +50,7 @@ class BroadcastRun final : public ClientObserver {
     }
     const auto slot = static_cast<unsigned>(frame.slot);
     const auto seq = static_cast<std::uint32_t>(frame.seq);
-    switch (check(client.index(), slot).observe(seq)) {
-      case SequenceCheck::Verdict::duplicate:
-        duplicates_.fetch_add(1, std::memory_order_relaxed);
-        return;
-      case SequenceCheck::Verdict::late:
-        reordered_.fetch_add(1, std::memory_order_relaxed);
-        break;
-      case SequenceCheck::Verdict::in_order:
-        break;
-    }
+    if (!order_.record(check(client.index(), slot).observe(seq))) return;
     Slot& current = slots_[slot];
     if (seq != current.seq.load(std::memory_order_acquire)) {
       stale_.fetch_add(1, std::memory_order_relaxed);  // a straggler of a timed-out sample
@@ -143,8 +134,8 @@ class BroadcastRun final : public ClientObserver {
       missing.fetch_add(local);
     });
     row.missing = missing.load();
-    row.duplicates = duplicates_.load();
-    row.reordered = reordered_.load();
+    row.duplicates = order_.duplicates.load();
+    row.reordered = order_.reordered.load();
   }
 
   std::uint64_t sampled_deliveries() const { return sampled_deliveries_; }
@@ -172,8 +163,7 @@ class BroadcastRun final : public ClientObserver {
   std::vector<SequenceCheck> checks_;  // [client * senders + slot], touched by the client's loop
   const std::string payload_;
   std::atomic<std::uint32_t> sent_{0};  // broadcasts started per slot (= next sequence number)
-  std::atomic<std::uint64_t> duplicates_{0};
-  std::atomic<std::uint64_t> reordered_{0};
+  OrderTally order_;
   std::atomic<std::uint64_t> stale_{0};
   std::atomic<std::uint64_t> foreign_{0};  // broadcasts not from this run (another process)
   std::uint64_t sampled_deliveries_ = 0;

@@ -32,16 +32,8 @@ class EchoRun final : public ClientObserver {
 
   void on_message(Client& client, const ServerFrame& frame) override {
     if (frame.action != "echo" || frame.seq < 0) return;
-    switch (checks_[client.index()].observe(static_cast<std::uint32_t>(frame.seq))) {
-      case SequenceCheck::Verdict::duplicate:
-        duplicates_.fetch_add(1, std::memory_order_relaxed);
-        return;
-      case SequenceCheck::Verdict::late:
-        reordered_.fetch_add(1, std::memory_order_relaxed);
-        break;
-      case SequenceCheck::Verdict::in_order:
-        break;
-    }
+    if (!order_.record(checks_[client.index()].observe(static_cast<std::uint32_t>(frame.seq))))
+      return;
     received_.fetch_add(1, std::memory_order_relaxed);
     if (measuring_.load(std::memory_order_relaxed)) {
       histograms_[pool_->worker_index(client.index())].record(now_ns() - frame.sent_ns);
@@ -60,8 +52,7 @@ class EchoRun final : public ClientObserver {
   std::atomic<bool> measuring_{false};
   std::atomic<std::uint64_t> sent_{0};
   std::atomic<std::uint64_t> received_{0};
-  std::atomic<std::uint64_t> duplicates_{0};
-  std::atomic<std::uint64_t> reordered_{0};
+  OrderTally order_;
 
   std::uint64_t missing(ClientPool& pool) {
     std::atomic<std::uint64_t> missing{0};
@@ -136,7 +127,8 @@ int run_echo(const EchoOptions& options) {
 
   // Drain: every request sent must come back.
   const std::int64_t deadline = now_ns() + 30'000'000'000;
-  while (run.received_.load() + run.duplicates_.load() < run.sent_.load() && now_ns() < deadline) {
+  while (run.received_.load() + run.order_.duplicates.load() < run.sent_.load() &&
+         now_ns() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   const std::uint64_t messages = received_after - received_before;
@@ -144,8 +136,8 @@ int run_echo(const EchoOptions& options) {
   if (row.server_cpu_s > 0) row.deliveries_per_server_cpu_s = messages / row.server_cpu_s;
   row.latency = run.latency();
   row.missing = run.missing(**pool);
-  row.duplicates = run.duplicates_.load();
-  row.reordered = run.reordered_.load();
+  row.duplicates = run.order_.duplicates.load();
+  row.reordered = run.order_.reordered.load();
   row.failures = (*pool)->tally().failed_count();
   row.dropped = (*pool)->tally().dropped_count();
   if (!emit(options.common, row)) return 1;

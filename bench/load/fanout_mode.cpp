@@ -50,16 +50,7 @@ class FanoutRun final : public ClientObserver {
   void on_message(Client& client, const ServerFrame& frame) override {
     if (frame.action != "broadcast" || frame.seq < 0) return;
     const auto seq = static_cast<std::uint32_t>(frame.seq);
-    switch (checks_[client.index()].observe(seq)) {
-      case SequenceCheck::Verdict::duplicate:
-        duplicates_.fetch_add(1, std::memory_order_relaxed);
-        return;
-      case SequenceCheck::Verdict::late:
-        reordered_.fetch_add(1, std::memory_order_relaxed);
-        break;
-      case SequenceCheck::Verdict::in_order:
-        break;
-    }
+    if (!order_.record(checks_[client.index()].observe(seq))) return;
     deliveries_.fetch_add(1, std::memory_order_relaxed);
     if (measuring_.load(std::memory_order_relaxed)) {
       histograms_[pool_->worker_index(client.index())].record(now_ns() - frame.sent_ns);
@@ -116,8 +107,7 @@ class FanoutRun final : public ClientObserver {
   std::atomic<bool> measuring_{false};
   std::atomic<std::uint64_t> deliveries_{0};
   std::atomic<std::int64_t> in_flight_total_{0};
-  std::atomic<std::uint64_t> duplicates_{0};
-  std::atomic<std::uint64_t> reordered_{0};
+  OrderTally order_;
 
  private:
   const FanoutOptions& options_;
@@ -187,8 +177,8 @@ int run_fanout(const FanoutOptions& options) {
   if (row.server_cpu_s > 0) row.deliveries_per_server_cpu_s = deliveries / row.server_cpu_s;
   row.latency = run.latency();
   row.missing = run.missing();
-  row.duplicates = run.duplicates_.load();
-  row.reordered = run.reordered_.load();
+  row.duplicates = run.order_.duplicates.load();
+  row.reordered = run.order_.reordered.load();
   row.failures = (*pool)->tally().failed_count();
   row.dropped = (*pool)->tally().dropped_count();
   if (run.in_flight_total_.load() > 0) {

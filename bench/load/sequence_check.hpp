@@ -2,6 +2,7 @@
 // Per-connection delivery check (target T7): every message of a sequence arrives exactly once
 // and in order. Sequence numbers start at `first`; a 64-message window remembers which of the
 // latest numbers arrived, so a late arrival is told apart from a duplicate. 24 bytes.
+#include <atomic>
 #include <bit>
 #include <cstdint>
 
@@ -56,6 +57,27 @@ class SequenceCheck {
   std::uint32_t next_ = 0;
   std::uint32_t lost_ = 0;
   std::uint64_t window_ = ~std::uint64_t{0};
+};
+
+// What SequenceCheck said, counted over every connection of a run (any loop thread).
+struct OrderTally {
+  std::atomic<std::uint64_t> duplicates{0};
+  std::atomic<std::uint64_t> reordered{0};
+
+  // Counts `verdict`; false for a duplicate, which the caller must not count as a delivery.
+  bool record(SequenceCheck::Verdict verdict) {
+    switch (verdict) {
+      case SequenceCheck::Verdict::duplicate:
+        duplicates.fetch_add(1, std::memory_order_relaxed);
+        return false;
+      case SequenceCheck::Verdict::late:
+        reordered.fetch_add(1, std::memory_order_relaxed);
+        return true;
+      case SequenceCheck::Verdict::in_order:
+        return true;
+    }
+    return true;
+  }
 };
 
 }  // namespace cablecast::bench
