@@ -176,10 +176,7 @@ int run_broadcast(const BroadcastOptions& options) {
   const std::uint32_t total = options.steps.back();
   BroadcastRun run(options, total);
   const unsigned threads = std::max(1u, options.common.threads);
-  ClientLayout layout{total,
-                      {options.common.stream_id},
-                      [](std::uint32_t) { return 0u; },
-                      [threads](std::uint32_t i) { return i % threads; }};
+  auto layout = ClientLayout::single_stream(total, options.common.stream_id, threads);
   auto pool = ClientPool::create(options.common, std::move(layout), run);
   if (!pool) {
     fmt::print(stderr, "cannot reach {}: {}\n", options.common.url, pool.error().message());

@@ -29,6 +29,16 @@ struct ClientLayout {
   std::vector<std::string> stream_ids;  // BenchmarkChannel "id" per stream
   std::function<std::uint32_t(std::uint32_t client)> stream_of;
   std::function<unsigned(std::uint32_t client)> worker_of;
+
+  // `clients` on one stream, spread round-robin over `threads` loops.
+  static ClientLayout single_stream(std::uint32_t clients, std::string stream_id,
+                                    unsigned threads) {
+    threads = threads == 0 ? 1 : threads;
+    return {clients,
+            {std::move(stream_id)},
+            [](std::uint32_t) { return 0u; },
+            [threads](std::uint32_t i) { return i % threads; }};
+  }
 };
 
 class ClientPool {

@@ -35,10 +35,7 @@ class HoldRun final : public ClientObserver {
 int run_connect(const ConnectOptions& options) {
   const unsigned threads = std::max(1u, options.common.threads);
   HoldRun run;
-  ClientLayout layout{options.clients,
-                      {options.common.stream_id},
-                      [](std::uint32_t) { return 0u; },
-                      [threads](std::uint32_t i) { return i % threads; }};
+  auto layout = ClientLayout::single_stream(options.clients, options.common.stream_id, threads);
   auto pool = ClientPool::create(options.common, std::move(layout), run);
   if (!pool) {
     fmt::print(stderr, "cannot reach {}: {}\n", options.common.url, pool.error().message());

@@ -88,10 +88,7 @@ class EchoRun final : public ClientObserver {
 int run_echo(const EchoOptions& options) {
   const unsigned threads = std::max(1u, options.common.threads);
   EchoRun run(options, threads);
-  ClientLayout layout{options.clients,
-                      {options.common.stream_id},
-                      [](std::uint32_t) { return 0u; },
-                      [threads](std::uint32_t i) { return i % threads; }};
+  auto layout = ClientLayout::single_stream(options.clients, options.common.stream_id, threads);
   auto pool = ClientPool::create(options.common, std::move(layout), run);
   if (!pool) {
     fmt::print(stderr, "cannot reach {}: {}\n", options.common.url, pool.error().message());
