@@ -12,6 +12,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   chromium ruby ruby-actioncable ruby-redis ruby-pg ruby-activerecord puma clang-format
   redis-server postgresql gnuplot-nox
+  openssl  # tests/integration/tls.test.mjs makes its certificate with `openssl req`
   clang libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer (-fsanitize=fuzzer) and its runtime
 )
 # Node may come from somewhere other than Debian (e.g. a vendor build that bundles npm);

@@ -24,8 +24,8 @@
 // broadcast() may be called from any thread (also through Server::broadcast).
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
-#include <chrono>
 #include <cablecast/detail/channel_class.hpp>
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
@@ -125,15 +125,15 @@ class Channel {
   template <class Work, class Then>
   void run_blocking(Work work, Then then) {
     using Result = std::invoke_result_t<Work&>;
-    run_blocking_erased([work = std::move(work), then = std::move(then)]() mutable
-                        -> std::function<void()> {
-      if constexpr (std::is_void_v<Result>) {
-        work();
-        return [then]() mutable { then(); };
-      } else {
-        return [then, result = work()]() mutable { then(std::move(result)); };
-      }
-    });
+    run_blocking_erased(
+        [work = std::move(work), then = std::move(then)]() mutable -> std::function<void()> {
+          if constexpr (std::is_void_v<Result>) {
+            work();
+            return [then]() mutable { then(); };
+          } else {
+            return [then, result = work()]() mutable { then(std::move(result)); };
+          }
+        });
   }
 
  private:
@@ -175,7 +175,7 @@ ChannelClass make_channel_class(std::string name) {
   cls.stream_prefix = rails_channel_name(name);
   cls.name = std::move(name);
   cls.make = [] { return std::unique_ptr<Channel>(new T()); };
-  if constexpr (requires(Actions<T>& a) { T::define_actions(a); }) {
+  if constexpr (requires(Actions<T> & a) { T::define_actions(a); }) {
     Actions<T> actions(cls.actions);
     T::define_actions(actions);
   }

@@ -23,8 +23,8 @@ class ConnectionRequest {
   ConnectionRequest(const void* request, std::string_view remote_address)
       : request_(request), remote_address_(remote_address) {}
 
-  std::string_view path() const;                // "/cable"
-  std::string_view query_string() const;        // raw, without '?'
+  std::string_view path() const;          // "/cable"
+  std::string_view query_string() const;  // raw, without '?'
   // A query parameter, percent-decoded ('+' as space); the first if repeated.
   std::optional<std::string> query(std::string_view name) const;
   // A header value (case-insensitive name); repeated headers are joined with ", ".

@@ -7,7 +7,7 @@ namespace cablecast {
 struct PubSubOptions {
   // "memory" (one process, the default: nothing to install), "redis" or "postgres".
   std::string adapter = "memory";
-  std::string redis_url = "redis://127.0.0.1:6379/0";     // cable.yml `url` for adapter: redis
+  std::string redis_url = "redis://127.0.0.1:6379/0";  // cable.yml `url` for adapter: redis
   std::string postgres_url = "postgres://127.0.0.1:5432/postgres";  // libpq URI or key=value
   // cable.yml `channel_prefix`: broadcasting "chat_1" travels as "<prefix>:chat_1", exactly as
   // Rails' adapters name it, so a Rails app with the same prefix reaches our subscribers.

@@ -27,6 +27,14 @@ namespace pubsub {
 class Adapter;
 }
 
+// wss:// (and https:// for the demo page): set both files to serve TLS on the same port.
+struct TlsOptions {
+  std::string certificate_file;     // PEM chain: the certificate first, then intermediates
+  std::string private_key_file;     // PEM, unencrypted
+  std::string min_version = "1.2";  // "1.2" (forward-secret AEAD suites only) or "1.3"
+  bool enabled() const { return !certificate_file.empty() || !private_key_file.empty(); }
+};
+
 struct ServerOptions {
   std::string host = "127.0.0.1";  // loopback unless asked: a server is not public by accident
   std::uint16_t port = 8080;       // 0 = any free port (see Server::port())
@@ -41,17 +49,18 @@ struct ServerOptions {
   // WebSocket connections this process accepts; over it the upgrade gets HTTP 503. 0 = the
   // open-file limit minus a reserve (each connection is a file descriptor).
   std::size_t max_connections = 0;
-  std::size_t max_subscriptions = 512;     // per connection; beyond: reject_subscription
+  std::size_t max_subscriptions = 512;        // per connection; beyond: reject_subscription
   std::uint32_t max_commands_per_second = 0;  // per connection; 0 = off; over: close 1008
-  unsigned threads = 0;  // event loops; 0 = one per core
+  unsigned threads = 0;                       // event loops; 0 = one per core
   std::chrono::milliseconds handshake_timeout{5000};
-  std::chrono::milliseconds idle_timeout{60000};  // 0 = off; see ws::ConnectionLimits
-  std::chrono::milliseconds ping_interval{3000};  // Action Cable heartbeat (clients expect 3 s)
+  std::chrono::milliseconds idle_timeout{60000};     // 0 = off; see ws::ConnectionLimits
+  std::chrono::milliseconds ping_interval{3000};     // Action Cable heartbeat (clients expect 3 s)
   std::chrono::milliseconds shutdown_timeout{5000};  // graceful drain before forcing
-  unsigned blocking_threads = 4;  // pool for Channel::run_blocking
-  bool handle_signals = true;     // SIGINT/SIGTERM -> graceful shutdown in run()
-  bool serve_demo = false;        // serve the demo chat page at "/" (the cablecast binary does)
-  PubSubOptions pubsub;           // memory by default; redis/postgres to join several nodes
+  unsigned blocking_threads = 4;                     // pool for Channel::run_blocking
+  bool handle_signals = true;                        // SIGINT/SIGTERM -> graceful shutdown in run()
+  bool serve_demo = false;  // serve the demo chat page at "/" (the cablecast binary does)
+  PubSubOptions pubsub;     // memory by default; redis/postgres to join several nodes
+  TlsOptions tls;           // off by default (put TLS in front, or set the two files)
 };
 
 class Server {
@@ -89,7 +98,12 @@ class Server {
   boost::system::result<void> broadcast(std::string_view broadcasting,
                                         const boost::json::value& message);
 
-  std::uint16_t port() const;          // the bound port (useful with port 0)
+  // Re-reads options().tls's certificate and key files (certificate rotation; the binary does it
+  // on SIGHUP). New connections use them; open ones keep their session. On error (logged) the
+  // current certificate stays. Any thread, once started with TLS.
+  boost::system::result<void> reload_tls();
+
+  std::uint16_t port() const;            // the bound port (useful with port 0)
   std::size_t connection_count() const;  // open WebSocket sessions, all loops
   const ServerOptions& options() const;
 

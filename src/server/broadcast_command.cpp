@@ -35,8 +35,7 @@ int broadcast_command(const PubSubOptions& pubsub, const std::string& stream,
   auto work = boost::asio::make_work_guard(io);
   std::thread broker([&io] { io.run(); });
   int code = 0;
-  if (auto started = made.adapter->start([](std::string_view, pubsub::Payload) {}, io);
-      !started) {
+  if (auto started = made.adapter->start([](std::string_view, pubsub::Payload) {}, io); !started) {
     std::fprintf(stderr, "cablecast broadcast: cannot reach the broker: %s\n",
                  started.error().message().c_str());
     code = 1;

@@ -19,10 +19,18 @@ Loop::Loop(unsigned index, LoopShared shared)
       shared_(shared),
       work_(asio::make_work_guard(io_)),
       shard_(shared.hub.add_shard(io_)),
-      env_{io_,      shard_,         shared.adapter,       shared.channels, shared.connect,
-           shared.blocking, sessions_, shared.open_sessions, shared.session_limits},
+      env_{io_,
+           shard_,
+           shared.adapter,
+           shared.channels,
+           shared.connect,
+           shared.blocking,
+           sessions_,
+           shared.open_sessions,
+           shared.session_limits},
       router_(shared.router_options, env_),
-      connections_(std::make_unique<ws::ConnectionContext>(io_, shared.limits, router_)),
+      connections_(
+          std::make_unique<ws::ConnectionContext>(io_, shared.limits, router_, shared.tls)),
       ping_timer_(io_),
       shutdown_timer_(io_) {}
 
@@ -30,6 +38,11 @@ Loop::~Loop() {
   join();
   // The thread ran io_ until it had no work left, so nothing still refers to what we free.
   CABLE_ASSERT(sessions_.empty());
+}
+
+void Loop::set_tls(std::shared_ptr<const ws::TlsContext> tls) {
+  asio::post(io_,
+             [this, tls = std::move(tls)]() mutable { connections_->set_tls(std::move(tls)); });
 }
 
 void Loop::start() {

@@ -27,6 +27,7 @@ struct LoopShared {
   std::chrono::milliseconds ping_interval;
   std::atomic<std::size_t>& open_sessions;
   session::SessionLimits session_limits;
+  std::shared_ptr<const ws::TlsContext> tls;  // null: plain ws://
 };
 
 class Loop {
@@ -42,6 +43,9 @@ class Loop {
 
   // On this loop's thread: hands an accepted socket to the connection layer.
   void adopt(ws::Socket socket) { connections_->adopt(std::move(socket)); }
+  // From any thread: new connections of this loop use `tls` (the old one lives on with the
+  // connections that use it).
+  void set_tls(std::shared_ptr<const ws::TlsContext> tls);
 
   // Posts the graceful shutdown: every session gets server_restart and a close; the loop ends
   // when all connections are gone or at `deadline` (then the rest are aborted).

@@ -1,12 +1,13 @@
 // The `cablecast` binary:
 //   cablecast serve      the server with the built-in channels and the demo chat page
 //   cablecast broadcast  publish one message to a stream through Redis or PostgreSQL
+#include <sys/resource.h>
+
 #include <CLI/CLI.hpp>
 #include <cablecast/server.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <string_view>
-#include <sys/resource.h>
 
 #include "core/log.hpp"
 #include "server/broadcast_command.hpp"
@@ -79,15 +80,17 @@ int main(int argc, char** argv) {
   }
 
   auto* serve = app.add_subcommand("serve", "Run the server (built-in channels, demo page)");
-  serve->add_option("--config", config_path,
-                    "TOML file with any of these settings (keys as the flags, e.g. port = 9000); "
-                    "the command line and CABLECAST_* variables override it")
+  serve
+      ->add_option("--config", config_path,
+                   "TOML file with any of these settings (keys as the flags, e.g. port = 9000); "
+                   "the command line and CABLECAST_* variables override it")
       ->envname("CABLECAST_CONFIG");
   option(serve, "--host", s.server.host, "Address to listen on");
   option(serve, "--port", s.server.port, "TCP port (0 = any free port, logged at start)");
-  option(serve, "--path", s.server.path, "Action Cable mount path")->check([](const std::string& p) {
-    return p.starts_with('/') ? std::string() : std::string("must start with /");
-  });
+  option(serve, "--path", s.server.path, "Action Cable mount path")
+      ->check([](const std::string& p) {
+        return p.starts_with('/') ? std::string() : std::string("must start with /");
+      });
   option(serve, "--allowed-origins", s.allowed_origins,
          "Comma-separated allowed Origin values with '*' wildcards (e.g. "
          "'https://*.example.com'). Empty: every origin. When set, a missing or other Origin "
@@ -114,14 +117,21 @@ int main(int argc, char** argv) {
          "is sent at half of it, which browsers answer by themselves (0 = off)");
   option(serve, "--shutdown-timeout", s.shutdown_timeout_ms,
          "Milliseconds to drain connections on SIGTERM/SIGINT before forcing");
+  option(serve, "--tls-cert", s.server.tls.certificate_file,
+         "PEM certificate chain: serve wss:// and https:// on --port (needs --tls-key)");
+  option(serve, "--tls-key", s.server.tls.private_key_file, "PEM private key of --tls-cert");
+  option(serve, "--tls-min-version", s.server.tls.min_version,
+         "Oldest TLS version accepted: 1.2 (forward-secret AEAD suites only) or 1.3")
+      ->check(CLI::IsMember({"1.2", "1.3"}));
   option(serve, "--log-level", s.log_level, "trace, debug, info, warn, error, critical or off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
   add_pubsub_options(serve, s.server.pubsub);
 
   std::string stream, message;
-  auto* broadcast = app.add_subcommand(
-      "broadcast", "Publish one JSON message to a stream through Redis or PostgreSQL, as "
-                   "ActionCable.server.broadcast does");
+  auto* broadcast =
+      app.add_subcommand("broadcast",
+                         "Publish one JSON message to a stream through Redis or PostgreSQL, as "
+                         "ActionCable.server.broadcast does");
   broadcast->add_option("stream", stream, "Broadcasting name, e.g. chat_lobby")->required();
   broadcast->add_option("message", message, "JSON value, e.g. '{\"text\":\"hi\"}'")->required();
   add_pubsub_options(broadcast, s.server.pubsub);

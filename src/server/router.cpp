@@ -16,10 +16,11 @@ ws::Route Router::route(const ws::Request& request, ws::Transport& transport) {
         env_.open_sessions.load(std::memory_order_relaxed) >= options_.max_connections) {
       CC_LOG_WARN("refusing a WebSocket upgrade: {} connections open (--max-connections)",
                   options_.max_connections);
-      return ws::Route{ws::http_response(503, "text/plain; charset=utf-8",
-                                         "Server is at its connection limit, retry later",
-                                         "Retry-After: 5\r\n"),
-                       nullptr, {}};
+      return ws::Route{
+          ws::http_response(503, "text/plain; charset=utf-8",
+                            "Server is at its connection limit, retry later", "Retry-After: 5\r\n"),
+          nullptr,
+          {}};
     }
     ws::UpgradeDecision decision = ws::decide_upgrade(request, options_.handshake);
     if (!decision.accepted) {
@@ -32,23 +33,26 @@ ws::Route Router::route(const ws::Request& request, ws::Transport& transport) {
                      std::move(decision.subprotocol)};
   }
   if (options_.serve_demo) return serve_file(request, path);
-  return ws::Route{ws::http_response(404, "text/plain; charset=utf-8", "Page not found"), nullptr, {}};
+  return ws::Route{
+      ws::http_response(404, "text/plain; charset=utf-8", "Page not found"), nullptr, {}};
 }
 
 ws::Route Router::serve_file(const ws::Request& request, std::string_view path) {
   if (request.method() != http::verb::get && request.method() != http::verb::head) {
     return ws::Route{ws::http_response(405, "text/plain; charset=utf-8", "Method not allowed",
                                        "Allow: GET, HEAD\r\n"),
-                     nullptr, {}};
+                     nullptr,
+                     {}};
   }
   for (const Asset& asset : embedded_assets()) {
     if (asset.url != path) continue;
-    std::string response = ws::http_response(200, asset.content_type, asset.bytes,
-                                             "Cache-Control: no-cache\r\n");
+    std::string response =
+        ws::http_response(200, asset.content_type, asset.bytes, "Cache-Control: no-cache\r\n");
     if (request.method() == http::verb::head) response.resize(response.find("\r\n\r\n") + 4);
     return ws::Route{std::move(response), nullptr, {}};
   }
-  return ws::Route{ws::http_response(404, "text/plain; charset=utf-8", "Page not found"), nullptr, {}};
+  return ws::Route{
+      ws::http_response(404, "text/plain; charset=utf-8", "Page not found"), nullptr, {}};
 }
 
 }  // namespace cablecast::server

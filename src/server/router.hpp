@@ -19,8 +19,7 @@ struct RouterOptions {
 
 class Router final : public ws::Router {
  public:
-  Router(const RouterOptions& options, session::Environment& env)
-      : options_(options), env_(env) {}
+  Router(const RouterOptions& options, session::Environment& env) : options_(options), env_(env) {}
 
   ws::Route route(const ws::Request& request, ws::Transport& transport) override;
 

@@ -1,4 +1,6 @@
 // cablecast::Server: wires the stages together. Only this layer knows every module.
+#include <sys/resource.h>
+
 #include <boost/asio/basic_socket_acceptor.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -10,7 +12,6 @@
 #include <boost/system/errc.hpp>
 #include <cablecast/server.hpp>
 #include <mutex>
-#include <sys/resource.h>
 #include <thread>
 
 #include "core/assert.hpp"
@@ -19,6 +20,7 @@
 #include "pubsub/factory.hpp"
 #include "server/loop.hpp"
 #include "server/router.hpp"
+#include "ws/tls_context.hpp"
 
 namespace cablecast {
 
@@ -56,6 +58,8 @@ struct Server::Impl {
 
   void start_accepting(std::size_t next_loop);
   void on_signal(const error_code& ec, int signal);
+  void arm_reload_signal();
+  boost::system::result<void> reload_tls();
   void begin_shutdown(std::chrono::milliseconds timeout);
 
   ServerOptions options;
@@ -75,6 +79,8 @@ struct Server::Impl {
   std::vector<std::unique_ptr<server::Loop>> loops;
   std::optional<Acceptor> acceptor;
   std::optional<asio::signal_set> signals;
+  std::optional<asio::signal_set> reload_signal;  // SIGHUP, with TLS only
+  bool tls_enabled = false;
   std::optional<asio::steady_timer> accept_retry;
   std::uint16_t port = 0;
   std::atomic<bool> started{false};
@@ -145,10 +151,28 @@ boost::system::result<void> Server::start() {
   s.router_options.cable_path = o.path;
   s.router_options.handshake.allowed_origins = o.allowed_origins;
   s.router_options.serve_demo = o.serve_demo;
-  s.router_options.max_connections = o.max_connections ? o.max_connections : default_max_connections();
+  s.router_options.max_connections =
+      o.max_connections ? o.max_connections : default_max_connections();
   session::SessionLimits session_limits;
   session_limits.max_subscriptions = o.max_subscriptions;
   session_limits.max_commands_per_second = o.max_commands_per_second;
+
+  std::shared_ptr<const ws::TlsContext> tls;
+  if (o.tls.enabled()) {
+    if (o.tls.certificate_file.empty() || o.tls.private_key_file.empty()) {
+      CC_LOG_ERROR("TLS needs both a certificate file and a private key file");
+      s.started = false;
+      return boost::system::errc::make_error_code(boost::system::errc::invalid_argument);
+    }
+    auto loaded = ws::TlsContext::load(
+        ws::TlsConfig{o.tls.certificate_file, o.tls.private_key_file, o.tls.min_version});
+    if (!loaded) {
+      s.started = false;
+      return loaded.error();
+    }
+    tls = std::move(*loaded);
+    s.tls_enabled = true;
+  }
 
   ws::ConnectionLimits limits;
   limits.max_message_size = o.max_message_size;
@@ -159,9 +183,9 @@ boost::system::result<void> Server::start() {
   unsigned count = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < count; ++i) {
     s.loops.push_back(std::make_unique<server::Loop>(
-        i, server::LoopShared{s.channels, s.connect, *s.adapter, s.hub, s.blocking,
-                              s.router_options, limits, o.ping_interval, s.open_sessions,
-                              session_limits}));
+        i,
+        server::LoopShared{s.channels, s.connect, *s.adapter, s.hub, s.blocking, s.router_options,
+                           limits, o.ping_interval, s.open_sessions, session_limits, tls}));
   }
   if (auto broker = s.start_broker(); !broker) {
     for (auto& loop : s.loops) loop->shutdown(std::chrono::steady_clock::now());
@@ -201,18 +225,24 @@ boost::system::result<void> Server::start() {
   if (o.handle_signals) {
     s.signals.emplace(s.loops[0]->io(), SIGINT, SIGTERM);
     s.signals->async_wait([&s](const error_code& e, int signal) { s.on_signal(e, signal); });
+    if (tls) {
+      s.reload_signal.emplace(s.loops[0]->io(), SIGHUP);
+      s.arm_reload_signal();
+    }
   }
   s.loops[0]->at_finish([&s] {
     error_code ignored;
     if (s.signals) s.signals->cancel(ignored);
+    if (s.reload_signal) s.reload_signal->cancel(ignored);
     if (s.acceptor) s.acceptor->close(ignored);
     if (s.accept_retry) s.accept_retry->cancel();
   });
   s.start_accepting(0);
   for (auto& loop : s.loops) loop->start();
   std::string host = endpoint.address().is_v6() ? "[" + o.host + "]" : o.host;
-  CC_LOG_INFO("Cablecast listening on {}:{} (ws://{}:{}{}), {} event loops, pub/sub: {}", host,
-              s.port, host, s.port, o.path, count, s.adapter->name());
+  CC_LOG_INFO("Cablecast listening on {}:{} ({}://{}:{}{}{}), {} event loops, pub/sub: {}", host,
+              s.port, tls ? "wss" : "ws", host, s.port, o.path,
+              tls ? fmt::format(", TLS {}+", tls->min_version()) : "", count, s.adapter->name());
   return {};
 }
 
@@ -250,6 +280,34 @@ void Server::Impl::on_signal(const error_code& ec, int signal) {
     for (auto& loop : loops) loop->shutdown(std::chrono::steady_clock::now());
   }
 }
+
+void Server::Impl::arm_reload_signal() {
+  reload_signal->async_wait([this](const error_code& ec, int) {
+    if (ec || stopping) return;
+    CC_LOG_INFO("received SIGHUP: reloading the TLS certificate and key");
+    (void)reload_tls();  // logs its own outcome
+    arm_reload_signal();
+  });
+}
+
+boost::system::result<void> Server::Impl::reload_tls() {
+  if (!tls_enabled) {
+    CC_LOG_ERROR("cannot reload TLS: the server was not started with a certificate");
+    return boost::system::errc::make_error_code(boost::system::errc::operation_not_permitted);
+  }
+  auto loaded = ws::TlsContext::load(ws::TlsConfig{
+      options.tls.certificate_file, options.tls.private_key_file, options.tls.min_version});
+  if (!loaded) {
+    CC_LOG_ERROR("TLS reload failed: keeping the current certificate");
+    return loaded.error();
+  }
+  std::shared_ptr<const ws::TlsContext> tls = std::move(*loaded);
+  for (auto& loop : loops) loop->set_tls(tls);
+  CC_LOG_INFO("TLS certificate reloaded from {}", options.tls.certificate_file);
+  return {};
+}
+
+boost::system::result<void> Server::reload_tls() { return impl_->reload_tls(); }
 
 void Server::Impl::begin_shutdown(std::chrono::milliseconds timeout) {
   if (stopping.exchange(true)) return;

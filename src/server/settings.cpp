@@ -1,12 +1,12 @@
 #include "server/settings.hpp"
 
 #include <fmt/format.h>
+#include <toml++/toml.h>
 
 #include <algorithm>
 #include <functional>
 #include <limits>
 #include <map>
-#include <toml++/toml.h>
 
 namespace cablecast::server {
 
@@ -89,6 +89,9 @@ std::map<std::string, Setter> setters(ServeSettings& s) {
       {"idle_timeout", integer(s.idle_timeout_ms)},
       {"shutdown_timeout", integer(s.shutdown_timeout_ms)},
       {"log_level", text(s.log_level)},
+      {"tls_cert", text(s.server.tls.certificate_file)},
+      {"tls_key", text(s.server.tls.private_key_file)},
+      {"tls_min_version", text(s.server.tls.min_version)},
       {"pubsub", text(s.server.pubsub.adapter)},
       {"redis_url", text(s.server.pubsub.redis_url)},
       {"postgres_url", text(s.server.pubsub.postgres_url)},

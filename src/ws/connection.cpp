@@ -3,13 +3,14 @@
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/read.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/container/static_vector.hpp>
+#include <cstring>
 
 #include "core/assert.hpp"
 #include "core/log.hpp"
 #include "ws/frame_encoder.hpp"
+#include "ws/tls_context.hpp"
 
 namespace cablecast::ws {
 
@@ -22,6 +23,11 @@ namespace {
 constexpr std::size_t kScratchSize = 64 * 1024;
 // Linux's writev accepts up to 1024 buffers; 64 per call is plenty to coalesce a burst.
 constexpr std::size_t kMaxGather = 64;
+// Reads per connection before the loop serves the others (the rest is read on a later turn).
+constexpr int kMaxReadsPerTurn = 4;
+// TLS: queued frames are gathered into records of at most this size (TLS' own maximum), so a
+// burst of small frames costs one record and one write, not one of each per frame.
+constexpr std::size_t kTlsRecordSize = 16 * 1024;
 // A vector that grew for a burst gives its memory back once drained.
 constexpr std::size_t kQueueKeepCapacity = 16;
 
@@ -33,9 +39,15 @@ bool would_block(const error_code& ec) {
 // ---------------------------------------------------------------------------------------------
 // ConnectionContext
 
-ConnectionContext::ConnectionContext(asio::io_context& io, ConnectionLimits limits,
-                                     Router& router)
-    : io_(io), limits_(limits), router_(router), scratch_(kScratchSize), sweep_timer_(io) {
+ConnectionContext::ConnectionContext(asio::io_context& io, ConnectionLimits limits, Router& router,
+                                     std::shared_ptr<const TlsContext> tls)
+    : io_(io),
+      limits_(limits),
+      router_(router),
+      scratch_(kScratchSize),
+      tls_(std::move(tls)),
+      sweep_timer_(io) {
+  if (tls_) tls_plain_.resize(kTlsRecordSize);
   arm_sweep();
 }
 
@@ -51,11 +63,19 @@ void ConnectionContext::adopt(Socket socket) {
   connection->start();
 }
 
+void ConnectionContext::set_tls(std::shared_ptr<const TlsContext> tls) {
+  CABLE_ASSERT(tls_ && tls);  // a plain server cannot become a TLS one (the URLs would change)
+  tls_ = std::move(tls);
+}
+
 void ConnectionContext::stop_accepting_requests() {
   stopping_ = true;
   for (auto it = connections_.begin(); it != connections_.end();) {
     Connection& c = *it++;
-    if (c.state_ == Connection::State::reading_request) c.abort("server shutting down");
+    if (c.state_ == Connection::State::reading_request ||
+        c.state_ == Connection::State::tls_handshake) {
+      c.abort("server shutting down");
+    }
   }
 }
 
@@ -135,36 +155,87 @@ void Connection::start() {
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);  // small frames must not wait 40 ms
   socket_.non_blocking(true, ec);
   if (ec) return abort("cannot make socket non-blocking");
-  deadline_ = Clock::now() + context_.limits_.handshake_timeout;
+  deadline_ = Clock::now() + context_.limits_.handshake_timeout;  // covers TLS and HTTP
+  if (!context_.tls_) return begin_request();
+  tls_ = TlsStream::accept(context_.tls_->native(), socket_.native_handle());
+  if (!tls_) return abort("cannot allocate a TLS session");
+  state_ = State::tls_handshake;
+  continue_tls_handshake();
+}
+
+void Connection::begin_request() {
+  state_ = State::reading_request;
   handshake_ = std::make_unique<Handshake>(context_.limits_.max_request_header);
-  read_request();
+  // TLS: the request may already sit decrypted in OpenSSL's buffer, so read before waiting.
+  if (tls_) return read_available();
+  wait_readable();
 }
 
-void Connection::read_request() {
-  http::async_read(socket_, handshake_->buffer, handshake_->parser,
-                   [self = shared_from_this()](error_code ec, std::size_t) { self->on_request(ec); });
-}
-
-void Connection::on_request(error_code ec) {
-  if (state_ != State::reading_request) return;  // aborted meanwhile (timeout, shutdown)
-  if (ec) {
-    if (ec == http::error::end_of_stream || ec == asio::error::eof ||
-        ec == asio::error::connection_reset || ec == asio::error::operation_aborted) {
-      return abort("peer left before a complete request");
-    }
-    CC_LOG_INFO("bad HTTP request: {}", ec.message());
+void Connection::continue_tls_handshake() {
+  switch (tls_->handshake().status) {
+    case TlsStream::Status::done:
+      CC_LOG_TRACE("TLS session established ({})", tls_->version());
+      return begin_request();
+    case TlsStream::Status::want_read:
+      return wait_readable();
+    case TlsStream::Status::want_write:
+      return wait_writable();
+    case TlsStream::Status::closed:
+      return abort("peer left during the TLS handshake");
+    case TlsStream::Status::failed:
+      break;
+  }
+  if (tls_->got_plain_http()) {
+    // A plain http:// or ws:// client on the TLS port: tell it in words (as nginx does)
+    // instead of a reset it cannot explain. This answer itself goes out unencrypted.
+    CC_LOG_INFO("plain HTTP request on the TLS port: answering 400");
+    tls_.reset();
     state_ = State::responding;
     after_flush_ = AfterFlush::shutdown_send;
     deadline_ = Clock::now() + context_.limits_.close_timeout;
-    const bool too_large = ec == http::error::header_limit || ec == http::error::buffer_overflow;
-    enqueue(make_shared_frame(too_large ? http_response(431, "text/plain; charset=utf-8",
-                                                        "Request header fields too large")
-                                        : http_response(400, "text/plain; charset=utf-8",
-                                                        "Bad request")));
-    handshake_.reset();
+    enqueue(make_shared_frame(http_response(
+        400, "text/plain; charset=utf-8",
+        "This port speaks TLS: use https:// or wss:// instead of http:// or ws://\n")));
     return wait_readable();
   }
+  CC_LOG_INFO("TLS handshake failed: {}", tls_->error_text());
+  abort("TLS handshake failed");
+}
 
+// Beast parses the request incrementally from what arrived so far; the buffer (and the parser)
+// exist only until the request is complete.
+void Connection::parse_request(std::span<const char> bytes) {
+  Handshake& h = *handshake_;
+  if (bytes.size() > h.buffer.max_size() - h.buffer.size()) {
+    return reject_request(http::error::header_limit);
+  }
+  auto space = h.buffer.prepare(bytes.size());
+  std::memcpy(space.data(), bytes.data(), bytes.size());
+  h.buffer.commit(bytes.size());
+  while (!h.parser.is_done()) {
+    error_code ec;
+    std::size_t used = h.parser.put(h.buffer.data(), ec);
+    h.buffer.consume(used);
+    if (ec == http::error::need_more) return;  // the rest of the request is still on its way
+    if (ec) return reject_request(ec);
+    if (used == 0) return;
+  }
+  on_request();
+}
+
+void Connection::reject_request(error_code ec) {
+  CC_LOG_INFO("bad HTTP request: {}", ec.message());
+  state_ = State::responding;
+  after_flush_ = AfterFlush::shutdown_send;
+  deadline_ = Clock::now() + context_.limits_.close_timeout;
+  const bool too_large = ec == http::error::header_limit || ec == http::error::buffer_overflow;
+  enqueue(make_shared_frame(
+      too_large ? http_response(431, "text/plain; charset=utf-8", "Request header fields too large")
+                : http_response(400, "text/plain; charset=utf-8", "Bad request")));
+  handshake_.reset();
+}
+
+void Connection::on_request() {
   const Request& request = handshake_->parser.get();
   Route route = context_.router_.route(request, *this);
   enqueue(make_shared_frame(std::move(route.response)));
@@ -174,7 +245,7 @@ void Connection::on_request(error_code ec) {
     after_flush_ = AfterFlush::shutdown_send;
     deadline_ = Clock::now() + context_.limits_.close_timeout;
     handshake_.reset();
-    return wait_readable();
+    return;
   }
 
   state_ = State::open;
@@ -191,7 +262,6 @@ void Connection::on_request(error_code ec) {
   }
   handshake_.reset();  // the request is not needed any more: free parser and buffer
   if (!leftover.empty()) feed(std::span<char>(leftover.data(), leftover.size()));
-  if (state_ == State::open || state_ == State::closing) wait_readable();
 }
 
 void Connection::wait_readable() {
@@ -202,23 +272,63 @@ void Connection::wait_readable() {
 void Connection::on_readable(error_code ec) {
   if (state_ == State::closed) return;
   if (ec) return abort("socket error while waiting to read");
+  if (state_ == State::tls_handshake) return continue_tls_handshake();
+  read_available();
+}
+
+TlsStream::Outcome Connection::read_some(std::span<char> into) {
+  if (tls_) return tls_->read(into);
+  error_code ec;
+  std::size_t n = socket_.read_some(asio::buffer(into.data(), into.size()), ec);
+  if (!ec) return {TlsStream::Status::done, n};
+  if (would_block(ec)) return {TlsStream::Status::want_read};
+  if (ec == asio::error::eof || ec == asio::error::connection_reset) {
+    return {TlsStream::Status::closed};
+  }
+  return {TlsStream::Status::failed};
+}
+
+// Reads what the peer sent, ending with exactly one wait armed (or the connection closed).
+void Connection::read_available() {
   auto& scratch = context_.scratch_;
-  // A few reads per wake-up at most, so one busy client cannot starve the loop.
-  for (int round = 0; round < 4; ++round) {
-    std::size_t n = socket_.read_some(asio::buffer(scratch), ec);
-    if (would_block(ec)) break;
-    if (ec) {
-      if (state_ == State::closing || state_ == State::responding) return finish_close();
-      return abort(ec == asio::error::eof ? "peer closed the TCP connection" : "read failed");
+  for (int round = 0; round < kMaxReadsPerTurn; ++round) {
+    auto [status, n] = read_some(scratch);
+    switch (status) {
+      case TlsStream::Status::done:
+        break;
+      case TlsStream::Status::want_read:
+        return wait_readable();
+      case TlsStream::Status::want_write:  // TLS only: OpenSSL must write before it reads on
+        read_wants_write_ = true;
+        if (!waiting_writable_) wait_writable();
+        return;
+      case TlsStream::Status::closed:
+        if (state_ == State::closing || state_ == State::responding) return finish_close();
+        if (state_ == State::reading_request) return abort("peer left before a complete request");
+        return abort("peer closed the TCP connection");
+      case TlsStream::Status::failed:
+        if (tls_) CC_LOG_INFO("closing a TLS connection: {}", tls_->error_text());
+        return abort("read failed");
     }
+    if (n == 0) return wait_readable();
     last_read_ = Clock::now();
     ping_sent_ = false;
-    if (state_ == State::responding) continue;  // discard: we only wait for the peer's FIN
-    feed(std::span<char>(scratch.data(), n));
+    if (state_ == State::reading_request) {
+      parse_request(std::span<const char>(scratch.data(), n));
+    } else if (state_ != State::responding) {  // responding: discard, we wait for the FIN
+      feed(std::span<char>(scratch.data(), n));
+    }
     if (state_ == State::closed) return;
-    if (n < scratch.size()) break;
+    // A short plain read drained the socket: the next bytes raise a new readiness event.
+    // TLS reads return one record at a time, so they go on until OpenSSL asks for the socket.
+    if (!tls_ && n < scratch.size()) return wait_readable();
   }
-  wait_readable();
+  // More is waiting (in the socket or in OpenSSL's buffer): serve the loop's other connections
+  // first. Waiting on the socket instead could stall: readiness is edge-triggered, and bytes
+  // OpenSSL already holds never raise it.
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    if (self->state_ != State::closed) self->read_available();
+  });
 }
 
 void Connection::feed(std::span<char> bytes) {
@@ -266,7 +376,9 @@ void Connection::on_close(std::optional<std::uint16_t> code, std::string_view re
 
 void Connection::send(SharedFrame frame) {
   if (state_ != State::open) return;  // closing: nothing more goes out after the close frame
-  if (queued_bytes_ + frame->size() > context_.limits_.max_outbound_bytes) {
+  // During a shutdown the last frames (server_restart) must not cost a client everything
+  // queued before them; the shutdown deadline bounds the memory instead.
+  if (queued_bytes_ + frame->size() > context_.limits_.max_outbound_bytes && !context_.stopping_) {
     CC_LOG_WARN("dropping a slow client: {} bytes queued, limit {} (raise --max-outbound-bytes)",
                 queued_bytes_ + frame->size(), context_.limits_.max_outbound_bytes);
     return abort("outbound buffer limit reached");
@@ -296,6 +408,7 @@ void Connection::enqueue(SharedFrame frame) {
 
 void Connection::flush() {
   if (state_ == State::closed || waiting_writable_) return;
+  if (tls_) return flush_tls();
   while (queue_head_ < queue_.size()) {
     boost::container::static_vector<asio::const_buffer, kMaxGather> buffers;
     for (std::size_t i = queue_head_; i < queue_.size() && buffers.size() < kMaxGather; ++i) {
@@ -307,33 +420,94 @@ void Connection::flush() {
     std::size_t written = socket_.write_some(buffers, ec);
     if (would_block(ec)) return wait_writable();
     if (ec) return abort("write failed");
-    queued_bytes_ -= written;
-    while (written > 0) {
-      std::size_t left = queue_[queue_head_]->size() - head_offset_;
-      if (written < left) {
-        head_offset_ += written;
-        break;
+    consume_written(written);
+  }
+  on_flushed();
+}
+
+// TLS: small frames are copied into one record (one encryption, one write); a frame of a
+// record's size or more is encrypted straight from its shared buffer.
+void Connection::flush_tls() {
+  while (queue_head_ < queue_.size()) {
+    const std::string& head = *queue_[queue_head_];
+    std::size_t head_left = head.size() - head_offset_;
+    // After a write that would block, OpenSSL needs the very same bytes again.
+    std::size_t want =
+        tls_retry_bytes_ ? tls_retry_bytes_ : std::min(queued_bytes_, kTlsRecordSize);
+    std::span<const char> record;
+    if (head_left >= want) {
+      record = std::span<const char>(head.data() + head_offset_, want);
+    } else {
+      char* out = context_.tls_plain_.data();
+      std::size_t filled = 0;
+      std::size_t offset = head_offset_;
+      for (std::size_t i = queue_head_; filled < want; ++i, offset = 0) {
+        const std::string& bytes = *queue_[i];
+        std::size_t take = std::min(bytes.size() - offset, want - filled);
+        std::memcpy(out + filled, bytes.data() + offset, take);
+        filled += take;
       }
-      written -= left;
-      queue_[queue_head_++].reset();
-      head_offset_ = 0;
+      record = std::span<const char>(out, want);
+    }
+    auto [status, written] = tls_->write(record);
+    switch (status) {
+      case TlsStream::Status::done:
+        tls_retry_bytes_ = 0;
+        consume_written(written);
+        continue;
+      case TlsStream::Status::want_write:
+      case TlsStream::Status::want_read:  // renegotiation is off; treated as a full socket
+        tls_retry_bytes_ = static_cast<std::uint16_t>(want);
+        return wait_writable();
+      case TlsStream::Status::closed:
+      case TlsStream::Status::failed:
+        return abort("TLS write failed");
     }
   }
+  on_flushed();
+}
+
+void Connection::consume_written(std::size_t written) {
+  queued_bytes_ -= written;
+  // Closing with frames still queued: the close timeout counts from the last progress, so a
+  // client that is still reading gets everything before our close frame.
+  if (written > 0 && (state_ == State::closing || state_ == State::responding)) {
+    deadline_ = Clock::now() + context_.limits_.close_timeout;
+  }
+  while (written > 0) {
+    std::size_t left = queue_[queue_head_]->size() - head_offset_;
+    if (written < left) {
+      head_offset_ += written;
+      return;
+    }
+    written -= left;
+    queue_[queue_head_++].reset();
+    head_offset_ = 0;
+  }
+  if (queue_head_ < queue_.size()) return;
   queue_.clear();
   queue_head_ = 0;
   if (queue_.capacity() > kQueueKeepCapacity) std::vector<SharedFrame>().swap(queue_);
   CABLE_ASSERT(queued_bytes_ == 0);
-  on_flushed();
 }
 
 void Connection::wait_writable() {
   waiting_writable_ = true;
-  socket_.async_wait(Socket::wait_write, [self = shared_from_this()](error_code ec) {
-    self->waiting_writable_ = false;
-    if (self->state_ == State::closed) return;
-    if (ec) return self->abort("socket error while waiting to write");
-    self->flush();
-  });
+  socket_.async_wait(Socket::wait_write,
+                     [self = shared_from_this()](error_code ec) { self->on_writable(ec); });
+}
+
+void Connection::on_writable(error_code ec) {
+  waiting_writable_ = false;
+  if (state_ == State::closed) return;
+  if (ec) return abort("socket error while waiting to write");
+  if (state_ == State::tls_handshake) return continue_tls_handshake();
+  if (read_wants_write_) {
+    read_wants_write_ = false;
+    read_available();
+    if (state_ == State::closed) return;
+  }
+  flush();
 }
 
 void Connection::on_flushed() {
@@ -343,6 +517,7 @@ void Connection::on_flushed() {
     case AfterFlush::shutdown_send: {
       // Our last bytes (close frame or HTTP answer) are out: send FIN and keep reading until
       // the peer answers or closes, so no RST destroys what we just wrote.
+      if (tls_) tls_->send_close_notify();
       error_code ec;
       socket_.shutdown(Socket::shutdown_send, ec);
       after_flush_ = AfterFlush::nothing;
@@ -387,6 +562,7 @@ void Connection::notify_closed() {
 
 void Connection::sweep(Clock::time_point now) {
   switch (state_) {
+    case State::tls_handshake:
     case State::reading_request:
       if (now >= deadline_) {
         CC_LOG_INFO("handshake timeout: no complete HTTP request within {} ms",
@@ -396,7 +572,14 @@ void Connection::sweep(Clock::time_point now) {
       return;
     case State::responding:
     case State::closing:
-      if (now >= deadline_) abort("close handshake timeout");
+      // While a shutdown drains, frames still queued ahead of our close frame wait for the
+      // shutdown deadline (--shutdown-timeout), not for this connection's close timeout.
+      if (context_.stopping_ && queue_head_ < queue_.size()) return;
+      if (now >= deadline_) {
+        CC_LOG_INFO("closing a connection whose close handshake did not finish within {} ms",
+                    context_.limits_.close_timeout.count());
+        abort("close handshake timeout");
+      }
       return;
     case State::open: {
       auto idle = context_.limits_.idle_timeout;
@@ -412,8 +595,9 @@ void Connection::sweep(Clock::time_point now) {
       } else if (now >= deadline_) {
         // The probe went unanswered for half the timeout: the peer has been silent for at
         // least the whole timeout, and it had a full half of it to answer one ping.
-        CC_LOG_INFO("closing an idle connection: nothing received for {} ms",
-                    std::chrono::duration_cast<std::chrono::milliseconds>(now - last_read_).count());
+        CC_LOG_INFO(
+            "closing an idle connection: nothing received for {} ms",
+            std::chrono::duration_cast<std::chrono::milliseconds>(now - last_read_).count());
         start_close(close_code::going_away, "idle timeout");
       }
       return;

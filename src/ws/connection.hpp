@@ -24,6 +24,7 @@
 #include "core/shared_frame.hpp"
 #include "ws/frame_parser.hpp"
 #include "ws/handshake.hpp"
+#include "ws/tls_stream.hpp"
 #include "ws/transport.hpp"
 
 namespace cablecast::ws {
@@ -35,9 +36,9 @@ using Socket = asio::basic_stream_socket<asio::ip::tcp, asio::io_context::execut
 using Clock = std::chrono::steady_clock;
 
 struct ConnectionLimits {
-  std::size_t max_message_size = 1024 * 1024;       // close 1009 above it
-  std::size_t max_outbound_bytes = 4 * 1024 * 1024; // a client that stops reading is dropped here
-  std::size_t max_request_header = 8 * 1024;        // HTTP upgrade request headers
+  std::size_t max_message_size = 1024 * 1024;         // close 1009 above it
+  std::size_t max_outbound_bytes = 4 * 1024 * 1024;   // a client that stops reading is dropped here
+  std::size_t max_request_header = 8 * 1024;          // HTTP upgrade request headers
   std::chrono::milliseconds handshake_timeout{5000};  // slowloris guard
   // Half of it without a byte from the peer: send a WebSocket ping (browsers and `ws` answer
   // on their own, so healthy idle clients stay); no byte within another half: close 1001.
@@ -63,6 +64,7 @@ class Router {
 };
 
 class ConnectionContext;
+class TlsContext;  // ws/tls_context.hpp (Asio's SSL headers stay out of this one)
 
 class Connection final : public Transport,
                          public FrameSink,
@@ -85,11 +87,12 @@ class Connection final : public Transport,
  private:
   friend class ConnectionContext;
   enum class State : std::uint8_t {
-    reading_request,   // HTTP phase
-    responding,        // writing a plain HTTP response, then closing
-    open,              // WebSocket frames both ways
-    closing,           // our close frame is queued/sent; waiting for the peer's
-    closed,            // socket closed; object lives until pending handlers finish
+    tls_handshake,    // wss:// only: before any HTTP byte
+    reading_request,  // HTTP phase
+    responding,       // writing a plain HTTP response, then closing
+    open,             // WebSocket frames both ways
+    closing,          // our close frame is queued/sent; waiting for the peer's
+    closed,           // socket closed; object lives until pending handlers finish
   };
   struct Handshake;  // HTTP parser + buffer, alive only during the handshake
 
@@ -99,14 +102,22 @@ class Connection final : public Transport,
   void on_pong(std::string_view payload) override;
   void on_close(std::optional<std::uint16_t> code, std::string_view reason) override;
 
-  void read_request();
-  void on_request(boost::system::error_code ec);
+  void begin_request();
+  void continue_tls_handshake();
+  void parse_request(std::span<const char> bytes);
+  void reject_request(boost::system::error_code ec);
+  void on_request();
   void wait_readable();
   void on_readable(boost::system::error_code ec);
+  void read_available();
+  TlsStream::Outcome read_some(std::span<char> into);
   void feed(std::span<char> bytes);
   void enqueue(SharedFrame frame);
   void flush();
+  void flush_tls();
+  void consume_written(std::size_t written);
   void wait_writable();
+  void on_writable(boost::system::error_code ec);
   void on_flushed();
   void start_close(std::uint16_t code, std::string_view reason);
   void finish_close();
@@ -117,27 +128,32 @@ class Connection final : public Transport,
   ConnectionContext& context_;
   Socket socket_;
   std::unique_ptr<Handshake> handshake_;
+  std::unique_ptr<TlsStream> tls_;  // wss:// only
   std::unique_ptr<MessageHandler> handler_;
   FrameParser parser_;
   std::vector<SharedFrame> queue_;  // frames not yet fully written, oldest first
   std::size_t queue_head_ = 0;      // first frame of queue_ not fully written
   std::size_t head_offset_ = 0;     // bytes of queue_[queue_head_] already written
   std::size_t queued_bytes_ = 0;
-  Clock::time_point deadline_;      // handshake / close / idle-probe deadline, by state
-  Clock::time_point last_read_;     // last byte from the peer (idle timeout)
+  Clock::time_point deadline_;   // handshake / close / idle-probe deadline, by state
+  Clock::time_point last_read_;  // last byte from the peer (idle timeout)
   State state_ = State::reading_request;
   bool waiting_writable_ = false;
   bool in_flush_list_ = false;
-  bool ping_sent_ = false;          // idle probe sent since the last byte from the peer
+  bool ping_sent_ = false;         // idle probe sent since the last byte from the peer
+  bool read_wants_write_ = false;  // TLS: a read must be retried once the socket is writable
   enum class AfterFlush : std::uint8_t { nothing, shutdown_send, close_socket };
   AfterFlush after_flush_ = AfterFlush::nothing;
+  std::uint16_t tls_retry_bytes_ = 0;  // TLS: size of a write that must be retried as is
 };
 
 // Per event loop: the connections of this loop, the shared read buffer and the flush list.
 // Everything here is touched only by the loop's own thread.
 class ConnectionContext {
  public:
-  ConnectionContext(asio::io_context& io, ConnectionLimits limits, Router& router);
+  // With `tls`, every connection speaks TLS first (wss://, https://).
+  ConnectionContext(asio::io_context& io, ConnectionLimits limits, Router& router,
+                    std::shared_ptr<const TlsContext> tls = nullptr);
   ~ConnectionContext();
   ConnectionContext(const ConnectionContext&) = delete;
   ConnectionContext& operator=(const ConnectionContext&) = delete;
@@ -150,6 +166,9 @@ class ConnectionContext {
   void stop_accepting_requests();
   // Aborts every remaining connection at once (end of the shutdown deadline).
   void abort_all();
+
+  // Connections accepted from now on use `tls` (certificate rotation); open ones keep theirs.
+  void set_tls(std::shared_ptr<const TlsContext> tls);
 
   std::size_t size() const { return connections_.size(); }
   const ConnectionLimits& limits() const { return limits_; }
@@ -167,8 +186,10 @@ class ConnectionContext {
   asio::io_context& io_;
   ConnectionLimits limits_;
   Router& router_;
-  std::vector<char> scratch_;                  // read buffer shared by all connections
-  ConnectionList connections_;                 // every live connection of this loop
+  std::vector<char> scratch_;  // read buffer shared by all connections
+  std::shared_ptr<const TlsContext> tls_;
+  std::vector<char> tls_plain_;  // TLS: queued frames gathered into one record before writing
+  ConnectionList connections_;   // every live connection of this loop
   std::vector<std::shared_ptr<Connection>> flush_list_;
   bool flush_posted_ = false;
   asio::steady_timer sweep_timer_;

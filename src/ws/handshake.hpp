@@ -24,11 +24,11 @@ struct HandshakeOptions {
 
 // What to answer a request for the WebSocket endpoint.
 struct UpgradeDecision {
-  bool accepted = false;   // true: `response` is the 101 answer; switch to frames after it
-  unsigned status = 0;     // 101, or the HTTP error status (400, 404, 426)
-  std::string response;    // complete serialized HTTP response (status line, headers, body)
-  std::string subprotocol; // the selected sub-protocol, empty when none
-  std::string log_reason;  // why it was refused, for one log line (empty when accepted)
+  bool accepted = false;    // true: `response` is the 101 answer; switch to frames after it
+  unsigned status = 0;      // 101, or the HTTP error status (400, 404, 426)
+  std::string response;     // complete serialized HTTP response (status line, headers, body)
+  std::string subprotocol;  // the selected sub-protocol, empty when none
+  std::string log_reason;   // why it was refused, for one log line (empty when accepted)
 };
 
 // Validates an upgrade request and builds the answer:

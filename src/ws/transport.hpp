@@ -28,9 +28,9 @@ class Transport {
 // What the connection reports upward. Called on the connection's loop, never re-entrantly.
 // What the connection knew when it upgraded; valid only during on_open().
 struct UpgradeInfo {
-  const Request& request;          // the HTTP upgrade request (headers, target)
-  std::string_view remote_address; // peer IP, for logs
-  std::string_view subprotocol;    // negotiated Sec-WebSocket-Protocol, may be empty
+  const Request& request;           // the HTTP upgrade request (headers, target)
+  std::string_view remote_address;  // peer IP, for logs
+  std::string_view subprotocol;     // negotiated Sec-WebSocket-Protocol, may be empty
 };
 
 class MessageHandler {

@@ -157,6 +157,31 @@ describe('WebSocket frames', () => {
   });
 });
 
+describe('large messages', () => {
+  let server;
+  before(async () => {
+    server = await startTarget();  // default --max-message-size: 1 MiB
+  });
+  after(() => server?.stop());
+
+  test('a 900 KiB message sent in one write is read whole and answered', async () => {
+    // Far more than one read of the server's 64 KiB loop buffer: the rest must be read on later
+    // loop turns even though no new bytes arrive to signal readiness again.
+    const ws = await welcomed(server.port);
+    try {
+      const id = benchmarkId('large');
+      ws.sendJson({command: 'subscribe', identifier: id});
+      assert.deepEqual(await ws.nextJson(), {identifier: id, type: 'confirm_subscription'});
+      const text = 'z'.repeat(900 * 1024);
+      ws.sendJson({command: 'message', identifier: id, data: JSON.stringify({action: 'echo', text})});
+      const echo = await ws.nextJson((m) => m.identifier === id, 10000);
+      assert.equal(echo.message.text.length, text.length);
+    } finally {
+      ws.destroy();
+    }
+  });
+});
+
 describe('WebSocket handshake', () => {
   let server;
   before(async () => {

@@ -24,9 +24,11 @@ if (!globalThis.addEventListener) {
 
 /** Every socket the consumers open, in order, so tests can tell whether a client reconnected. */
 export const openedSockets = [];
+/** Options for every socket the consumers open, e.g. {ca} to trust a test certificate (wss://). */
+export const webSocketOptions = {};
 class TrackedWebSocket extends WebSocket {
   constructor(url, protocols) {
-    super(url, protocols);
+    super(url, protocols, webSocketOptions);
     openedSockets.push({url: String(url), socket: this});
   }
 }

@@ -110,11 +110,13 @@ export class JsonClient {
 
 /**
  * Opens a ws connection. Resolves once open (the welcome is NOT consumed; see connectWelcomed).
- * options: protocols (default the Action Cable list), headers, query (string appended to url).
+ * options: protocols (default the Action Cable list), headers, ca (trusted certificate for
+ * wss:// to a server with a test certificate).
  */
-export function connectJson(url, {protocols = PROTOCOLS, headers = {}, timeoutMs = 5000} = {}) {
+export function connectJson(url, {protocols = PROTOCOLS, headers = {}, timeoutMs = 5000, ca} = {}) {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, protocols, {headers, perMessageDeflate: false, handshakeTimeout: timeoutMs});
+    const ws = new WebSocket(url, protocols, {headers, perMessageDeflate: false, handshakeTimeout: timeoutMs,
+                                              ...(ca ? {ca} : {})});
     const client = new JsonClient(ws);
     ws.once('open', () => resolve(client));
     ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused with HTTP ${res.statusCode}`)));
