@@ -381,6 +381,10 @@ void Connection::send(SharedFrame frame) {
   if (queued_bytes_ + frame->size() > context_.limits_.max_outbound_bytes && !context_.stopping_) {
     CC_LOG_WARN("dropping a slow client: {} bytes queued, limit {} (raise --max-outbound-bytes)",
                 queued_bytes_ + frame->size(), context_.limits_.max_outbound_bytes);
+    // Reset instead of FIN: a FIN would wait behind the megabytes the client is not reading,
+    // keeping them in kernel memory until TCP gives up; a reset frees them now.
+    error_code ignored;
+    socket_.set_option(asio::socket_base::linger(true, 0), ignored);
     return abort("outbound buffer limit reached");
   }
   enqueue(std::move(frame));

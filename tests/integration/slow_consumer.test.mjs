@@ -222,6 +222,15 @@ function cpuSeconds(pid) {
   return (Number(fields[11]) + Number(fields[12])) / 100;  // utime, stime in clock ticks (USER_HZ)
 }
 
+/** Loopback TCP sockets of this machine (/proc/net/tcp): ports, state and send queue bytes. */
+function tcpSockets() {
+  return fs.readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1).filter(Boolean).map((line) => {
+    const f = line.trim().split(/\s+/);
+    const port = (addr) => parseInt(addr.split(':')[1], 16);
+    return {localPort: port(f[1]), remotePort: port(f[2]), state: f[3], sendQueue: parseInt(f[4].split(':')[0], 16)};
+  });
+}
+
 /** Reads VmRSS (KiB) of a process from /proc. */
 function rssKiB(pid) {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -367,6 +376,12 @@ describe(`slow consumer: ${BROADCASTS} broadcasts to ${CLIENTS} clients, one nev
     assert.match(line, new RegExp(`limit ${MAX_OUTBOUND_BYTES}`));
     assert.equal(server.logs.filter((l) => /dropping a slow client/i.test(l)).length, 1,
                  'only the stalled client was dropped');
+
+    // The server reset the connection rather than queueing a FIN behind megabytes the client
+    // does not read: its end of the socket, and the kernel memory under it, is gone at once.
+    const serverSide = tcpSockets().filter((t) => t.localPort === server.port &&
+                                                   t.remotePort === stalled.socket.localPort);
+    assert.deepEqual(serverSide, [], 'the server still holds the dropped connection in the kernel');
 
     // Resuming it now shows a connection that was cut: it ends, holding only part of the stream.
     let stalledBytes = 0;
