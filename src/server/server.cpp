@@ -335,7 +335,9 @@ boost::system::result<void> Server::run() {
     }
     s.blocking.join();
     s.acceptor.reset();
+    // Everything bound to loop 0's io_context goes before the loops do.
     s.signals.reset();
+    s.reload_signal.reset();
     s.accept_retry.reset();
     s.loops.clear();
     CC_LOG_INFO("Cablecast stopped");
