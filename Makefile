@@ -1,4 +1,4 @@
-# Developer entry points. CI runs `make test` through .ci/run.
+# Developer entry points. CI runs `make test`, `make sanitize` and `make fuzz` through .ci/run.
 # `make build` is incremental: it configures only when build/release/build.ninja is missing.
 
 SHELL := /bin/bash
@@ -42,11 +42,13 @@ clean:
 # with SOAK_WORKERS clients churning flat out. `make fuzz` builds the libFuzzer
 # targets with clang and runs each for FUZZ_SECONDS (default 60). `make sanitize` runs the test
 # suite against an AddressSanitizer + UndefinedBehaviorSanitizer build (build/asan).
+# `make sanitize-build` and `make fuzz-build` only build those trees: .ci/run builds them while
+# the release tests, which leave the cores mostly idle, are running.
 SOAK_SECONDS ?= 900
 SOAK_WORKERS ?= 40
 FUZZ_SECONDS ?= 60
 
-.PHONY: soak fuzz sanitize
+.PHONY: soak fuzz sanitize sanitize-build fuzz-build
 
 soak: deps build
 	CABLECAST_SOAK_SECONDS=$(SOAK_SECONDS) CABLECAST_SOAK_WORKERS=$(SOAK_WORKERS) \
@@ -59,3 +61,9 @@ fuzz: deps
 
 sanitize: deps
 	bash scripts/sanitize.sh
+
+sanitize-build: deps
+	SANITIZE_BUILD_ONLY=1 bash scripts/sanitize.sh
+
+fuzz-build: deps
+	FUZZ_BUILD_ONLY=1 bash scripts/fuzz.sh

@@ -14,6 +14,8 @@
 #                 (for long local runs; CI never grows the committed corpus)
 #   FUZZ_OUT      where logs, new inputs and crash files go (default: a fresh temporary dir,
 #                 kept when something failed and printed at the end)
+#   FUZZ_BUILD_ONLY  1: build the targets and stop (`make fuzz-build`; .ci/run builds them
+#                 while the release tests run, then `make fuzz` only fuzzes)
 #
 # The committed corpus is only read: libFuzzer writes new inputs into the first corpus folder it
 # is given, which is a scratch folder under FUZZ_OUT, so the seeds stay as reviewed.
@@ -51,6 +53,7 @@ if [[ ! -f $build_dir/build.ninja ]]; then
     -DCABLECAST_BUILD_BENCH=OFF
 fi
 cmake --build "$build_dir" --target "${targets[@]/#/fuzz_}"
+if [[ ${FUZZ_BUILD_ONLY:-0} == 1 ]]; then exit 0; fi
 
 out=${FUZZ_OUT:-$(mktemp -d /tmp/cablecast-fuzz.XXXXXX)}
 mkdir -p "$out"
