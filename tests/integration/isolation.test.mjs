@@ -90,14 +90,15 @@ describe('streams reach only their subscribers', () => {
     assert.deepEqual(first.map((m) => [m.identifier, m.message.tag]).sort(),
                      [[benchmarkId('f'), 'one'], [spaced, 'one']].sort());
 
+    // A later subscription's confirmation fences each unsubscribe (commands are handled in order).
     frank.send({command: 'unsubscribe', identifier: spaced});
-    await sleep(100);
+    await frank.subscribe(benchmarkId('f-fence1'));
     await broadcastVia(sender, benchmarkId('f'), {tag: 'two'});
     assert.deepEqual((await inbox(frank)).map((m) => [m.identifier, m.message.tag]),
                      [[benchmarkId('f'), 'two']]);
 
     frank.send({command: 'unsubscribe', identifier: benchmarkId('f')});
-    await sleep(100);
+    await frank.subscribe(benchmarkId('f-fence2'));
     await broadcastVia(sender, benchmarkId('f'), {tag: 'three'});
     assert.deepEqual(await inbox(frank), []);
   });
@@ -142,11 +143,19 @@ describe('streams reach only their subscribers', () => {
       hal.subscribeCommand(id);
       hal.send({command: 'unsubscribe', identifier: id});
     }
-    await hal.subscribe(id);
+    // Commands are handled in order, so once all 21 confirmations are in, the last subscribe has
+    // been handled (waiting for just one would return on the burst's first confirmation).
+    hal.subscribeCommand(id);
+    for (let n = 0; n < 21; n++) {
+      assert.equal((await hal.next((m) => m.identifier === id && /_subscription$/.test(m.type ?? ''))).type,
+                   'confirm_subscription', `confirmation ${n + 1} of 21`);
+    }
     await broadcastVia(sender, id, {tag: 'h1'});
     assert.deepEqual((await inbox(hal)).filter((m) => m.message).map((m) => m.message.tag), ['h1']);
+    // Unsubscribe, then use a later subscription's confirmation as a fence: the unsubscribe
+    // before it has certainly been handled by then.
     hal.send({command: 'unsubscribe', identifier: id});
-    await sleep(100);
+    await hal.subscribe(benchmarkId('h-fence'));
     await broadcastVia(sender, id, {tag: 'h2'});
     assert.deepEqual(await inbox(hal), []);
   });
