@@ -83,7 +83,10 @@ describe('official @rails/actioncable client', () => {
     await Promise.all([gone, stays, speaker, speaker2].map((s) => s.waitFor('connected')));
 
     gone.subscription.unsubscribe();
-    await sleep(300);
+    // Fence: the listener's own later message comes back only after the server has handled the
+    // unsubscribe sent before it on the same socket.
+    stays.subscription.perform('speak', {user: 'l', text: 'fence'});
+    await stays.waitFor('received', (m) => m.text === 'fence');
     speaker.subscription.perform('speak', {user: 's', text: 'after unsubscribe'});
     speaker2.subscription.perform('speak', {user: 's', text: 'other room'});
     await speaker.waitFor('received', (m) => m.text === 'after unsubscribe');
