@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <csignal>
 
 #include "client_pool.hpp"
 #include "clock.hpp"
@@ -16,6 +18,22 @@
 
 namespace cablecast::bench {
 namespace {
+
+// SIGINT/SIGTERM end a hold early (a driver script stops the holders once its measurement is
+// done); the report is still printed.
+std::atomic<bool> hold_interrupted{false};
+extern "C" void interrupt_hold(int) { hold_interrupted.store(true); }
+
+void hold(double seconds) {
+  std::signal(SIGINT, interrupt_hold);
+  std::signal(SIGTERM, interrupt_hold);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (!hold_interrupted.load() && std::chrono::steady_clock::now() < deadline) {
+    pause_for(0.05);
+  }
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+}
 
 // Idle clients only count what reaches them (broadcasts from another process's run).
 class HoldRun final : public ClientObserver {
@@ -60,14 +78,14 @@ int run_connect(const ConnectOptions& options) {
   if (options.hold_s > 0) {
     fmt::print("holding {} connections for {:.0f} s\n", subscribed, options.hold_s);
     std::fflush(stdout);
-    pause_for(options.hold_s);
+    hold(options.hold_s);
   }
   window.close_into(probe, row);
   row.failures = (*pool)->tally().failed_count();
   row.dropped = (*pool)->tally().dropped_count();
   row.throughput = 0;
   if (!emit(options.common, row)) return 1;
-  if (run.received() > 0) fmt::print("  {} messages received while holding\n", run.received());
+  if (options.hold_s > 0) fmt::print("  {} messages received while holding\n", run.received());
   if (auto own = read_rss_kib(getpid())) {
     fmt::print("  load generator RSS: {:.1f} MiB ({:.0f} B per client)\n",
                static_cast<double>(*own) / 1024,

@@ -58,6 +58,11 @@ struct ServerOptions {
   std::chrono::milliseconds shutdown_timeout{5000};  // graceful drain before forcing
   unsigned blocking_threads = 4;                     // pool for Channel::run_blocking
   bool handle_signals = true;                        // SIGINT/SIGTERM -> graceful shutdown in run()
+  // SO_REUSEPORT on the listening socket: several processes bind the same host:port and the
+  // kernel spreads new connections over them (beyond one process's open-file limit, or a
+  // new version started before the old one stops). They must share a broker (redis or
+  // postgres pub/sub), or a broadcast reaches only the clients of the process it came from.
+  bool reuse_port = false;
   bool serve_demo = false;  // serve the demo chat page at "/" (the cablecast binary does)
   PubSubOptions pubsub;     // memory by default; redis/postgres to join several nodes
   TlsOptions tls;           // off by default (put TLS in front, or set the two files)

@@ -42,6 +42,16 @@ CLI::Option* option(CLI::App* cmd, const std::string& flag, T& target, const std
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
 }
 
+// A boolean switch: `--name` turns it on; also `--name=false`, CABLECAST_<NAME>=true|false.
+CLI::Option* flag(CLI::App* cmd, const std::string& name, bool& target, const std::string& help) {
+  std::string env = "CABLECAST_" + name.substr(2);
+  for (auto& c : env) c = c == '-' ? '_' : static_cast<char>(std::toupper(c));
+  return cmd->add_flag(name, target, help)
+      ->envname(env)
+      ->capture_default_str()
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+}
+
 void add_pubsub_options(CLI::App* cmd, cablecast::PubSubOptions& p) {
   option(cmd, "--pubsub", p.adapter,
          "Pub/sub adapter: memory (one process), redis or postgres (several nodes)")
@@ -110,6 +120,9 @@ int main(int argc, char** argv) {
          "Commands per connection per second; over it the connection is closed with 1008 "
          "(0 = no limit, as Rails)");
   option(serve, "--threads", s.server.threads, "Event loops (0 = one per core)");
+  flag(serve, "--reuse-port", s.server.reuse_port,
+       "Share --host:--port with other cablecast processes (SO_REUSEPORT; the kernel spreads "
+       "connections over them); join them with --pubsub redis or postgres");
   option(serve, "--handshake-timeout", s.handshake_timeout_ms,
          "Milliseconds a client has to send its HTTP upgrade request");
   option(serve, "--idle-timeout", s.idle_timeout_ms,

@@ -27,6 +27,7 @@ namespace cablecast {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using Acceptor = asio::basic_socket_acceptor<tcp, asio::io_context::executor_type>;
+using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 using boost::system::error_code;
 
 namespace {
@@ -207,6 +208,7 @@ boost::system::result<void> Server::start() {
   s.acceptor.emplace(s.loops[0]->io());
   s.acceptor->open(endpoint.protocol(), ec);
   if (!ec) s.acceptor->set_option(Acceptor::reuse_address(true), ec);
+  if (!ec && o.reuse_port) s.acceptor->set_option(ReusePort(true), ec);
   if (!ec) s.acceptor->bind(endpoint, ec);
   if (!ec) s.acceptor->listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
@@ -243,6 +245,15 @@ boost::system::result<void> Server::start() {
   CC_LOG_INFO("Cablecast listening on {}:{} ({}://{}:{}{}{}), {} event loops, pub/sub: {}", host,
               s.port, tls ? "wss" : "ws", host, s.port, o.path,
               tls ? fmt::format(", TLS {}+", tls->min_version()) : "", count, s.adapter->name());
+  if (o.reuse_port) {
+    CC_LOG_INFO("port {} shared (SO_REUSEPORT): the kernel spreads new connections over every "
+                "process listening on it",
+                s.port);
+    if (s.adapter->name() == "memory") {
+      CC_LOG_WARN("--reuse-port with the memory pub/sub: broadcasts reach only this process's "
+                  "clients; use --pubsub redis or postgres to join the processes");
+    }
+  }
   return {};
 }
 

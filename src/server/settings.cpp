@@ -44,6 +44,15 @@ Setter integer(T& target) {
   };
 }
 
+Setter boolean(bool& target) {
+  return [&target](const toml::node& node) -> std::string {
+    auto value = node.value<bool>();
+    if (!value || !node.is_boolean()) return "expects true or false";
+    target = *value;
+    return {};
+  };
+}
+
 Setter text(std::string& target) {
   return [&target](const toml::node& node) -> std::string {
     auto value = node.value<std::string>();
@@ -83,6 +92,7 @@ std::map<std::string, Setter> setters(ServeSettings& s) {
       {"max_outbound_bytes", integer(s.server.max_outbound_bytes)},
       {"threads", integer(s.server.threads)},
       {"max_connections", integer(s.server.max_connections)},
+      {"reuse_port", boolean(s.server.reuse_port)},
       {"max_subscriptions", integer(s.server.max_subscriptions)},
       {"max_commands_per_second", integer(s.server.max_commands_per_second)},
       {"handshake_timeout", integer(s.handshake_timeout_ms)},
