@@ -194,7 +194,7 @@ int run_broadcast(const BroadcastOptions& options) {
     row.payload_bytes = options.payload_bytes;
     row.rss_before_kib = rss_before;
     const Window connect_window = Window::open(probe);
-    record_connect((*pool)->connect(connected, step), row);
+    if (!record_connect((*pool)->connect(connected, step), row)) return 1;
     connected = step;
     pause_for(options.common.settle_s);
     row.rss_kib = probe.rss_kib();

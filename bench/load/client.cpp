@@ -2,6 +2,10 @@
 
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <algorithm>
 #include <boost/asio/buffer.hpp>
@@ -24,10 +28,6 @@ namespace {
 constexpr std::size_t kMaxResponseHead = 16 * 1024;
 // Largest message the generator accepts (broadcast payloads are small; this only guards).
 constexpr std::size_t kMaxMessage = 16 * 1024 * 1024;
-
-bool would_block(const error_code& ec) {
-  return ec == asio::error::would_block || ec == asio::error::try_again;
-}
 
 std::string lowercase(std::string_view text) {
   std::string out(text);
@@ -91,6 +91,9 @@ void Client::on_connected(error_code ec) {
   socket_.set_option(tcp::no_delay(true), ec);  // commands are small and must not wait 40 ms
   socket_.non_blocking(true, ec);
   if (ec) return fail("non-blocking: " + ec.message());
+  fd_ = socket_.release(ec);
+  if (ec) return fail("release: " + ec.message());
+  if (auto error = worker_.ready_set().add(fd_, this)) return fail("epoll: " + *error);
   state_ = State::handshaking;
   handshake_ = std::make_unique<Handshake>();
   std::string key = worker_.next_key();
@@ -98,29 +101,26 @@ void Client::on_connected(error_code ec) {
   std::string request = worker_.target().request_head;
   request.append(key).append("\r\n\r\n");
   write(request);
-  if (state_ != State::closed) wait_readable();
 }
 
-void Client::wait_readable() {
-  socket_.async_wait(tcp::socket::wait_read, [this](error_code ec) { on_readable(ec); });
-}
-
-void Client::on_readable(error_code ec) {
+void Client::on_readable() {
   if (state_ == State::closed) return;
-  if (ec) return fail("wait: " + ec.message());
   std::span<char> scratch = worker_.scratch();
-  // A few reads per wake-up at most, so one busy connection cannot starve the others.
+  // A few reads per wake-up at most, so one busy connection cannot starve the others; the
+  // worker calls again later if the socket was not drained (edge-triggered readiness).
   for (int round = 0; round < 4; ++round) {
-    std::size_t n = socket_.read_some(asio::buffer(scratch.data(), scratch.size()), ec);
-    if (would_block(ec)) break;
-    if (ec) {
-      return fail(ec == asio::error::eof ? "server closed the connection"
-                                         : "read: " + ec.message());
+    const ssize_t n = ::recv(fd_, scratch.data(), scratch.size(), 0);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+      if (errno == EINTR) continue;
+      return fail(std::string("read: ") + std::strerror(errno));
     }
-    if (!consume(scratch.first(n))) return;
-    if (n < scratch.size()) break;
+    if (n == 0) return fail("server closed the connection");
+    const auto got = static_cast<std::size_t>(n);
+    if (!consume(scratch.first(got))) return;
+    if (got < scratch.size()) return;  // drained: the next bytes raise a new edge
   }
-  wait_readable();
+  worker_.read_again(*this);
 }
 
 bool Client::consume(std::span<char> bytes) {
@@ -230,38 +230,42 @@ void Client::perform(std::string_view data_json) {
 
 void Client::write(std::string_view bytes) {
   if (state_ == State::closed) return;
-  if (!waiting_write_ && outbox_.empty()) {
-    error_code ec;
-    std::size_t n = socket_.write_some(asio::buffer(bytes.data(), bytes.size()), ec);
-    if (ec && !would_block(ec)) return fail("write: " + ec.message());
-    if (ec) n = 0;
-    bytes.remove_prefix(n);
+  if (outbox_.empty()) {
+    const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+      return fail(std::string("write: ") + std::strerror(errno));
+    }
+    bytes.remove_prefix(n > 0 ? static_cast<std::size_t>(n) : 0);
     if (bytes.empty()) return;
   }
+  // The rest goes when the ReadySet reports the socket writable again.
   outbox_.append(bytes);
-  if (!waiting_write_) wait_writable();
 }
 
-void Client::wait_writable() {
-  waiting_write_ = true;
-  socket_.async_wait(tcp::socket::wait_write, [this](error_code ec) {
-    waiting_write_ = false;
-    if (state_ == State::closed) return;
-    if (ec) return fail("wait: " + ec.message());
-    std::size_t n = socket_.write_some(asio::buffer(outbox_), ec);
-    if (ec && !would_block(ec)) return fail("write: " + ec.message());
-    if (!ec) outbox_.erase(0, n);
-    if (!outbox_.empty()) return wait_writable();
-    std::string().swap(outbox_);  // an idle client holds no buffer
-  });
+void Client::on_writable() {
+  if (state_ == State::closed || outbox_.empty()) return;
+  const ssize_t n = ::send(fd_, outbox_.data(), outbox_.size(), MSG_NOSIGNAL);
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
+    return fail(std::string("write: ") + std::strerror(errno));
+  }
+  outbox_.erase(0, static_cast<std::size_t>(n));
+  if (outbox_.empty()) std::string().swap(outbox_);  // an idle client holds no buffer
+}
+
+void Client::close_descriptor() {
+  error_code ec;
+  socket_.close(ec);
+  // Closing the descriptor also removes it from the ReadySet (nothing else holds it).
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
 }
 
 void Client::fail(std::string_view reason) {
   if (state_ == State::closed) return;
   const bool was_subscribed = state_ == State::subscribed;
   state_ = State::closed;
-  error_code ec;
-  socket_.close(ec);
+  close_descriptor();
   handshake_.reset();
   std::string().swap(outbox_);
   worker_.client_failed(*this, reason, was_subscribed);
@@ -275,8 +279,7 @@ void Client::abandon(std::string_view reason) {
 void Client::close() {
   if (state_ == State::closed) return;
   state_ = State::closed;
-  error_code ec;
-  socket_.close(ec);
+  close_descriptor();
   handshake_.reset();
   std::string().swap(outbox_);
 }

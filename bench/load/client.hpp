@@ -7,9 +7,13 @@
 // to the worker's scratch buffer, as in the server), an outbox only while a write is pending,
 // and the handshake state is freed once the connection is open.
 //
-// (Measured: an async_receive into a small per-client inbox costs the same syscalls per
-// message as async_wait + read_some: Asio re-arms a wait with epoll_ctl, and a receive with a
-// speculative recv() that finds nothing. So the inbox would only cost memory.)
+// Asio only connects the socket; then the client takes the descriptor out of Asio's reactor
+// and its worker's ReadySet reports readiness (one edge-triggered registration for the
+// connection's life). Why: Asio re-arms every async_wait with an epoll_ctl(MOD), and an
+// async_receive costs a speculative recv() that finds nothing, so each received message cost
+// two system calls; here it costs one recv() (measured in docs/benchmarks.md: the generator
+// spent ~18 % of its CPU in epoll_ctl at 1,000 clients, and system calls cost ~1 us each on
+// the benchmark VM).
 #include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
 #include <memory>
@@ -58,9 +62,13 @@ class Client final : private ws::FrameSink {
  private:
   struct Handshake;
 
+  friend class ReadySet;  // delivers readiness
+  friend class Worker;    // read_again()
+
   void on_connected(boost::system::error_code ec);
-  void wait_readable();
-  void on_readable(boost::system::error_code ec);
+  // Readiness from the worker's ReadySet (edge-triggered: read until drained).
+  void on_readable();
+  void on_writable();
   // Handles bytes from the socket; false once the client is closed.
   bool consume(std::span<char> bytes);
   // Consumes the HTTP response; returns the bytes after it (already frames), or nullopt while
@@ -68,8 +76,8 @@ class Client final : private ws::FrameSink {
   std::optional<std::string> take_response(std::span<const char> bytes);
   void feed(std::span<char> bytes);
   void write(std::string_view bytes);
-  void wait_writable();
   void fail(std::string_view reason);
+  void close_descriptor();
 
   // ws::FrameSink
   void on_message(ws::Opcode opcode, std::string_view payload) override;
@@ -78,14 +86,14 @@ class Client final : private ws::FrameSink {
   void on_close(std::optional<std::uint16_t> code, std::string_view reason) override;
 
   Worker& worker_;
-  boost::asio::ip::tcp::socket socket_;
+  boost::asio::ip::tcp::socket socket_;  // until connected; then the descriptor is fd_
+  int fd_ = -1;
   ws::FrameParser parser_;
   std::string outbox_;                    // bytes the socket did not take yet
   std::unique_ptr<Handshake> handshake_;  // only between connect and 101
   std::uint32_t index_;
   std::uint32_t stream_;
   State state_ = State::idle;
-  bool waiting_write_ = false;
 };
 
 }  // namespace cablecast::bench

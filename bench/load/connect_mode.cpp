@@ -66,7 +66,7 @@ int run_connect(const ConnectOptions& options) {
   row.clients = options.clients;
   row.rss_before_kib = probe.rss_kib();
   const Window window = Window::open(probe);
-  record_connect((*pool)->connect(0, options.clients), row);
+  if (!record_connect((*pool)->connect(0, options.clients), row)) return 1;
   pause_for(options.common.settle_s);
   row.rss_kib = probe.rss_kib();
   const auto subscribed = (*pool)->tally().subscribed_count();

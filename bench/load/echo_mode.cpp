@@ -102,7 +102,7 @@ int run_echo(const EchoOptions& options) {
   row.clients = options.clients;
   row.payload_bytes = options.payload_bytes;
   row.rss_before_kib = probe.rss_kib();
-  record_connect((*pool)->connect(0, options.clients), row);
+  if (!record_connect((*pool)->connect(0, options.clients), row)) return 1;
 
   run.running_.store(true);
   for (std::uint32_t i = 0; i < options.clients; ++i) {

@@ -148,7 +148,7 @@ int run_fanout(const FanoutOptions& options) {
   row.streams = options.streams;
   row.payload_bytes = options.payload_bytes;
   row.rss_before_kib = probe.rss_kib();
-  record_connect((*pool)->connect(0, clients), row);
+  if (!record_connect((*pool)->connect(0, clients), row)) return 1;
   pause_for(options.common.settle_s);
   row.rss_kib = probe.rss_kib();
   if (row.rss_kib > 0 && clients > 0) {

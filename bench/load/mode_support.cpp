@@ -46,11 +46,14 @@ void atomic_max(std::atomic<std::int64_t>& target, std::int64_t value) {
   }
 }
 
-void record_connect(const ConnectOutcome& outcome, ResultRow& row) {
+bool record_connect(const ConnectOutcome& outcome, ResultRow& row) {
   row.connect_s = outcome.seconds;
   row.connect_rate = outcome.seconds > 0 ? outcome.subscribed / outcome.seconds : 0;
   row.failures += outcome.failed;
   if (!outcome.failures.empty()) fmt::print(stderr, "connect failures: {}\n", outcome.failures);
+  if (outcome.subscribed > 0) return true;
+  fmt::print(stderr, "no client could connect and subscribe: nothing to measure\n");
+  return false;
 }
 
 bool emit(const CommonOptions& options, const ResultRow& row) {

@@ -41,8 +41,10 @@ std::string command_data(std::string_view action, std::uint32_t slot, std::uint3
 
 void atomic_max(std::atomic<std::int64_t>& target, std::int64_t value);
 
-// Connect time, rate and failures of one connect phase.
-void record_connect(const ConnectOutcome& outcome, ResultRow& row);
+// Connect time, rate and failures of one connect phase. False (with the reasons on stderr)
+// when no client got subscribed: there is nothing to measure, and the mode must fail rather
+// than report figures of nobody.
+[[nodiscard]] bool record_connect(const ConnectOutcome& outcome, ResultRow& row);
 
 // Prints `row` and appends it to the CSV file when one was asked for; false if that failed.
 bool emit(const CommonOptions& options, const ResultRow& row);

@@ -72,7 +72,12 @@ Client& Worker::add_client(std::uint32_t index, std::uint32_t stream) {
 }
 
 void Worker::start() {
+  ready_.start();
   thread_ = std::thread([this] { io_.run(); });
+}
+
+void Worker::read_again(Client& client) {
+  boost::asio::post(io_, [&client] { client.on_readable(); });
 }
 
 void Worker::stop() {
@@ -81,6 +86,7 @@ void Worker::stop() {
   std::promise<void> closed;
   boost::asio::post(io_, [this, &closed] {
     for (auto& client : clients_) client->close();
+    ready_.stop();
     pending_.clear();
     closed.set_value();
   });

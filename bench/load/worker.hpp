@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "ready_set.hpp"
 #include "server_frame.hpp"
 
 namespace cablecast::bench {
@@ -91,6 +92,10 @@ class Worker {
   const Target& target() const { return target_; }
   std::span<char> scratch() { return scratch_; }
   ServerFrameReader& reader() { return reader_; }
+  ReadySet& ready_set() { return ready_; }
+  // A client that stopped reading with bytes left (fairness) reads again after the loop's
+  // other ready work.
+  void read_again(Client& client);
   std::array<std::uint8_t, 4> next_mask();
   std::string next_key();  // a fresh Sec-WebSocket-Key
   void client_subscribed(Client& client);
@@ -109,6 +114,7 @@ class Worker {
   ConnectionTally& tally_;
   boost::asio::io_context io_{1};
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_;
+  ReadySet ready_{io_};
   std::vector<std::unique_ptr<Client>> clients_;  // destroyed before io_ (declared after it)
   std::vector<char> scratch_;
   ServerFrameReader reader_;

@@ -1,0 +1,90 @@
+// The benchmark instrument itself (bench/load, `cablecast-bench`) against the real server, in
+// small runs: every mode completes, counts what it should, and reports no missing, duplicated
+// or reordered delivery; results go to the CSV. Figures are not asserted (benchmarks are not
+// tests); this only guards that `make bench` measures something real.
+import assert from 'node:assert/strict';
+import {execFile} from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {promisify} from 'node:util';
+import {after, before, describe, test} from 'node:test';
+
+import {cablecastBin} from '../support/paths.mjs';
+import {startCablecast} from '../support/servers.mjs';
+
+const run = promisify(execFile);
+const benchBin = process.env.CABLECAST_BENCH_BIN || path.join(path.dirname(cablecastBin), 'cablecast-bench');
+
+describe('cablecast-bench against the server', () => {
+  let server;
+  let dir;
+  before(async () => {
+    assert.ok(fs.existsSync(benchBin), `${benchBin} missing (make build)`);
+    server = await startCablecast(['--log-level', 'info', '--threads', '1']);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cablecast-bench-test-'));
+  });
+  after(async () => {
+    assert.equal(await server.stop(), 0);
+    fs.rmSync(dir, {recursive: true, force: true});
+  });
+  async function bench(mode, args) {
+    const csv = path.join(dir, `${mode}.csv`);
+    const {stdout} = await run(benchBin, [mode, '--url', server.url, '--server-pid', String(server.proc.pid),
+                                          '--source-ips', '2', '--settle', '0.2', '--csv', csv, ...args],
+                               {timeout: 60000});
+    const rows = fs.readFileSync(csv, 'utf8').trim().split('\n');
+    return {stdout, rows};
+  }
+  const number = (stdout, re) => stdout.match(re)?.slice(1).map(Number);
+
+  test('broadcast: two steps, four senders, every client gets every broadcast once, in order', async () => {
+    const {stdout, rows} = await bench('broadcast', ['--steps', '50,300', '--samples', '10', '--senders', '4']);
+    const samples = [...stdout.matchAll(/latency over (\d+) samples.*timeouts (\d+)/g)];
+    assert.deepEqual(samples.map((m) => [Number(m[1]), Number(m[2])]), [[40, 0], [40, 0]], stdout);
+    assert.equal([...stdout.matchAll(/delivery: missing 0, duplicates 0, out of order 0/g)].length, 2, stdout);
+    assert.equal([...stdout.matchAll(/failures 0, dropped 0/g)].length, 2, stdout);
+    assert.ok(number(stdout, /server CPU: ([\d.]+) s/)[0] > 0, 'server CPU read from /proc');
+    assert.equal(rows.length, 3, 'CSV: header + one row per step');
+  });
+
+  test('echo: replies counted, none lost or reordered', async () => {
+    const {stdout} = await bench('echo', ['--clients', '20', '--in-flight', '4', '--duration', '1', '--warmup', '0.2']);
+    assert.match(stdout, /delivery: missing 0, duplicates 0, out of order 0/);
+    assert.ok(number(stdout, /throughput: (\d+)\/s/)[0] > 100, stdout);
+  });
+
+  test('fanout: many streams at once, every delivery accounted for', async () => {
+    const {stdout} = await bench('fanout', ['--streams', '10', '--clients-per-stream', '20', '--duration', '1', '--warmup', '0.2']);
+    assert.match(stdout, /delivery: missing 0, duplicates 0, out of order 0/);
+    assert.ok(number(stdout, /throughput: (\d+)\/s/)[0] > 100, stdout);
+  });
+
+  test('connect: all subscribed, RSS per connection measured, a hold ended early by SIGTERM', async () => {
+    const started = Date.now();
+    const child = execFile(benchBin, ['connect', '--url', server.url, '--server-pid', String(server.proc.pid),
+                                      '--clients', '500', '--hold', '60', '--settle', '0.2']);
+    let out = '';
+    let signalled = false;
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (!signalled && /holding 500 connections/.test(out)) {
+        signalled = true;
+        child.kill('SIGTERM');
+      }
+    });
+    const code = await new Promise((resolve) => child.on('exit', (c) => resolve(c)));
+    assert.equal(code, 0, out);
+    assert.ok(Date.now() - started < 30000, 'the hold ended on SIGTERM');
+    assert.match(out, /connect: [\d.]+ s \(\d+\/s\), failures 0, dropped 0/);
+    assert.match(out, /server RSS: [\d.]+ MiB idle .* = \d+ B\/connection/);
+    assert.match(out, /0 messages received while holding/);
+  });
+
+  test('a server that is not there is a clear error, not a hang', async () => {
+    await assert.rejects(run(benchBin, ['broadcast', '--url', 'ws://127.0.0.1:1/cable', '--steps', '5', '--samples', '1',
+                                        '--connect-timeout', '5'], {timeout: 30000}),
+                         (err) => err.code === 1 && /Connection refused/.test(err.stderr) &&
+                                  /nothing to measure/.test(err.stderr));
+  });
+});
