@@ -4,12 +4,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
-
 #include <algorithm>
 #include <boost/asio/buffer.hpp>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <string>
 
 #include "worker.hpp"

@@ -119,7 +119,8 @@ int main(int argc, char** argv) {
   auto* c = app.add_subcommand("connect", "Connect+subscribe N clients; RSS; optionally hold");
   add_common(c, connect.common);
   c->add_option("--clients", connect.clients)->capture_default_str();
-  c->add_option("--hold", connect.hold_s, "Seconds to keep the connections open (SIGINT/SIGTERM end it early)")
+  c->add_option("--hold", connect.hold_s,
+                "Seconds to keep the connections open (SIGINT/SIGTERM end it early)")
       ->capture_default_str();
 
   CLI11_PARSE(app, argc, argv);

@@ -29,7 +29,8 @@ class NotesChannel : public cablecast::Channel {
     periodically(std::chrono::seconds(30), [this] { transmit({{"still_here", true}}); });
   }
 
-  void unsubscribed() override { /* streams and timers stop on their own */ }
+  void unsubscribed() override { /* streams and timers stop on their own */
+  }
 
  private:
   void add(const json::object& data) {

@@ -16,7 +16,8 @@ std::string rails_channel_name(std::string_view class_name) {
   out.reserve(class_name.size() + 8);
   auto upper = [](char c) { return std::isupper(static_cast<unsigned char>(c)) != 0; };
   auto lower_or_digit = [](char c) {
-    return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c));
+    return std::islower(static_cast<unsigned char>(c)) ||
+           std::isdigit(static_cast<unsigned char>(c));
   };
   for (std::size_t i = 0; i < class_name.size(); ++i) {
     char c = class_name[i];
@@ -27,8 +28,8 @@ std::string rails_channel_name(std::string_view class_name) {
     }
     if (upper(c) && i > 0) {
       char prev = class_name[i - 1];
-      bool next_lower = i + 1 < class_name.size() &&
-                        std::islower(static_cast<unsigned char>(class_name[i + 1]));
+      bool next_lower =
+          i + 1 < class_name.size() && std::islower(static_cast<unsigned char>(class_name[i + 1]));
       if (lower_or_digit(prev) || (upper(prev) && next_lower)) out += '_';
     }
     out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

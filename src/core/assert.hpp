@@ -4,10 +4,10 @@
 #include <cstdio>
 #include <cstdlib>
 
-#define CABLE_ASSERT(cond)                                                             \
-  do {                                                                                 \
-    if (!(cond)) {                                                                     \
+#define CABLE_ASSERT(cond)                                                              \
+  do {                                                                                  \
+    if (!(cond)) {                                                                      \
       std::fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                    \
-    }                                                                                  \
+      std::abort();                                                                     \
+    }                                                                                   \
   } while (0)

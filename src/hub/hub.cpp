@@ -18,8 +18,7 @@ HubShard::~HubShard() {
   for (auto& [name, stream] : streams_) adapter_.unsubscribe(name);
 }
 
-void HubShard::subscribe(const std::string& stream_name, Subscriber* subscriber,
-                         ReadyFn on_ready) {
+void HubShard::subscribe(const std::string& stream_name, Subscriber* subscriber, ReadyFn on_ready) {
   CABLE_ASSERT(!delivering_);
   auto [it, inserted] = streams_.try_emplace(stream_name);
   Stream& stream = it->second;
@@ -86,8 +85,8 @@ void HubShard::deliver(std::string_view stream_name, const pubsub::Payload& payl
       auto hit = std::find_if(frames.begin(), frames.end(),
                               [&](const auto& f) { return f.first == identifier; });
       if (hit == frames.end()) {
-        frames.emplace_back(identifier, ws::make_text_frame(
-                                            protocol::encode_message(identifier, *payload)));
+        frames.emplace_back(identifier,
+                            ws::make_text_frame(protocol::encode_message(identifier, *payload)));
         hit = frames.end() - 1;
       }
       last = static_cast<std::size_t>(hit - frames.begin());

@@ -6,19 +6,19 @@
 namespace cablecast::protocol {
 
 enum class Error {
-  malformed_json = 1,      // the frame is not JSON
-  not_an_object,           // JSON, but not an object
-  missing_command,         // no "command" key, or not a string
-  unknown_command,         // "command" is not subscribe/unsubscribe/message
-  missing_identifier,      // no "identifier" key, or not a string, or empty
-  missing_data,            // "message" without "data"
-  data_not_string,         // "data" present but not a string (Rails: TypeError)
-  identifier_not_json,     // identifier string is not JSON
-  identifier_not_object,   // identifier JSON is not an object
-  missing_channel,         // identifier has no "channel" string
-  data_not_json,           // data string is not JSON
-  data_not_object,         // data JSON is not an object
-  too_deep,                // nesting deeper than the decoder allows (JSON bomb)
+  malformed_json = 1,     // the frame is not JSON
+  not_an_object,          // JSON, but not an object
+  missing_command,        // no "command" key, or not a string
+  unknown_command,        // "command" is not subscribe/unsubscribe/message
+  missing_identifier,     // no "identifier" key, or not a string, or empty
+  missing_data,           // "message" without "data"
+  data_not_string,        // "data" present but not a string (Rails: TypeError)
+  identifier_not_json,    // identifier string is not JSON
+  identifier_not_object,  // identifier JSON is not an object
+  missing_channel,        // identifier has no "channel" string
+  data_not_json,          // data string is not JSON
+  data_not_object,        // data JSON is not an object
+  too_deep,               // nesting deeper than the decoder allows (JSON bomb)
 };
 
 const boost::system::error_category& error_category() noexcept;

@@ -44,7 +44,8 @@ class Adapter {
 
   // Sends `payload` to every node's subscribers of `stream`. Thread-safe. An error means the
   // broadcast did not leave this node (never a silent loss).
-  virtual boost::system::result<void> publish(std::string_view stream, std::string_view payload) = 0;
+  virtual boost::system::result<void> publish(std::string_view stream,
+                                              std::string_view payload) = 0;
 
   // Stops delivering and closes broker connections; pending ready callbacks are dropped.
   // Called once at shutdown, from the thread that runs the server, before the broker loop

@@ -246,12 +246,14 @@ boost::system::result<void> Server::start() {
               s.port, tls ? "wss" : "ws", host, s.port, o.path,
               tls ? fmt::format(", TLS {}+", tls->min_version()) : "", count, s.adapter->name());
   if (o.reuse_port) {
-    CC_LOG_INFO("port {} shared (SO_REUSEPORT): the kernel spreads new connections over every "
-                "process listening on it",
-                s.port);
+    CC_LOG_INFO(
+        "port {} shared (SO_REUSEPORT): the kernel spreads new connections over every "
+        "process listening on it",
+        s.port);
     if (s.adapter->name() == "memory") {
-      CC_LOG_WARN("--reuse-port with the memory pub/sub: broadcasts reach only this process's "
-                  "clients; use --pubsub redis or postgres to join the processes");
+      CC_LOG_WARN(
+          "--reuse-port with the memory pub/sub: broadcasts reach only this process's "
+          "clients; use --pubsub redis or postgres to join the processes");
     }
   }
   return {};

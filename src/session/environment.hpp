@@ -1,12 +1,12 @@
 #pragma once
 // What every session of one event loop shares: the loop, its hub shard, the registry of channel
 // classes, the connect hook, the blocking pool, and the loop's list of sessions.
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/intrusive/list.hpp>
 #include <cablecast/channel.hpp>
 #include <cablecast/connection.hpp>
-#include <atomic>
 #include <functional>
 #include <string>
 #include <unordered_map>
@@ -21,8 +21,7 @@ class Session;
 using ChannelRegistry =
     std::unordered_map<std::string, detail::ChannelClass, hub::StringHash, std::equal_to<>>;
 using ConnectHook = std::function<ConnectResult(const ConnectionRequest&)>;
-using SessionList =
-    boost::intrusive::list<Session, boost::intrusive::constant_time_size<true>>;
+using SessionList = boost::intrusive::list<Session, boost::intrusive::constant_time_size<true>>;
 
 struct SessionLimits {
   // Commands queued while a subscription waits for its confirmation (strict ordering) may

@@ -1,8 +1,8 @@
 #include "session/session.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <boost/json/serialize.hpp>
+#include <chrono>
 #include <exception>
 
 #include "core/log.hpp"
@@ -72,18 +72,20 @@ bool Session::over_rate_limit() {
 void Session::on_text(std::string_view message) {
   if (closed_ || !welcomed_) return;
   if (over_rate_limit()) {
-    CC_LOG_WARN("closing a connection that sent more than {} commands in one second "
-                "(--max-commands-per-second)",
-                env_.limits.max_commands_per_second);
+    CC_LOG_WARN(
+        "closing a connection that sent more than {} commands in one second "
+        "(--max-commands-per-second)",
+        env_.limits.max_commands_per_second);
     // The connection stops delivering messages once its close frame is queued.
     transport_.close(ws::close_code::policy_violation, "too many commands");
     return;
   }
   if (waiting_on_ || backlog_head_ < backlog_.size()) {
     if (backlog_bytes_ + message.size() > env_.limits.max_backlog_bytes) {
-      CC_LOG_WARN("closing a connection that sent {} bytes of commands while a subscription was "
-                  "pending (limit {})",
-                  backlog_bytes_ + message.size(), env_.limits.max_backlog_bytes);
+      CC_LOG_WARN(
+          "closing a connection that sent {} bytes of commands while a subscription was "
+          "pending (limit {})",
+          backlog_bytes_ + message.size(), env_.limits.max_backlog_bytes);
       transport_.close(ws::close_code::policy_violation, "too many pending commands");
       return;
     }
@@ -137,9 +139,10 @@ void Session::subscribe(std::string identifier) {
     return;
   }
   if (subscriptions_.size() >= env_.limits.max_subscriptions) {
-    CC_LOG_WARN("rejecting {}: the connection already has {} subscriptions "
-                "(--max-subscriptions)",
-                log::clip(identifier), subscriptions_.size());
+    CC_LOG_WARN(
+        "rejecting {}: the connection already has {} subscriptions "
+        "(--max-subscriptions)",
+        log::clip(identifier), subscriptions_.size());
     transport_.send(ws::make_text_frame(protocol::encode_reject(identifier)));
     return;
   }

@@ -69,8 +69,8 @@ void Subscription::perform(const boost::json::object& data) {
   }
   // Rails: a missing or blank "action" means "receive".
   std::string action = "receive";
-  if (auto it = data.find("action"); it != data.end() && it->value().is_string() &&
-                                     !it->value().get_string().empty()) {
+  if (auto it = data.find("action");
+      it != data.end() && it->value().is_string() && !it->value().get_string().empty()) {
     action = std::string(it->value().get_string());
   }
   auto found = class_.actions.find(action);
@@ -107,10 +107,9 @@ void Subscription::stream_from(std::string_view broadcasting) {
   const std::string& stream = streams_.back();
   if (phase_ == Phase::subscribing) hold();
   std::weak_ptr<Subscription> weak = weak_from_this();
-  session_.env().hub.subscribe(stream, this,
-                               [weak, stream](boost::system::error_code ec) {
-                                 if (auto self = weak.lock()) self->on_stream_ready(ec, stream);
-                               });
+  session_.env().hub.subscribe(stream, this, [weak, stream](boost::system::error_code ec) {
+    if (auto self = weak.lock()) self->on_stream_ready(ec, stream);
+  });
   CC_LOG_DEBUG("{} is streaming from {}", class_.name, log::clip(stream));
 }
 

@@ -17,8 +17,8 @@ namespace cablecast::detail {
 using Action = std::function<void(Channel&, const boost::json::object& data)>;
 
 struct ChannelClass {
-  std::string name;          // "ChatChannel", "Admin::AlertsChannel": the identifier's channel
-  std::string stream_prefix; // Rails' channel_name: "chat", "admin:alerts" (for stream_for)
+  std::string name;           // "ChatChannel", "Admin::AlertsChannel": the identifier's channel
+  std::string stream_prefix;  // Rails' channel_name: "chat", "admin:alerts" (for stream_for)
   std::function<std::unique_ptr<Channel>()> make;
   std::unordered_map<std::string, Action> actions;
 };

@@ -241,7 +241,8 @@ void PostgresAdapter::Core::do_unsubscribe(const std::string& stream) {
   listener_->query("UNLISTEN " + quote_identifier(channel), {},
                    [channel](Outcome outcome, std::string_view error) {
                      if (outcome == Outcome::failed) {
-                       CC_LOG_WARN("pub/sub postgres: UNLISTEN {} failed: {}", log::clip(channel), error);
+                       CC_LOG_WARN("pub/sub postgres: UNLISTEN {} failed: {}", log::clip(channel),
+                                   error);
                      }
                    });
 }

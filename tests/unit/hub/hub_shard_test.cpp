@@ -1,10 +1,9 @@
-#include "hub/hub.hpp"
-
 #include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
 
 #include "fake_adapter.hpp"
+#include "hub/hub.hpp"
 
 namespace cablecast::hub {
 namespace {

@@ -2,13 +2,12 @@
 
 #include <gtest/gtest.h>
 
-#include <future>
-#include <thread>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/http/verb.hpp>
 #include <boost/json/serialize.hpp>
+#include <future>
+#include <thread>
 
 #include "fake_adapter.hpp"
 #include "fake_transport.hpp"
@@ -121,8 +120,9 @@ TEST_F(SessionTest, WelcomesAnIdentifiedConnection) {
 
 TEST_F(SessionTest, RejectedConnectionGetsUnauthorizedDisconnectAndClose1000) {
   open("/cable?reject=1");
-  EXPECT_EQ(transport.sent, std::vector<std::string>{
-                                R"({"type":"disconnect","reason":"unauthorized","reconnect":false})"});
+  EXPECT_EQ(transport.sent,
+            std::vector<std::string>{
+                R"({"type":"disconnect","reason":"unauthorized","reconnect":false})"});
   EXPECT_EQ(transport.closed_with, 1000);
   EXPECT_TRUE(sessions.empty());
   subscribe(kId);  // commands from a rejected connection are ignored
@@ -254,8 +254,8 @@ TEST_F(SessionTest, BadCommandsSendNothingAndKeepTheConnectionUsable) {
   session->on_text("[1,2]");
   session->on_text(R"({"command":"dance","identifier":"x"})");
   perform(R"({"channel":"TestChannel","other":1})", {{"action", "echo"}});  // not subscribed
-  perform(kId, {{"action", "nope"}});                                         // unknown action
-  perform(kId, {{"x", 1}});                                                   // no action
+  perform(kId, {{"action", "nope"}});                                       // unknown action
+  perform(kId, {{"x", 1}});                                                 // no action
   command({{"command", "message"}, {"identifier", kId}, {"data", json::object{}}});
   command({{"command", "unsubscribe"}, {"identifier", "{}"}});
   EXPECT_EQ(transport.sent.size(), 2u);
