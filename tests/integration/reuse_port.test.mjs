@@ -55,7 +55,7 @@ describe('several processes share one port (--reuse-port)', () => {
     const clients = [];
     for (let i = 0; i < 60; i++) {
       const c = await connectWelcomed(`ws://127.0.0.1:${port}/cable?user=rp${i}`);
-      cleanup.push(() => c.close());
+      cleanup.push(() => c.terminate());
       await c.subscribe(chatId('shared'));
       clients.push({user: `rp${i}`, c});
     }
@@ -93,7 +93,7 @@ describe('several processes share one port (--reuse-port)', () => {
     const survivors = nodes.slice(1);
     for (let i = 0; i < 20; i++) {
       const c = await connectWelcomed(`ws://127.0.0.1:${port}/cable?user=late${i}`);
-      cleanup.push(() => c.close());
+      cleanup.push(() => c.terminate());
       assert.ok(survivors.includes(await ownerOf(survivors, `late${i}`)));
     }
   });

@@ -81,7 +81,16 @@ function spawnServer({kind, command, args, cwd, env, readyPattern}) {
       if (m) return Promise.resolve(m);
     }
     return new Promise((resolve, reject) => {
-      const w = {regex, resolve: (m) => { clearTimeout(timer); resolve(m); }};
+      const w = {
+        regex,
+        resolve: (m) => { clearTimeout(timer); resolve(m); },
+        // The process is gone and its output fully read: no such line can come any more.
+        gone: () => {
+          clearTimeout(timer);
+          reject(new Error(`${kind} exited without a log line matching ${regex}; last lines:\n` +
+                           logs.slice(-15).join('\n')));
+        },
+      };
       const timer = setTimeout(() => {
         waiters.delete(w);
         reject(new Error(`${kind}: no log line matching ${regex} within ${timeoutMs} ms; last lines:\n` +
@@ -90,6 +99,10 @@ function spawnServer({kind, command, args, cwd, env, readyPattern}) {
       waiters.add(w);
     });
   }
+  proc.on('close', () => {
+    for (const w of waiters) w.gone();
+    waiters.clear();
+  });
 
   const ready = new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
