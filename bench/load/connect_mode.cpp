@@ -24,9 +24,14 @@ namespace {
 std::atomic<bool> hold_interrupted{false};
 extern "C" void interrupt_hold(int) { hold_interrupted.store(true); }
 
-void hold(double seconds) {
+// Installed before "holding" is printed, so a driver that signals as soon as it reads that
+// line never kills the process instead.
+void catch_stop_signals() {
   std::signal(SIGINT, interrupt_hold);
   std::signal(SIGTERM, interrupt_hold);
+}
+
+void hold(double seconds) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
   while (!hold_interrupted.load() && std::chrono::steady_clock::now() < deadline) {
     pause_for(0.05);
@@ -76,6 +81,7 @@ int run_connect(const ConnectOptions& options) {
         static_cast<double>(subscribed);
   }
   if (options.hold_s > 0) {
+    catch_stop_signals();
     fmt::print("holding {} connections for {:.0f} s\n", subscribed, options.hold_s);
     std::fflush(stdout);
     hold(options.hold_s);

@@ -29,8 +29,8 @@ Loop::Loop(unsigned index, LoopShared shared)
            shared.open_sessions,
            shared.session_limits},
       router_(shared.router_options, env_),
-      connections_(
-          std::make_unique<ws::ConnectionContext>(io_, shared.limits, router_, shared.tls)),
+      connections_(std::make_unique<ws::ConnectionContext>(io_, shared.limits, router_, shared.tls,
+                                                           shared.batch_sends)),
       ping_timer_(io_),
       shutdown_timer_(io_) {}
 

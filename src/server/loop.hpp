@@ -28,6 +28,7 @@ struct LoopShared {
   std::atomic<std::size_t>& open_sessions;
   session::SessionLimits session_limits;
   std::shared_ptr<const ws::TlsContext> tls;  // null: plain ws://
+  bool batch_sends = true;                    // io_uring for each loop turn's sends, if allowed
 };
 
 class Loop {
@@ -43,6 +44,11 @@ class Loop {
 
   // On this loop's thread: hands an accepted socket to the connection layer.
   void adopt(ws::Socket socket) { connections_->adopt(std::move(socket)); }
+  // Whether this loop batches its sends with io_uring; if not although asked, why.
+  bool batch_sends_active() const { return connections_->batch_sends_active(); }
+  const std::string& batch_sends_unavailable() const {
+    return connections_->batch_sends_unavailable();
+  }
   // From any thread: new connections of this loop use `tls` (the old one lives on with the
   // connections that use it).
   void set_tls(std::shared_ptr<const ws::TlsContext> tls);

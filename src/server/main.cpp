@@ -120,6 +120,9 @@ int main(int argc, char** argv) {
          "Commands per connection per second; over it the connection is closed with 1008 "
          "(0 = no limit, as Rails)");
   option(serve, "--threads", s.server.threads, "Event loops (0 = one per core)");
+  flag(serve, "--io-uring", s.server.io_uring,
+       "Send each loop turn's frames with one io_uring submission (default; falls back to one "
+       "sendmsg per connection where the kernel refuses io_uring); --io-uring=false to turn off");
   flag(serve, "--reuse-port", s.server.reuse_port,
        "Share --host:--port with other cablecast processes (SO_REUSEPORT; the kernel spreads "
        "connections over them); join them with --pubsub redis or postgres");

@@ -184,9 +184,9 @@ boost::system::result<void> Server::start() {
   unsigned count = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < count; ++i) {
     s.loops.push_back(std::make_unique<server::Loop>(
-        i,
-        server::LoopShared{s.channels, s.connect, *s.adapter, s.hub, s.blocking, s.router_options,
-                           limits, o.ping_interval, s.open_sessions, session_limits, tls}));
+        i, server::LoopShared{s.channels, s.connect, *s.adapter, s.hub, s.blocking,
+                              s.router_options, limits, o.ping_interval, s.open_sessions,
+                              session_limits, tls, o.io_uring}));
   }
   if (auto broker = s.start_broker(); !broker) {
     for (auto& loop : s.loops) loop->shutdown(std::chrono::steady_clock::now());
@@ -245,6 +245,16 @@ boost::system::result<void> Server::start() {
   CC_LOG_INFO("Cablecast listening on {}:{} ({}://{}:{}{}{}), {} event loops, pub/sub: {}", host,
               s.port, tls ? "wss" : "ws", host, s.port, o.path,
               tls ? fmt::format(", TLS {}+", tls->min_version()) : "", count, s.adapter->name());
+  if (tls) {
+    CC_LOG_INFO("sends: one per connection per loop turn (TLS)");
+  } else if (s.loops[0]->batch_sends_active()) {
+    CC_LOG_INFO("sends: batched with io_uring, one submission per loop turn");
+  } else if (o.io_uring) {
+    CC_LOG_WARN("sends: io_uring unavailable ({}): one sendmsg per connection per loop turn",
+                s.loops[0]->batch_sends_unavailable());
+  } else {
+    CC_LOG_INFO("sends: one sendmsg per connection per loop turn (--io-uring=false)");
+  }
   if (o.reuse_port) {
     CC_LOG_INFO(
         "port {} shared (SO_REUSEPORT): the kernel spreads new connections over every "

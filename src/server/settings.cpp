@@ -93,6 +93,7 @@ std::map<std::string, Setter> setters(ServeSettings& s) {
       {"threads", integer(s.server.threads)},
       {"max_connections", integer(s.server.max_connections)},
       {"reuse_port", boolean(s.server.reuse_port)},
+      {"io_uring", boolean(s.server.io_uring)},
       {"max_subscriptions", integer(s.server.max_subscriptions)},
       {"max_commands_per_second", integer(s.server.max_commands_per_second)},
       {"handshake_timeout", integer(s.handshake_timeout_ms)},

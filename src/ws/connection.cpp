@@ -1,14 +1,18 @@
 #include "ws/connection.hpp"
 
+#include <sys/uio.h>
+
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/container/static_vector.hpp>
+#include <cerrno>
 #include <cstring>
 
 #include "core/assert.hpp"
 #include "core/log.hpp"
+#include "ws/batch_sender.hpp"
 #include "ws/frame_encoder.hpp"
 #include "ws/tls_context.hpp"
 
@@ -30,6 +34,8 @@ constexpr int kMaxReadsPerTurn = 4;
 constexpr std::size_t kTlsRecordSize = 16 * 1024;
 // A vector that grew for a burst gives its memory back once drained.
 constexpr std::size_t kQueueKeepCapacity = 16;
+// Sends per io_uring submission; a bigger flush submits several batches.
+constexpr unsigned kBatchCapacity = 256;
 
 bool would_block(const error_code& ec) {
   return ec == boost::asio::error::would_block || ec == boost::asio::error::try_again;
@@ -40,7 +46,7 @@ bool would_block(const error_code& ec) {
 // ConnectionContext
 
 ConnectionContext::ConnectionContext(asio::io_context& io, ConnectionLimits limits, Router& router,
-                                     std::shared_ptr<const TlsContext> tls)
+                                     std::shared_ptr<const TlsContext> tls, bool batch_sends)
     : io_(io),
       limits_(limits),
       router_(router),
@@ -48,6 +54,12 @@ ConnectionContext::ConnectionContext(asio::io_context& io, ConnectionLimits limi
       tls_(std::move(tls)),
       sweep_timer_(io) {
   if (tls_) tls_plain_.resize(kTlsRecordSize);
+  // TLS writes go through OpenSSL, one connection at a time: nothing to batch.
+  if (batch_sends && !tls_) {
+    error_code ec;
+    batch_ = BatchSender::create(kBatchCapacity, ec);
+    if (!batch_) batch_unavailable_ = ec.message();
+  }
   arm_sweep();
 }
 
@@ -103,8 +115,14 @@ void ConnectionContext::flush_all() {
   flush_list_.clear();
   for (auto& connection : batch) {
     connection->in_flush_list_ = false;
-    connection->flush();
+    if (batch_ && connection->add_to_batch(*batch_)) {
+      batched_.push_back(connection);
+      if (batch_->full()) send_batch(batched_);
+    } else {
+      connection->flush();
+    }
   }
+  if (!batched_.empty()) send_batch(batched_);
   // Keep the capacity for the next turn unless a huge burst inflated it.
   if (batch.capacity() > 4096) batch = {};
   batch.clear();
@@ -469,6 +487,46 @@ void Connection::flush_tls() {
     }
   }
   on_flushed();
+}
+
+void ConnectionContext::send_batch(std::vector<std::shared_ptr<Connection>>& batched) {
+  const bool healthy = batch_->submit();
+  // Each connection is told its own outcome; one that closes meanwhile only affects itself.
+  for (std::size_t i = 0; i < batched.size(); ++i) batched[i]->batch_sent(batch_->result(i));
+  batched.clear();
+  batch_->clear();
+  if (!healthy) {
+    CC_LOG_ERROR(
+        "io_uring refused a batch of sends: sending with one sendmsg per connection from "
+        "now on");
+    batch_unavailable_ = "io_uring refused a batch";
+    batch_.reset();
+  }
+}
+
+bool Connection::add_to_batch(BatchSender& sender) {
+  if (state_ == State::closed || waiting_writable_ || tls_ || queue_head_ == queue_.size()) {
+    return false;
+  }
+  boost::container::static_vector<iovec, BatchSender::kMaxBuffers> buffers;
+  for (std::size_t i = queue_head_; i < queue_.size() && buffers.size() < buffers.capacity(); ++i) {
+    const std::string& bytes = *queue_[i];
+    const std::size_t skip = i == queue_head_ ? head_offset_ : 0;
+    buffers.push_back(iovec{const_cast<char*>(bytes.data() + skip), bytes.size() - skip});
+  }
+  sender.add(socket_.native_handle(), buffers);
+  return true;
+}
+
+void Connection::batch_sent(int result) {
+  if (state_ == State::closed) return;
+  if (result == -EAGAIN || result == -EWOULDBLOCK) return wait_writable();
+  if (result == -ECANCELED) return flush();  // the batch did not happen: send it the plain way
+  if (result < 0) return abort("write failed");
+  consume_written(static_cast<std::size_t>(result));
+  // Frames beyond the batch's buffers, or what a short write left: the plain path (which also
+  // runs on_flushed() once the queue is empty).
+  flush();
 }
 
 void Connection::consume_written(std::size_t written) {

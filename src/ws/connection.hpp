@@ -64,7 +64,8 @@ class Router {
 };
 
 class ConnectionContext;
-class TlsContext;  // ws/tls_context.hpp (Asio's SSL headers stay out of this one)
+class TlsContext;   // ws/tls_context.hpp (Asio's SSL headers stay out of this one)
+class BatchSender;  // ws/batch_sender.hpp
 
 class Connection final : public Transport,
                          public FrameSink,
@@ -115,6 +116,11 @@ class Connection final : public Transport,
   void enqueue(SharedFrame frame);
   void flush();
   void flush_tls();
+  // Batched flush (io_uring): queues this connection's next send in `sender` and returns true,
+  // or returns false when it must go through flush() (TLS, nothing queued, waiting for room).
+  bool add_to_batch(BatchSender& sender);
+  // The outcome of that send (bytes or -errno); the rest, if any, goes through flush().
+  void batch_sent(int result);
   void consume_written(std::size_t written);
   void wait_writable();
   void on_writable(boost::system::error_code ec);
@@ -151,9 +157,11 @@ class Connection final : public Transport,
 // Everything here is touched only by the loop's own thread.
 class ConnectionContext {
  public:
-  // With `tls`, every connection speaks TLS first (wss://, https://).
+  // With `tls`, every connection speaks TLS first (wss://, https://). With `batch_sends`, the
+  // flush of each loop turn sends to all plain connections with one io_uring submission
+  // (ws/batch_sender.hpp) when the kernel allows it; batch_sends_active() tells.
   ConnectionContext(asio::io_context& io, ConnectionLimits limits, Router& router,
-                    std::shared_ptr<const TlsContext> tls = nullptr);
+                    std::shared_ptr<const TlsContext> tls = nullptr, bool batch_sends = false);
   ~ConnectionContext();
   ConnectionContext(const ConnectionContext&) = delete;
   ConnectionContext& operator=(const ConnectionContext&) = delete;
@@ -171,6 +179,9 @@ class ConnectionContext {
   void set_tls(std::shared_ptr<const TlsContext> tls);
 
   std::size_t size() const { return connections_.size(); }
+  bool batch_sends_active() const { return batch_ != nullptr; }
+  // Why batching is off although asked for (e.g. "Operation not permitted"); empty otherwise.
+  const std::string& batch_sends_unavailable() const { return batch_unavailable_; }
   const ConnectionLimits& limits() const { return limits_; }
 
  private:
@@ -180,6 +191,7 @@ class ConnectionContext {
 
   void schedule_flush(std::shared_ptr<Connection> connection);
   void flush_all();
+  void send_batch(std::vector<std::shared_ptr<Connection>>& batched);
   void arm_sweep();
   void sweep();
 
@@ -192,6 +204,9 @@ class ConnectionContext {
   ConnectionList connections_;   // every live connection of this loop
   std::vector<std::shared_ptr<Connection>> flush_list_;
   bool flush_posted_ = false;
+  std::unique_ptr<BatchSender> batch_;  // null: one sendmsg per connection
+  std::string batch_unavailable_;
+  std::vector<std::shared_ptr<Connection>> batched_;  // connections in the batch being built
   asio::steady_timer sweep_timer_;
   bool stopping_ = false;
 };
