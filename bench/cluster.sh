@@ -58,6 +58,14 @@ nodes_rss_kib() {
   echo "$sum"
 }
 now() { date +%s.%N; }
+# wait_for_line FILE PATTERN PID: until FILE has a line matching PATTERN; fails (printing FILE)
+# if process PID ends first.
+wait_for_line() {
+  until grep -q "$2" "$1"; do
+    kill -0 "$3" 2>/dev/null || { cat "$1"; return 1; }
+    sleep 0.1
+  done
+}
 
 services_start_redis "$WORK"
 PORT=$(free_port)
@@ -68,10 +76,7 @@ for i in $(seq 1 "$NODES"); do
   NODE_PIDS+=($!)
 done
 for i in $(seq 1 "$NODES"); do
-  until grep -q 'listening on' "$WORK/node$i.log"; do
-    kill -0 "${NODE_PIDS[$((i - 1))]}" 2>/dev/null || { cat "$WORK/node$i.log"; exit 1; }
-    sleep 0.1
-  done
+  wait_for_line "$WORK/node$i.log" 'listening on' "${NODE_PIDS[$((i - 1))]}"
 done
 sleep 0.5
 rss_before=$(nodes_rss_kib)
@@ -90,10 +95,7 @@ for h in $(seq 1 "$holders"); do
   HOLDER_PIDS+=($!)
 done
 for h in $(seq 1 "$holders"); do
-  until grep -q '^holding' "$WORK/holder$h.log"; do
-    kill -0 "${HOLDER_PIDS[$((h - 1))]}" 2>/dev/null || { cat "$WORK/holder$h.log"; exit 1; }
-    sleep 0.1
-  done
+  wait_for_line "$WORK/holder$h.log" '^holding' "${HOLDER_PIDS[$((h - 1))]}"
 done
 t1=$(now)
 echo "cluster: $((CLIENTS - MEASURED)) holder clients connected and subscribed in $(echo "$t1 - $t0" | bc -l | xargs printf '%.2f') s ($holders processes at once)"

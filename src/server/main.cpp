@@ -30,26 +30,23 @@ std::string find_config_path(int argc, char** argv) {
   return env ? env : "";
 }
 
-// Every option of `serve` also reads CABLECAST_<NAME> from the environment.
-template <class T>
-CLI::Option* option(CLI::App* cmd, const std::string& flag, T& target, const std::string& help) {
+// Every option of `serve` also reads CABLECAST_<NAME> from the environment, and one given
+// twice takes its last value (scripts append overrides), as most servers do.
+CLI::Option* from_environment_too(CLI::Option* option, const std::string& flag) {
   std::string env = "CABLECAST_" + flag.substr(2);
   for (auto& c : env) c = c == '-' ? '_' : static_cast<char>(std::toupper(c));
-  // A flag given twice takes its last value (scripts append overrides), as most servers do.
-  return cmd->add_option(flag, target, help)
-      ->envname(env)
-      ->capture_default_str()
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  return option->envname(env)->capture_default_str()->multi_option_policy(
+      CLI::MultiOptionPolicy::TakeLast);
+}
+
+template <class T>
+CLI::Option* option(CLI::App* cmd, const std::string& flag, T& target, const std::string& help) {
+  return from_environment_too(cmd->add_option(flag, target, help), flag);
 }
 
 // A boolean switch: `--name` turns it on; also `--name=false`, CABLECAST_<NAME>=true|false.
 CLI::Option* flag(CLI::App* cmd, const std::string& name, bool& target, const std::string& help) {
-  std::string env = "CABLECAST_" + name.substr(2);
-  for (auto& c : env) c = c == '-' ? '_' : static_cast<char>(std::toupper(c));
-  return cmd->add_flag(name, target, help)
-      ->envname(env)
-      ->capture_default_str()
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  return from_environment_too(cmd->add_flag(name, target, help), name);
 }
 
 void add_pubsub_options(CLI::App* cmd, cablecast::PubSubOptions& p) {
