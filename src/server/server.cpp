@@ -241,10 +241,6 @@ boost::system::result<void> Server::start() {
   });
   s.start_accepting(0);
   for (auto& loop : s.loops) loop->start();
-  std::string host = endpoint.address().is_v6() ? "[" + o.host + "]" : o.host;
-  CC_LOG_INFO("Cablecast listening on {}:{} ({}://{}:{}{}{}), {} event loops, pub/sub: {}", host,
-              s.port, tls ? "wss" : "ws", host, s.port, o.path,
-              tls ? fmt::format(", TLS {}+", tls->min_version()) : "", count, s.adapter->name());
   if (tls) {
     CC_LOG_INFO("sends: one per connection per loop turn (TLS)");
   } else if (s.loops[0]->batch_sends_active()) {
@@ -266,6 +262,11 @@ boost::system::result<void> Server::start() {
           "clients; use --pubsub redis or postgres to join the processes");
     }
   }
+  // Last, so that a supervisor or test waiting for "listening" has seen every line above.
+  std::string host = endpoint.address().is_v6() ? "[" + o.host + "]" : o.host;
+  CC_LOG_INFO("Cablecast listening on {}:{} ({}://{}:{}{}{}), {} event loops, pub/sub: {}", host,
+              s.port, tls ? "wss" : "ws", host, s.port, o.path,
+              tls ? fmt::format(", TLS {}+", tls->min_version()) : "", count, s.adapter->name());
   return {};
 }
 

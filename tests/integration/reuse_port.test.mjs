@@ -48,7 +48,7 @@ describe('several processes share one port (--reuse-port)', () => {
     const prefix = uniquePrefix('reuseport');
     const args = ['--reuse-port', '--pubsub', 'redis', '--redis-url', redis.url, '--channel-prefix', prefix];
     const nodes = [await node(port, args), await node(port, args), await node(port, args)];
-    for (const n of nodes) assert.ok(n.logs.some((l) => /shared \(SO_REUSEPORT\)/.test(l)), 'start-up log names the sharing');
+    for (const n of nodes) await n.waitForLog(/shared \(SO_REUSEPORT\)/, 2000);  // the start-up log names the sharing
 
     // The kernel picks a process per connection by a hash of the addresses: with 60
     // connections each of three processes gets some (all on one: probability ~1e-10).
