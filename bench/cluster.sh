@@ -4,8 +4,8 @@
 # connections) and are joined by a private Redis on loopback (--pubsub redis). One process can
 # hold at most ~19,900 clients here (20,000 open files per process, a hard limit).
 #
-# Load: several `cablecast-bench connect --hold` processes ("holders", up to PER_HOLDER clients
-# each, for the same reason) plus one `cablecast-bench broadcast` process with MEASURED clients
+# Load: several `cablecast bench connect --hold` processes ("holders", up to PER_HOLDER clients
+# each, for the same reason) plus one `cablecast bench broadcast` process with MEASURED clients
 # that sends SAMPLES broadcasts one at a time and measures their RTT to its own clients. Every
 # client of every process is subscribed to the same stream, so each broadcast goes to all
 # CLIENTS through Redis; the holders count what they receive and the script checks it is
@@ -32,10 +32,8 @@ SAMPLES=${SAMPLES:-20}
 SOURCE_IPS=${SOURCE_IPS:-8}
 CONNECT_TIMEOUT=${CONNECT_TIMEOUT:-180}
 SERVER=$BUILD_DIR/cablecast
-BENCH=$BUILD_DIR/cablecast-bench
-for bin in "$SERVER" "$BENCH"; do
-  [[ -x "$bin" ]] || { echo "cluster.sh: $bin missing (make build)" >&2; exit 1; }
-done
+BENCH=("$SERVER" bench)
+[[ -x "$SERVER" ]] || { echo "cluster.sh: $SERVER missing (make build)" >&2; exit 1; }
 (( MEASURED < CLIENTS && MEASURED <= PER_HOLDER )) || { echo "cluster.sh: need MEASURED < CLIENTS and <= PER_HOLDER" >&2; exit 1; }
 
 source "$ROOT/scripts/services.sh"
@@ -89,7 +87,7 @@ for h in $(seq 1 "$holders"); do
   n=$(( left < PER_HOLDER ? left : PER_HOLDER ))
   left=$((left - n))
   HOLDER_CLIENTS+=("$n")
-  "$BENCH" connect --url "ws://127.0.0.1:$PORT/cable" --clients "$n" --hold 3600 \
+  "${BENCH[@]}" connect --url "ws://127.0.0.1:$PORT/cable" --clients "$n" --hold 3600 \
     --source-ips "$SOURCE_IPS" --connect-timeout "$CONNECT_TIMEOUT" --settle 0 \
     --label "holder$h" >"$WORK/holder$h.log" 2>&1 &
   HOLDER_PIDS+=($!)
@@ -101,7 +99,7 @@ t1=$(now)
 echo "cluster: $((CLIENTS - MEASURED)) holder clients connected and subscribed in $(echo "$t1 - $t0" | bc -l | xargs printf '%.2f') s ($holders processes at once)"
 
 # The measured process connects its clients (timed by itself) and broadcasts.
-"$BENCH" broadcast --url "ws://127.0.0.1:$PORT/cable" --steps "$MEASURED" --samples "$SAMPLES" \
+"${BENCH[@]}" broadcast --url "ws://127.0.0.1:$PORT/cable" --steps "$MEASURED" --samples "$SAMPLES" \
   --source-ips "$SOURCE_IPS" --connect-timeout "$CONNECT_TIMEOUT" --settle 0.5 \
   --label cluster >"$WORK/broadcast.log" 2>&1 || true
 t2=$(now)

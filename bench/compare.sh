@@ -76,11 +76,11 @@ if [[ "$SKIP_BUILD" != 1 ]]; then
   if [[ ! -f "$BUILD_DIR/build.ninja" ]]; then
     cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >&2
   fi
-  cmake --build "$BUILD_DIR" --target cablecast cablecast-bench >&2
+  cmake --build "$BUILD_DIR" --target cablecast >&2
 fi
-BENCH="$BUILD_DIR/cablecast-bench"
+BENCH=("$BUILD_DIR/cablecast" bench)
 SERVER_BIN="$BUILD_DIR/cablecast"
-[[ -x "$BENCH" && -x "$SERVER_BIN" ]] || die "binaries missing in $BUILD_DIR"
+[[ -x "$SERVER_BIN" ]] || die "binaries missing in $BUILD_DIR"
 
 # A port below the ephemeral range (32768+), so it never collides with the clients' ports.
 free_port() {
@@ -117,7 +117,7 @@ start_server() {
   die "$name did not listen on $port within 30 s"
 }
 
-# run_step NAME MODE ARGS...: fresh server, one cablecast-bench run against it, server stopped.
+# run_step NAME MODE ARGS...: fresh server, one `cablecast bench` run against it, server stopped.
 run_step() {
   local name=$1 mode=$2; shift 2
   local port; port=$(free_port)
@@ -126,7 +126,7 @@ run_step() {
   start_server "$name" "$port"
   say "$name: $mode $*"
   local rc=0
-  taskset -c "$BENCH_CORE" "$BENCH" "$mode" --url "ws://127.0.0.1:$port/cable" --threads 1 \
+  taskset -c "$BENCH_CORE" "${BENCH[@]}" "$mode" --url "ws://127.0.0.1:$port/cable" --threads 1 \
     --server-pid "$SERVER_PID" --label "$name" --csv "$CSV" --connect-timeout "$timeout" "$@" \
     || rc=$?
   # 2 = lost/duplicated deliveries: reported in the table, the run goes on.

@@ -31,7 +31,7 @@ fi
 if [[ ! -f "$BUILD_DIR/build.ninja" ]]; then
   cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release
 fi
-targets=(cablecast cablecast-bench)
+targets=(cablecast)
 if [[ "$MICRO" == 1 ]]; then targets+=(cablecast-micro); fi
 cmake --build "$BUILD_DIR" --target "${targets[@]}"
 mkdir -p "$OUT_DIR"

@@ -59,15 +59,4 @@ double own_cpu_seconds() {
   return timeval_seconds(usage.ru_utime) + timeval_seconds(usage.ru_stime);
 }
 
-std::uint64_t raise_open_file_limit() {
-  rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
-  if (limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &limit);
-    getrlimit(RLIMIT_NOFILE, &limit);
-  }
-  return limit.rlim_cur;
-}
-
 }  // namespace cablecast::bench

@@ -15,8 +15,4 @@ boost::system::result<double> read_cpu_seconds(int pid);
 // User + system CPU time of this process so far (getrusage), in seconds.
 double own_cpu_seconds();
 
-// Raises RLIMIT_NOFILE's soft limit to its hard limit; returns the new soft limit. Each client
-// is one descriptor, and the default soft limit (often 1024) would cap the run.
-std::uint64_t raise_open_file_limit();
-
 }  // namespace cablecast::bench

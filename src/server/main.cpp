@@ -1,18 +1,21 @@
 // The `cablecast` binary:
 //   cablecast serve      the server with the built-in channels and the demo chat page
 //   cablecast broadcast  publish one message to a stream through Redis or PostgreSQL
-#include <sys/resource.h>
-
+//   cablecast bench      the load generator (bench/load; bench/README.md)
 #include <CLI/CLI.hpp>
 #include <cablecast/server.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <string_view>
 
+#include "core/file_limit.hpp"
 #include "core/log.hpp"
 #include "server/broadcast_command.hpp"
 #include "server/builtin_channels.hpp"
 #include "server/settings.hpp"
+#if CABLECAST_WITH_BENCH
+#include "command.hpp"  // bench/load
+#endif
 
 namespace {
 
@@ -58,17 +61,6 @@ void add_pubsub_options(CLI::App* cmd, cablecast::PubSubOptions& p) {
          "PostgreSQL connection URI or libpq string for --pubsub postgres");
   option(cmd, "--channel-prefix", p.channel_prefix,
          "Prefix of broker channel names, as Rails' channel_prefix (\"<prefix>:<stream>\")");
-}
-
-// Each connection is a file descriptor: use the whole hard limit the system grants, not the
-// default soft limit (often 1024).
-void raise_open_file_limit() {
-  rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
-  rlim_t soft = limit.rlim_cur;
-  limit.rlim_cur = limit.rlim_max;
-  if (setrlimit(RLIMIT_NOFILE, &limit) != 0) return;
-  CC_LOG_DEBUG("open-file limit raised from {} to {}", soft, limit.rlim_max);
 }
 
 }  // namespace
@@ -149,12 +141,32 @@ int main(int argc, char** argv) {
   broadcast->add_option("message", message, "JSON value, e.g. '{\"text\":\"hi\"}'")->required();
   add_pubsub_options(broadcast, s.server.pubsub);
 
+#if CABLECAST_WITH_BENCH
+  cablecast::bench::BenchCommand bench(app);
+#else
+  // Sanitizer trees build without it (CABLECAST_BUILD_BENCH=OFF): say so rather than
+  // calling the word unknown.
+  auto* bench =
+      app.add_subcommand("bench", "Load generator (not built in this tree)")->allow_extras();
+#endif
+
   CLI11_PARSE(app, argc, argv);
 
   if (*broadcast) return cablecast::server::broadcast_command(s.server.pubsub, stream, message);
+#if CABLECAST_WITH_BENCH
+  if (bench.selected()) return bench.run();
+#else
+  if (*bench) {
+    std::fprintf(stderr,
+                 "cablecast: bench is not built in this tree (CABLECAST_BUILD_BENCH=OFF)\n");
+    return 2;
+  }
+#endif
 
   cablecast::log::set_level(s.log_level);
-  raise_open_file_limit();
+  if (auto files = cablecast::core::raise_open_file_limit(); files.now > files.before) {
+    CC_LOG_DEBUG("open-file limit raised from {} to {}", files.before, files.now);
+  }
   cablecast::ServerOptions options = s.finish();
   options.serve_demo = true;
   cablecast::Server server(options);

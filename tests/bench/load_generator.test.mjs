@@ -1,4 +1,4 @@
-// The benchmark instrument itself (bench/load, `cablecast-bench`) against the real server, in
+// The benchmark instrument itself (bench/load, `cablecast bench`) against the real server, in
 // small runs: every mode completes, counts what it should, and reports no missing, duplicated
 // or reordered delivery; results go to the CSV. Figures are not asserted (benchmarks are not
 // tests); this only guards that `make bench` measures something real.
@@ -14,13 +14,11 @@ import {cablecastBin} from '../support/paths.mjs';
 import {startCablecast} from '../support/servers.mjs';
 
 const run = promisify(execFile);
-const benchBin = process.env.CABLECAST_BENCH_BIN || path.join(path.dirname(cablecastBin), 'cablecast-bench');
 
-describe('cablecast-bench against the server', () => {
+describe('cablecast bench against the server', () => {
   let server;
   let dir;
   before(async () => {
-    assert.ok(fs.existsSync(benchBin), `${benchBin} missing (make build)`);
     server = await startCablecast(['--log-level', 'info', '--threads', '1']);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cablecast-bench-test-'));
   });
@@ -30,7 +28,7 @@ describe('cablecast-bench against the server', () => {
   });
   async function bench(mode, args) {
     const csv = path.join(dir, `${mode}.csv`);
-    const {stdout} = await run(benchBin, [mode, '--url', server.url, '--server-pid', String(server.proc.pid),
+    const {stdout} = await run(cablecastBin, ['bench', mode, '--url', server.url, '--server-pid', String(server.proc.pid),
                                           '--source-ips', '2', '--settle', '0.2', '--csv', csv, ...args],
                                {timeout: 60000});
     const rows = fs.readFileSync(csv, 'utf8').trim().split('\n');
@@ -62,7 +60,7 @@ describe('cablecast-bench against the server', () => {
 
   test('connect: all subscribed, RSS per connection measured, a hold ended early by SIGTERM', async () => {
     const started = Date.now();
-    const child = execFile(benchBin, ['connect', '--url', server.url, '--server-pid', String(server.proc.pid),
+    const child = execFile(cablecastBin, ['bench', 'connect', '--url', server.url, '--server-pid', String(server.proc.pid),
                                       '--clients', '500', '--hold', '60', '--settle', '0.2']);
     let out = '';
     let signalled = false;
@@ -82,7 +80,7 @@ describe('cablecast-bench against the server', () => {
   });
 
   test('a server that is not there is a clear error, not a hang', async () => {
-    await assert.rejects(run(benchBin, ['broadcast', '--url', 'ws://127.0.0.1:1/cable', '--steps', '5', '--samples', '1',
+    await assert.rejects(run(cablecastBin, ['bench', 'broadcast', '--url', 'ws://127.0.0.1:1/cable', '--steps', '5', '--samples', '1',
                                         '--connect-timeout', '5'], {timeout: 30000}),
                          (err) => err.code === 1 && /Connection refused/.test(err.stderr) &&
                                   /nothing to measure/.test(err.stderr));

@@ -1,17 +1,19 @@
-// cablecast-bench: the load generator for Cablecast and any Action Cable server that has the
+// `cablecast bench`: the load generator for Cablecast and any Action Cable server that has the
 // BenchmarkChannel (see bench/README.md for the methodology and the targets it measures).
+#include "command.hpp"
+
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
 
+#include "core/file_limit.hpp"
 #include "modes.hpp"
 #include "process_stats.hpp"
 
+namespace cablecast::bench {
 namespace {
-
-using namespace cablecast::bench;
 
 void add_common(CLI::App* cmd, CommonOptions& o) {
   cmd->add_option("--url", o.url, "Action Cable endpoint (ws:// only)")->capture_default_str();
@@ -59,20 +61,39 @@ std::vector<std::uint32_t> make_steps(std::uint32_t clients, std::uint32_t step,
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  CLI::App app{"cablecast-bench: Action Cable load generator (broadcast RTT, echo, fan-out)"};
-  app.require_subcommand(1);
-
+struct BenchCommand::Parsed {
+  CLI::App* bench = nullptr;
   BroadcastOptions broadcast;
   std::uint32_t broadcast_clients = 1000, broadcast_step = 0;
   std::vector<std::uint32_t> broadcast_steps;
-  auto* b = app.add_subcommand("broadcast", "Broadcast RTT until every client received it");
-  add_common(b, broadcast.common);
-  auto* clients_opt = b->add_option("--clients", broadcast_clients,
-                                    "Clients at the last step (default: the "
-                                    "largest of --steps, else 1000)");
-  b->add_option("--step", broadcast_step, "Add this many clients per step (0 = one step)");
-  b->add_option("--steps", broadcast_steps, "Explicit client counts to measure at")->delimiter(',');
+  CLI::App* broadcast_cmd = nullptr;
+  CLI::Option* broadcast_clients_opt = nullptr;
+  EchoOptions echo;
+  CLI::App* echo_cmd = nullptr;
+  FanoutOptions fanout;
+  CLI::App* fanout_cmd = nullptr;
+  ConnectOptions connect;
+  CLI::App* connect_cmd = nullptr;
+};
+
+BenchCommand::BenchCommand(CLI::App& app) : parsed_(std::make_unique<Parsed>()) {
+  Parsed& p = *parsed_;
+  p.bench = app.add_subcommand(
+      "bench",
+      "Load generator: broadcast RTT, echo, fan-out and connect against any Action "
+      "Cable server with the BenchmarkChannel");
+  p.bench->require_subcommand(1);
+
+  auto* b = p.broadcast_cmd =
+      p.bench->add_subcommand("broadcast", "Broadcast RTT until every client received it");
+  add_common(b, p.broadcast.common);
+  p.broadcast_clients_opt = b->add_option("--clients", p.broadcast_clients,
+                                          "Clients at the last step (default: the "
+                                          "largest of --steps, else 1000)");
+  b->add_option("--step", p.broadcast_step, "Add this many clients per step (0 = one step)");
+  b->add_option("--steps", p.broadcast_steps, "Explicit client counts to measure at")
+      ->delimiter(',');
+  BroadcastOptions& broadcast = p.broadcast;
   b->add_option("--samples", broadcast.samples, "Broadcasts per step")->capture_default_str();
   b->add_option("--min-samples", broadcast.min_samples,
                 "Broadcasts per step even past the step budget")
@@ -90,8 +111,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   b->add_option("--pause-ms", broadcast.pause_ms, "Pause between samples")->capture_default_str();
 
-  EchoOptions echo;
-  auto* e = app.add_subcommand("echo", "Echo messages/s with several in flight per client");
+  EchoOptions& echo = p.echo;
+  auto* e = p.echo_cmd =
+      p.bench->add_subcommand("echo", "Echo messages/s with several in flight per client");
   add_common(e, echo.common);
   e->add_option("--clients", echo.clients)->capture_default_str();
   e->add_option("--in-flight", echo.in_flight, "Requests outstanding per client")
@@ -101,8 +123,9 @@ int main(int argc, char** argv) {
   e->add_option("--duration", echo.duration_s, "Measured seconds")->capture_default_str();
   e->add_option("--warmup", echo.warmup_s, "Seconds before measuring")->capture_default_str();
 
-  FanoutOptions fanout;
-  auto* f = app.add_subcommand("fanout", "Deliveries/s with many streams and senders at once");
+  FanoutOptions& fanout = p.fanout;
+  auto* f = p.fanout_cmd =
+      p.bench->add_subcommand("fanout", "Deliveries/s with many streams and senders at once");
   add_common(f, fanout.common);
   f->add_option("--streams", fanout.streams)->capture_default_str()->check(CLI::Range(1u, 100000u));
   f->add_option("--clients-per-stream", fanout.clients_per_stream)
@@ -115,17 +138,24 @@ int main(int argc, char** argv) {
   f->add_option("--duration", fanout.duration_s, "Measured seconds")->capture_default_str();
   f->add_option("--warmup", fanout.warmup_s, "Seconds before measuring")->capture_default_str();
 
-  ConnectOptions connect;
-  auto* c = app.add_subcommand("connect", "Connect+subscribe N clients; RSS; optionally hold");
+  ConnectOptions& connect = p.connect;
+  auto* c = p.connect_cmd =
+      p.bench->add_subcommand("connect", "Connect+subscribe N clients; RSS; optionally hold");
   add_common(c, connect.common);
   c->add_option("--clients", connect.clients)->capture_default_str();
   c->add_option("--hold", connect.hold_s,
                 "Seconds to keep the connections open (SIGINT/SIGTERM end it early)")
       ->capture_default_str();
+}
 
-  CLI11_PARSE(app, argc, argv);
+BenchCommand::~BenchCommand() = default;
 
-  const auto files = raise_open_file_limit();
+bool BenchCommand::selected() const { return parsed_->bench->parsed(); }
+
+int BenchCommand::run() {
+  Parsed& p = *parsed_;
+
+  const std::uint64_t files = core::raise_open_file_limit().now;
   auto check_files = [&](std::uint64_t clients) {
     // Each client is one descriptor; leave a few for stdio, epoll and the CSV file.
     if (files > 0 && clients + 16 > files) {
@@ -135,25 +165,27 @@ int main(int argc, char** argv) {
     }
   };
 
-  if (*b) {
-    if (clients_opt->count() == 0 && !broadcast_steps.empty()) {
-      broadcast_clients = *std::max_element(broadcast_steps.begin(), broadcast_steps.end());
+  if (p.broadcast_cmd->parsed()) {
+    if (p.broadcast_clients_opt->count() == 0 && !p.broadcast_steps.empty()) {
+      p.broadcast_clients = *std::max_element(p.broadcast_steps.begin(), p.broadcast_steps.end());
     }
-    broadcast.steps = make_steps(broadcast_clients, broadcast_step, broadcast_steps);
-    check_files(broadcast.steps.back());
-    return run_broadcast(broadcast);
+    p.broadcast.steps = make_steps(p.broadcast_clients, p.broadcast_step, p.broadcast_steps);
+    check_files(p.broadcast.steps.back());
+    return run_broadcast(p.broadcast);
   }
-  if (*e) {
-    check_files(echo.clients);
-    return run_echo(echo);
+  if (p.echo_cmd->parsed()) {
+    check_files(p.echo.clients);
+    return run_echo(p.echo);
   }
-  if (*f) {
-    check_files(std::uint64_t{fanout.streams} * fanout.clients_per_stream);
-    return run_fanout(fanout);
+  if (p.fanout_cmd->parsed()) {
+    check_files(std::uint64_t{p.fanout.streams} * p.fanout.clients_per_stream);
+    return run_fanout(p.fanout);
   }
-  if (*c) {
-    check_files(connect.clients);
-    return run_connect(connect);
+  if (p.connect_cmd->parsed()) {
+    check_files(p.connect.clients);
+    return run_connect(p.connect);
   }
-  return 0;
+  return 1;  // unreachable: require_subcommand(1)
 }
+
+}  // namespace cablecast::bench
