@@ -151,6 +151,10 @@ class Connection final : public Transport,
   enum class AfterFlush : std::uint8_t { nothing, shutdown_send, close_socket };
   AfterFlush after_flush_ = AfterFlush::nothing;
   std::uint16_t tls_retry_bytes_ = 0;  // TLS: size of a write that must be retried as is
+  // Index in queue_ of a pong not yet started on the wire, which the answer to a newer ping may
+  // replace (kNoPong: none). Indices stay valid until queue_ is cleared, which resets it.
+  static constexpr std::uint32_t kNoPong = UINT32_MAX;
+  std::uint32_t unsent_pong_ = kNoPong;
 };
 
 // Per event loop: the connections of this loop, the shared read buffer and the flush list.

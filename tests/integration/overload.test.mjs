@@ -5,11 +5,12 @@
 //   --max-subscriptions N      subscription N+1 gets reject_subscription, log line; usable after
 //   (default)                  no command rate limit, as Rails
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import {after, before, describe, test} from 'node:test';
 
 import {benchmarkId, connectWelcomed} from '../support/json_client.mjs';
 import {encodeFrame, OP, rawConnect, rawUpgrade} from '../support/raw_ws.mjs';
-import {sleep, startCablecast} from '../support/servers.mjs';
+import {rssKiB, sleep, startCablecast, underAsan} from '../support/servers.mjs';
 
 const encodeText = (text) => encodeFrame({opcode: OP.TEXT, payload: Buffer.from(text, 'utf8')});
 
@@ -231,3 +232,70 @@ describe('subscription flood over --max-subscriptions', () => {
   });
 });
 
+
+describe('ping flood from a client that does not read', () => {
+  let server;
+  before(async () => {
+    server = await startCablecast();
+  });
+  after(async () => {
+    assertNoCrashInLogs(server);
+    assert.equal(await server.stop(), 0);
+  });
+
+  // Bytes the server has not read yet on its side of the client's connection (/proc/net/tcp).
+  function serverUnread(clientPort) {
+    const hex = (n) => n.toString(16).toUpperCase().padStart(4, '0');
+    const line = fs.readFileSync('/proc/net/tcp', 'utf8').split('\n')
+        .find((l) => l.includes(`:${hex(server.port)} `) && l.includes(`:${hex(clientPort)} `) &&
+                     l.trim().split(/\s+/)[1].endsWith(`:${hex(server.port)}`));
+    assert.ok(line, 'the server closed the connection');
+    return parseInt(line.trim().split(/\s+/)[4].split(':')[1], 16);
+  }
+
+  // RFC 6455 5.5.3 allows answering only the latest of several pings: the server keeps at most
+  // one unsent pong, so pings it cannot deliver cost it nothing. Before, every ping queued its
+  // own pong outside the --max-outbound-bytes bound: 300,000 unread pings grew the server by
+  // 50 MiB in 3 s, until the next heartbeat found the queue over the bound.
+  test('the server holds one unsent pong, not one per ping; the latest ping is answered', {timeout: 120000}, async () => {
+    const PINGS = 300000;
+    const ws = await rawConnect(server.port);
+    await ws.nextJson((m) => m.type === 'welcome');
+    ws.socket.pause();  // reads nothing from now on: the pongs pile up in the kernel, then in the server
+    const rssBefore = rssKiB(server.proc.pid);
+    const payload = (i) => Buffer.from(String(i).padStart(120, '0'));
+    for (let i = 0; i < PINGS; i += 1000) {
+      const batch = [];
+      for (let k = i; k < i + 1000; k++) batch.push(encodeFrame({opcode: OP.PING, payload: payload(k)}));
+      if (!ws.socket.write(Buffer.concat(batch))) {
+        await new Promise((r) => { ws.socket.once('drain', r); ws.socket.once('close', r); });
+      }
+      assert.equal(ws.ended, false, `the server closed the connection after ${i} pings`);
+    }
+    // Every ping read and answered (queued) by the server: its receive queue is empty for a while.
+    const deadline = Date.now() + 60000;
+    for (let quiet = 0; quiet < 3; await sleep(50)) {
+      quiet = serverUnread(ws.socket.localPort) === 0 ? quiet + 1 : 0;
+      assert.ok(Date.now() < deadline, `the server stopped reading: ${serverUnread(ws.socket.localPort)} bytes unread`);
+    }
+    const grewMiB = (rssKiB(server.proc.pid) - rssBefore) / 1024;
+    console.log(`# server RSS growth after ${PINGS} unread pings: ${grewMiB.toFixed(1)} MiB`);
+    if (!underAsan(server.proc.pid)) assert.ok(grewMiB < 10, `server grew ${grewMiB.toFixed(1)} MiB`);
+
+    // Reading again: pongs arrive in ping order, the last one answers the last ping, and far
+    // fewer pongs than pings came (only what the kernel buffers took while nobody read).
+    ws.socket.resume();
+    const last = await ws.nextFrame((f) => f.opcode === OP.PONG && f.payload.equals(payload(PINGS - 1)), 30000);
+    assert.ok(last);
+    const pongs = ws.all.filter((f) => f.opcode === OP.PONG).map((f) => Number(f.payload.toString()));
+    assert.ok(pongs.length < PINGS / 2, `${pongs.length} pongs for ${PINGS} pings`);
+    for (let i = 1; i < pongs.length; i++) assert.ok(pongs[i] > pongs[i - 1], `pong ${i} out of order`);
+    console.log(`# ${pongs.length} pongs for ${PINGS} pings`);
+
+    // The connection is still fully usable.
+    const id = benchmarkId('after-pings');
+    ws.sendJson({command: 'subscribe', identifier: id});
+    assert.equal((await ws.nextJson((m) => m.identifier === id, 10000)).type, 'confirm_subscription');
+    ws.destroy();
+  });
+});

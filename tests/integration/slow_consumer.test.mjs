@@ -20,7 +20,7 @@ import net from 'node:net';
 import {after, before, describe, test} from 'node:test';
 
 import {encodeFrame, OP, rawConnect} from '../support/raw_ws.mjs';
-import {sleep, startCablecast} from '../support/servers.mjs';
+import {rssKiB, sleep, startCablecast, underAsan} from '../support/servers.mjs';
 
 const CLIENTS = Number(process.env.CABLECAST_SLOW_CONSUMER_CLIENTS || 1000);
 const BROADCASTS = Number(process.env.CABLECAST_SLOW_CONSUMER_BROADCASTS || 100000);
@@ -231,11 +231,6 @@ function tcpSockets() {
   });
 }
 
-/** Reads VmRSS (KiB) of a process from /proc. */
-function rssKiB(pid) {
-  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) : NaN;
-}
 
 async function subscribeRaw(ws, id) {
   ws.sendJson({command: 'subscribe', identifier: id});
@@ -392,7 +387,7 @@ describe(`slow consumer: ${BROADCASTS} broadcasts to ${CLIENTS} clients, one nev
     const wholeStream = BROADCASTS * STALLED_SUBSCRIPTIONS * (framePrefix.length + 30);  // a lower estimate
     assert.ok(stalledBytes < wholeStream, `the stalled client got only part of the stream (${stalledBytes} bytes)`);
 
-    const asan = /libasan|libclang_rt\.asan/.test(fs.readFileSync(`/proc/${server.proc.pid}/maps`, 'utf8'));
+    const asan = underAsan(server.proc.pid);
     const bound = asan ? RSS_BOUND_ASAN_MIB : RSS_BOUND_MIB;
     assert.ok(maxRss / 1024 < bound,
               `server VmRSS peaked at ${(maxRss / 1024).toFixed(1)} MiB (bound ${bound} MiB${asan ? ', AddressSanitizer build' : ''})`);

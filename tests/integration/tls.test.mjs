@@ -21,7 +21,7 @@ import {ActionCable, recordedSubscription, webSocketOptions} from '../support/ac
 import {benchmarkId, connectWelcomed} from '../support/json_client.mjs';
 import {cablecastBin} from '../support/paths.mjs';
 import {rawUpgrade} from '../support/raw_ws.mjs';
-import {startCablecast} from '../support/servers.mjs';
+import {rssKiB, startCablecast, underAsan} from '../support/servers.mjs';
 
 const run = promisify(execFile);
 const RESTART = {type: 'disconnect', reason: 'server_restart', reconnect: true};
@@ -67,10 +67,6 @@ function closedAfter(open, timeoutMs) {
   });
 }
 
-function rssKiB(pid) {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)[1]);
-}
 
 describe('TLS (wss:// and https://)', () => {
   let dir;
@@ -202,7 +198,7 @@ describe('TLS (wss:// and https://)', () => {
     // Two 17 KiB record buffers per connection (asio::ssl::stream's) would show as > 34 KiB.
     // Under AddressSanitizer (scripts/sanitize.sh) RSS measures the sanitizer's quarantine and
     // redzones instead: the bound is for the release build.
-    const asan = /libasan|libclang_rt\.asan/.test(fs.readFileSync(`/proc/${server.proc.pid}/maps`, 'utf8'));
+    const asan = underAsan(server.proc.pid);
     if (!asan) assert.ok(perConnection < 24, `${perConnection.toFixed(1)} KiB per idle TLS connection`);
     await Promise.all(clients.map((c) => c.close()));
   });

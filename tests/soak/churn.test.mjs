@@ -16,7 +16,7 @@ import {after, before, describe, test} from 'node:test';
 
 import {benchmarkId, chatId, connectWelcomed} from '../support/json_client.mjs';
 import {OP, rawConnect, rawUpgrade} from '../support/raw_ws.mjs';
-import {sleep, startCablecast} from '../support/servers.mjs';
+import {sleep, startCablecast, underAsan} from '../support/servers.mjs';
 
 const SOAK_SECONDS = Number(process.env.CABLECAST_SOAK_SECONDS || 120);
 const WARMUP_SECONDS = Math.min(15, Math.max(5, SOAK_SECONDS / 10));
@@ -47,7 +47,6 @@ function procStatusKiB(pid, field) {
   return m ? Number(m[1]) : NaN;
 }
 const fdCount = (pid) => fs.readdirSync(`/proc/${pid}/fd`).length;
-const isAsan = (pid) => /libasan|libclang_rt\.asan/.test(fs.readFileSync(`/proc/${pid}/maps`, 'utf8'));
 
 // The churn scenarios: each opens something, does its thing and is gone at the end.
 const scenarios = {
@@ -229,7 +228,7 @@ describe(`churn soak (${SOAK_SECONDS} s)`, () => {
       }
       await sleep(1000);
       const endRss = procStatusKiB(pid, 'VmRSS');
-      const asan = isAsan(pid);
+      const asan = underAsan(pid);
       const allowedMiB = RSS_SLACK_MIB + (asan ? ASAN_QUARANTINE_MIB : 0);
       console.log(`# fds ${baselineFds} -> ${fds}; VmRSS ${(baselineRss / 1024).toFixed(1)} MiB baseline, ` +
                   `${(peakRss / 1024).toFixed(1)} MiB peak, ${(endRss / 1024).toFixed(1)} MiB after` +

@@ -193,3 +193,17 @@ export const targetIsRuby = process.env.CABLECAST_TEST_TARGET === 'ruby';
 export function startTarget(args = [], {port} = {}) {
   return targetIsRuby ? startRubyReference({port}) : startCablecast(args, {port: port ?? 0});
 }
+
+/** VmRSS of process `pid` in KiB (/proc/PID/status). */
+export function rssKiB(pid) {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : NaN;
+}
+
+/**
+ * Whether process `pid` runs under AddressSanitizer (scripts/sanitize.sh). Its RSS then measures
+ * the sanitizer's quarantine, shadow memory and redzones: memory bounds hold for release builds.
+ */
+export function underAsan(pid) {
+  return /libasan|libclang_rt\.asan/.test(fs.readFileSync(`/proc/${pid}/maps`, 'utf8'));
+}
