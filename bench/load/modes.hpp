@@ -1,5 +1,5 @@
 #pragma once
-// The four things cablecast-bench measures. Each returns the process exit code: 0 when the run
+// The four things `cablecast bench` measures. Each returns the process exit code: 0 when the run
 // completed (even if the server missed a target: benchmarks report, they do not judge), 1 when
 // it could not run (bad URL, CSV not writable), 2 when deliveries were lost or duplicated.
 #include "options.hpp"

@@ -1,5 +1,5 @@
 #pragma once
-// Command-line settings of every mode, as plain data: main.cpp fills them, the modes read them.
+// Command-line settings of every mode, as plain data: command.cpp fills them, the modes read them.
 #include <cstdint>
 #include <string>
 #include <vector>

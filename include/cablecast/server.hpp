@@ -64,7 +64,7 @@ struct ServerOptions {
   // postgres pub/sub), or a broadcast reaches only the clients of the process it came from.
   bool reuse_port = false;
   // Send each event-loop turn's frames to all plain connections with one io_uring
-  // submission instead of one sendmsg per connection (~40 % less CPU per delivery, measured
+  // submission instead of one sendmsg per connection (~37 % less CPU per delivery, measured
   // in docs/architecture.md). Where the kernel refuses io_uring (old kernels, seccomp
   // profiles) the server logs why and sends one connection at a time. TLS connections always
   // send one at a time (OpenSSL writes).

@@ -19,6 +19,7 @@
 #include "hub/hub.hpp"
 #include "pubsub/factory.hpp"
 #include "server/loop.hpp"
+#include "server/options_check.hpp"
 #include "server/router.hpp"
 #include "ws/tls_context.hpp"
 
@@ -148,6 +149,11 @@ boost::system::result<void> Server::start() {
   Impl& s = *impl_;
   if (s.started.exchange(true)) return {};
   const ServerOptions& o = s.options;
+  if (auto invalid = server::invalid_option(o)) {
+    CC_LOG_ERROR("invalid setting: {}", *invalid);
+    s.started = false;
+    return boost::system::errc::make_error_code(boost::system::errc::invalid_argument);
+  }
 
   s.router_options.cable_path = o.path;
   s.router_options.handshake.allowed_origins = o.allowed_origins;

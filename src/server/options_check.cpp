@@ -1,0 +1,46 @@
+#include "server/options_check.hpp"
+
+#include <fmt/format.h>
+
+namespace cablecast::server {
+
+namespace {
+
+// Below these a WebSocket client cannot even send a subscribe command or receive a
+// confirmation; above, one client could hold more memory than most servers have.
+constexpr std::size_t kMinMessageSize = 128;
+constexpr std::size_t kMaxMessageSize = std::size_t{1} << 30;
+constexpr std::size_t kMinOutboundBytes = 4096;
+constexpr std::size_t kMaxOutboundBytes = std::size_t{1} << 32;
+constexpr unsigned kMaxThreads = 1024;
+
+std::optional<std::string> outside(const char* flag, std::size_t value, std::size_t min,
+                                   std::size_t max) {
+  if (value >= min && value <= max) return std::nullopt;
+  return fmt::format("{} {} is outside {}..{}", flag, value, min, max);
+}
+
+}  // namespace
+
+std::optional<std::string> invalid_option(const ServerOptions& o) {
+  if (!o.path.starts_with('/')) return fmt::format("--path \"{}\" must start with /", o.path);
+  if (auto e =
+          outside("--max-message-size", o.max_message_size, kMinMessageSize, kMaxMessageSize)) {
+    return e;
+  }
+  if (auto e = outside("--max-outbound-bytes", o.max_outbound_bytes, kMinOutboundBytes,
+                       kMaxOutboundBytes)) {
+    return e;
+  }
+  if (auto e = outside("--threads", o.threads, 0, kMaxThreads)) return e;
+  if (o.tls.min_version != "1.2" && o.tls.min_version != "1.3") {
+    return fmt::format("--tls-min-version \"{}\" must be 1.2 or 1.3", o.tls.min_version);
+  }
+  if (o.ping_interval.count() <= 0) return std::string("ping_interval must be positive");
+  if (o.blocking_threads == 0) {
+    return std::string("blocking_threads must be at least 1 (Channel::run_blocking needs one)");
+  }
+  return std::nullopt;
+}
+
+}  // namespace cablecast::server
