@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/asio/post.hpp>
+#include <unordered_map>
 
 #include "core/assert.hpp"
 #include "core/log.hpp"
@@ -22,8 +23,10 @@ void HubShard::subscribe(const std::string& stream_name, Subscriber* subscriber,
   CABLE_ASSERT(!delivering_);
   auto [it, inserted] = streams_.try_emplace(stream_name);
   Stream& stream = it->second;
+#ifndef NDEBUG  // O(subscribers): too slow to run on every subscribe to a big stream in release
   CABLE_ASSERT(std::find(stream.subscribers.begin(), stream.subscribers.end(), subscriber) ==
                stream.subscribers.end());
+#endif
   stream.subscribers.push_back(subscriber);
   if (stream.ready) return on_ready({});
   stream.waiting.push_back(std::move(on_ready));
@@ -76,21 +79,33 @@ void HubShard::deliver(std::string_view stream_name, const pubsub::Payload& payl
   if (it == streams_.end()) return;
   delivering_ = true;
   // One frame per distinct identifier. Subscribers of a stream usually share very few
-  // identifiers (often one), so a short vector beats a map; the last hit is checked first.
+  // identifiers (often one), so a short vector beats a map and the last hit is checked first.
+  // Past kLinearScan identifiers an index takes over: a client can subscribe one stream under
+  // hundreds of identifiers, and scanning them per subscriber would be quadratic.
+  constexpr std::size_t kLinearScan = 8;
   std::vector<std::pair<std::string_view, SharedFrame>> frames;
+  std::unordered_map<std::string_view, std::size_t> index;  // empty until frames outgrow the scan
+  auto frame_for = [&](std::string_view identifier) -> std::size_t {
+    if (index.empty()) {
+      for (std::size_t i = 0; i < frames.size(); ++i) {
+        if (frames[i].first == identifier) return i;
+      }
+    } else if (auto hit = index.find(identifier); hit != index.end()) {
+      return hit->second;
+    }
+    frames.emplace_back(identifier,
+                        ws::make_text_frame(protocol::encode_message(identifier, *payload)));
+    if (!index.empty()) {
+      index.emplace(identifier, frames.size() - 1);
+    } else if (frames.size() > kLinearScan) {
+      for (std::size_t i = 0; i < frames.size(); ++i) index.emplace(frames[i].first, i);
+    }
+    return frames.size() - 1;
+  };
   std::size_t last = 0;
   for (Subscriber* subscriber : it->second.subscribers) {
     std::string_view identifier = subscriber->identifier();
-    if (frames.empty() || frames[last].first != identifier) {
-      auto hit = std::find_if(frames.begin(), frames.end(),
-                              [&](const auto& f) { return f.first == identifier; });
-      if (hit == frames.end()) {
-        frames.emplace_back(identifier,
-                            ws::make_text_frame(protocol::encode_message(identifier, *payload)));
-        hit = frames.end() - 1;
-      }
-      last = static_cast<std::size_t>(hit - frames.begin());
-    }
+    if (frames.empty() || frames[last].first != identifier) last = frame_for(identifier);
     subscriber->deliver(frames[last].second);
   }
   delivering_ = false;

@@ -27,6 +27,11 @@ struct SessionLimits {
   // Commands queued while a subscription waits for its confirmation (strict ordering) may
   // hold at most this many bytes; a client that floods past it is closed (1008).
   std::size_t max_backlog_bytes = 1024 * 1024;
+  // Total bytes of the identifiers of one connection's subscriptions; a subscribe beyond it is
+  // rejected. Real identifiers are ~100 bytes (a few KiB for signed stream names), so only a
+  // client that pads them meets it; without it 512 subscriptions of 1 MiB identifiers would
+  // hold gigabytes.
+  std::size_t max_identifier_bytes = 64 * 1024;
   // Subscriptions one connection may hold; a subscribe beyond it is rejected. A page rarely
   // needs more than a few dozen; the bound keeps one client from growing the hub without limit.
   std::size_t max_subscriptions = 512;

@@ -81,15 +81,17 @@ void Session::on_text(std::string_view message) {
     return;
   }
   if (waiting_on_ || backlog_head_ < backlog_.size()) {
-    if (backlog_bytes_ + message.size() > env_.limits.max_backlog_bytes) {
+    // Each entry is charged what it holds, not only its text: empty messages are not free.
+    const std::size_t cost = backlog_cost(message.size());
+    if (backlog_bytes_ + cost > env_.limits.max_backlog_bytes) {
       CC_LOG_WARN(
           "closing a connection that sent {} bytes of commands while a subscription was "
           "pending (limit {})",
-          backlog_bytes_ + message.size(), env_.limits.max_backlog_bytes);
+          backlog_bytes_ + cost, env_.limits.max_backlog_bytes);
       transport_.close(ws::close_code::policy_violation, "too many pending commands");
       return;
     }
-    backlog_bytes_ += message.size();
+    backlog_bytes_ += cost;
     backlog_.emplace_back(message);
     return;
   }
@@ -130,6 +132,20 @@ void Session::subscribe(std::string identifier) {
     // The official client re-sends subscribe every 500 ms until it hears back: ignore, as Rails.
     CC_LOG_DEBUG("Already subscribed to {}: ignoring the duplicate subscribe",
                  log::clip(identifier));
+    return;
+  }
+  // Every subscription keeps its identifier and the params parsed from it (up to ~8x the text
+  // for arrays of small numbers): a budget per connection bounds that memory, and the work of
+  // comparing identifiers, whatever --max-message-size allows for one command.
+  std::size_t identifier_bytes = identifier.size();
+  for (const auto& s : subscriptions_) identifier_bytes += s->identifier().size();
+  if (identifier_bytes > env_.limits.max_identifier_bytes) {
+    CC_LOG_WARN(
+        "rejecting an identifier of {} bytes: the connection's identifiers would total {} "
+        "bytes (limit {}): {}",
+        identifier.size(), identifier_bytes, env_.limits.max_identifier_bytes,
+        log::clip(identifier));
+    transport_.send(ws::make_text_frame(protocol::encode_reject(identifier)));
     return;
   }
   auto parsed = protocol::parse_identifier(identifier);
@@ -182,7 +198,7 @@ void Session::drain_backlog() {
   draining_ = true;
   while (!closed_ && !waiting_on_ && backlog_head_ < backlog_.size()) {
     std::string frame = std::move(backlog_[backlog_head_++]);
-    backlog_bytes_ -= frame.size();
+    backlog_bytes_ -= backlog_cost(frame.size());
     process(frame);
   }
   if (backlog_head_ == backlog_.size()) {

@@ -50,6 +50,8 @@ class Session final : public ws::MessageHandler, public boost::intrusive::list_b
   void perform(const std::string& identifier, std::string_view data);
   void drain_backlog();
   bool over_rate_limit();
+  // What a backlog entry of `size` bytes of text holds: the text and its string.
+  static std::size_t backlog_cost(std::size_t size) { return size + sizeof(std::string); }
   std::shared_ptr<Subscription>* find(std::string_view identifier);
 
   Environment& env_;

@@ -233,6 +233,36 @@ describe('subscription flood over --max-subscriptions', () => {
 });
 
 
+describe('identifiers padded to inflate server memory', () => {
+  let server;
+  before(async () => {
+    server = await startCablecast();
+  });
+  after(async () => {
+    assertNoCrashInLogs(server);
+    assert.equal(await server.stop(), 0);
+  });
+
+  // Each subscription keeps its identifier and the params parsed from it; with 1 MiB commands
+  // and 512 subscriptions one client could pin gigabytes. A connection's identifiers may total
+  // 64 KiB (docs/security.md): real ones are ~100 bytes.
+  test('past 64 KiB of identifiers a subscribe is rejected; the connection stays usable', {timeout: 30000}, async () => {
+    const c = await connectWelcomed(server.url);
+    const padded = (n) => JSON.stringify({channel: 'BenchmarkChannel', id: `pad${n}`, pad: 'x'.repeat(20000)});
+    for (let n = 0; n < 3; n++) await c.subscribe(padded(n));  // ~60 KB: within the budget
+    const mark = server.logs.length;
+    c.subscribeCommand(padded(3));
+    const answer = await c.next((m) => m.identifier === padded(3), 10000);
+    assert.equal(answer.type, 'reject_subscription');
+    await server.waitForLog(/rejecting an identifier of \d+ bytes: the connection's identifiers would total \d+ bytes \(limit 65536\)/, 3000, mark);
+    assert.ok(await echoRoundTrip(c, padded(0), 'still-served') < 5000);
+    // Unsubscribing gives the room back.
+    c.send({command: 'unsubscribe', identifier: padded(1)});
+    await c.subscribe(padded(3));
+    c.terminate();
+  });
+});
+
 describe('ping flood from a client that does not read', () => {
   let server;
   before(async () => {

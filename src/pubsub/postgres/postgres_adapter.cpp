@@ -399,7 +399,7 @@ boost::system::result<void> PostgresAdapter::publish(std::string_view stream,
     CC_LOG_ERROR(
         "pub/sub postgres: broadcast to {} refused: its payload is {} bytes, PostgreSQL NOTIFY "
         "payloads must be shorter than 8000 bytes",
-        stream, payload.size());
+        log::clip(stream), payload.size());
     return refuse(Errc::payload_too_large);
   }
   if (stream.find('\0') != std::string_view::npos || payload.find('\0') != std::string_view::npos) {
@@ -413,7 +413,7 @@ boost::system::result<void> PostgresAdapter::publish(std::string_view stream,
       CC_LOG_ERROR(
           "pub/sub postgres: broadcast to {} refused: the publisher connection is down; "
           "broadcasts fail until it is back (counted, summarised on reconnect)",
-          stream);
+          log::clip(stream));
     }
     return refuse(Errc::publisher_down);
   }

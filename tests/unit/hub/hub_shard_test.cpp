@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "fake_adapter.hpp"
 #include "hub/hub.hpp"
@@ -54,6 +57,29 @@ TEST_F(HubShardTest, EncodesOnceForSubscribersSharingAnIdentifier) {
   ASSERT_EQ(a.frames.size(), 1u);
   EXPECT_EQ(a.frames[0].get(), b.frames[0].get()) << "equal identifiers must share one buffer";
   EXPECT_NE(a.frames[0].get(), c.frames[0].get());
+}
+
+// Past a few distinct identifiers the shard looks frames up by index instead of scanning (a
+// client may subscribe one stream under hundreds of identifiers): sharing and correctness hold
+// on both sides of that switch, with subscribers of one identifier spread apart.
+TEST_F(HubShardTest, ManyIdentifiersOnOneStreamEachGetTheirOwnFrameEncodedOnce) {
+  std::vector<std::unique_ptr<RecordingSubscriber>> subscribers;
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 40; ++i) {
+      subscribers.push_back(std::make_unique<RecordingSubscriber>("id" + std::to_string(i)));
+      shard.subscribe("s", subscribers.back().get(), record_ready());
+    }
+  }
+  deliver("s", "7");
+  for (std::size_t k = 0; k < subscribers.size(); ++k) {
+    const auto& sub = *subscribers[k];
+    ASSERT_EQ(sub.frames.size(), 1u) << sub.id;
+    EXPECT_EQ(payload_of(sub.frames[0]), R"({"identifier":")" + sub.id + R"(","message":7})");
+    // The same identifier 40 subscribers later shares the buffer.
+    if (k >= 40) {
+      EXPECT_EQ(sub.frames[0].get(), subscribers[k - 40]->frames[0].get()) << sub.id;
+    }
+  }
 }
 
 TEST_F(HubShardTest, AsksTheBrokerOnceForTheFirstSubscriberAndReleasesAfterTheLast) {

@@ -326,5 +326,41 @@ TEST_F(SessionTest, FloodWhileASubscriptionIsPendingIsClosedWith1008) {
   EXPECT_EQ(transport.closed_with, 1008);
 }
 
+TEST_F(SessionTest, EmptyMessagesWhileASubscriptionIsPendingAreChargedToo) {
+  // An empty text message holds a string all the same: 6 bytes on the wire must not queue
+  // for free while a subscription waits on the broker.
+  adapter.confirm_at_once = false;
+  env.limits.max_backlog_bytes = 1000;
+  open();
+  subscribe(kId);
+  for (int i = 0; i < 100 && !transport.closed_with; ++i) session->on_text("");
+  EXPECT_EQ(transport.closed_with, 1008);
+}
+
+// Identifiers padded to a few KiB each: the connection's total is bounded, a subscribe past it
+// is rejected (nothing created), and unsubscribing frees room again.
+TEST_F(SessionTest, IdentifierBytesPerConnectionAreBounded) {
+  env.limits.max_identifier_bytes = 10000;
+  open();
+  auto padded = [](int n) {
+    return R"({"channel":"TestChannel","n":)" + std::to_string(n) + R"(,"pad":")" +
+           std::string(3000, 'x') + "\"}";
+  };
+  subscribe(padded(1));
+  subscribe(padded(2));
+  subscribe(padded(3));
+  EXPECT_EQ(transport.sent.back(), confirm(padded(3)));
+  subscribe(padded(4));
+  EXPECT_EQ(transport.sent.back(), reject(padded(4)));
+  EXPECT_EQ(events.size(), 3u) << "the fourth channel is never created";
+  command({{"command", "unsubscribe"}, {"identifier", padded(1)}});
+  subscribe(padded(4));
+  EXPECT_EQ(transport.sent.back(), confirm(padded(4)));
+  // One identifier over the whole budget is refused before it is even parsed.
+  std::string huge = R"({"channel":"TestChannel","pad":")" + std::string(20000, 'y') + "\"}";
+  subscribe(huge);
+  EXPECT_EQ(transport.sent.back(), reject(huge));
+}
+
 }  // namespace
 }  // namespace cablecast::session
