@@ -2,6 +2,8 @@
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 
+#include "core/line_budget.hpp"
+
 namespace cablecast::log {
 
 spdlog::logger& get() {
@@ -20,6 +22,17 @@ bool set_level(std::string_view level) {
   if (parsed == spdlog::level::off && level != "off") return false;
   get().set_level(parsed);
   return true;
+}
+
+bool LineBudget::allow() {
+  const std::uint32_t n = count_;
+  if (count_ != UINT32_MAX) ++count_;
+  if (n < kFree) return true;
+  if (n == kFree) {
+    get().warn("this connection keeps sending bad input: logging 1 line in {} of it from now on",
+               kOneIn);
+  }
+  return (n - kFree) % kOneIn == kOneIn - 1;
 }
 
 std::string clip(std::string_view text, std::size_t max) {

@@ -102,6 +102,7 @@ void Session::process(std::string_view frame) {
   auto command = protocol::decode_command(frame);
   if (!command) {
     const auto ec = command.error();
+    if (!bad_input_log_.allow()) return;
     if (ec == protocol::Error::unknown_command) {
       CC_LOG_ERROR("Received unrecognized command \"{}\" (unknown command) in {}",
                    log::clip(protocol::command_name(frame)), log::clip(frame));
@@ -140,25 +141,31 @@ void Session::subscribe(std::string identifier) {
   std::size_t identifier_bytes = identifier.size();
   for (const auto& s : subscriptions_) identifier_bytes += s->identifier().size();
   if (identifier_bytes > env_.limits.max_identifier_bytes) {
-    CC_LOG_WARN(
-        "rejecting an identifier of {} bytes: the connection's identifiers would total {} "
-        "bytes (limit {}): {}",
-        identifier.size(), identifier_bytes, env_.limits.max_identifier_bytes,
-        log::clip(identifier));
+    if (bad_input_log_.allow()) {
+      CC_LOG_WARN(
+          "rejecting an identifier of {} bytes: the connection's identifiers would total {} "
+          "bytes (limit {}): {}",
+          identifier.size(), identifier_bytes, env_.limits.max_identifier_bytes,
+          log::clip(identifier));
+    }
     transport_.send(ws::make_text_frame(protocol::encode_reject(identifier)));
     return;
   }
   auto parsed = protocol::parse_identifier(identifier);
   if (!parsed) {
-    CC_LOG_ERROR("Could not subscribe: bad identifier {} [{}]", log::clip(identifier),
-                 parsed.error().message());
+    if (bad_input_log_.allow()) {
+      CC_LOG_ERROR("Could not subscribe: bad identifier {} [{}]", log::clip(identifier),
+                   parsed.error().message());
+    }
     return;
   }
   if (subscriptions_.size() >= env_.limits.max_subscriptions) {
-    CC_LOG_WARN(
-        "rejecting {}: the connection already has {} subscriptions "
-        "(--max-subscriptions)",
-        log::clip(identifier), subscriptions_.size());
+    if (bad_input_log_.allow()) {
+      CC_LOG_WARN(
+          "rejecting {}: the connection already has {} subscriptions "
+          "(--max-subscriptions)",
+          log::clip(identifier), subscriptions_.size());
+    }
     transport_.send(ws::make_text_frame(protocol::encode_reject(identifier)));
     return;
   }
@@ -166,8 +173,10 @@ void Session::subscribe(std::string identifier) {
   if (cls == env_.channels.end()) {
     // Rails answers nothing here, and its client then retries every 500 ms forever; a
     // rejection tells the client the truth once (documented improvement).
-    CC_LOG_ERROR("Subscription class not found: \"{}\" (rejecting {})", log::clip(parsed->channel),
-                 log::clip(identifier));
+    if (bad_input_log_.allow()) {
+      CC_LOG_ERROR("Subscription class not found: \"{}\" (rejecting {})",
+                   log::clip(parsed->channel), log::clip(identifier));
+    }
     transport_.send(ws::make_text_frame(protocol::encode_reject(identifier)));
     return;
   }
@@ -212,8 +221,10 @@ void Session::unsubscribe(const std::string& identifier) {
   CC_LOG_DEBUG("Unsubscribing from channel: {}", log::clip(identifier));
   auto* found = find(identifier);
   if (!found) {
-    CC_LOG_ERROR("Unable to find subscription with identifier: {} (not subscribed)",
-                 log::clip(identifier));
+    if (bad_input_log_.allow()) {
+      CC_LOG_ERROR("Unable to find subscription with identifier: {} (not subscribed)",
+                   log::clip(identifier));
+    }
     return;
   }
   auto subscription = std::move(*found);
@@ -224,14 +235,18 @@ void Session::unsubscribe(const std::string& identifier) {
 void Session::perform(const std::string& identifier, std::string_view data) {
   auto* found = find(identifier);
   if (!found || (*found)->phase() != Subscription::Phase::confirmed) {
-    CC_LOG_ERROR("Unable to find subscription with identifier: {} (not subscribed)",
-                 log::clip(identifier));
+    if (bad_input_log_.allow()) {
+      CC_LOG_ERROR("Unable to find subscription with identifier: {} (not subscribed)",
+                   log::clip(identifier));
+    }
     return;
   }
   auto parsed = protocol::parse_action_data(data);
   if (!parsed) {
-    CC_LOG_ERROR("Could not execute command for {}: data {} [{}]", log::clip(identifier),
-                 log::clip(data), parsed.error().message());
+    if (bad_input_log_.allow()) {
+      CC_LOG_ERROR("Could not execute command for {}: data {} [{}]", log::clip(identifier),
+                   log::clip(data), parsed.error().message());
+    }
     return;
   }
   auto keep_alive = *found;  // the action may unsubscribe nothing, but may reject or stream

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/line_budget.hpp"
 #include "session/environment.hpp"
 #include "ws/transport.hpp"
 
@@ -42,6 +43,8 @@ class Session final : public ws::MessageHandler, public boost::intrusive::list_b
   void transmit_json(std::string_view json);
   // A subscription finished subscribing (confirmed, or rejected and stopped).
   void on_subscription_settled(Subscription& subscription);
+  // For subscriptions: whether a line about this client's bad input may be logged.
+  bool log_bad_input() { return bad_input_log_.allow(); }
 
  private:
   void process(std::string_view frame);
@@ -65,6 +68,7 @@ class Session final : public ws::MessageHandler, public boost::intrusive::list_b
   Subscription* waiting_on_ = nullptr;
   std::uint32_t rate_window_ = 0;  // the second (steady clock) commands are being counted in
   std::uint32_t rate_count_ = 0;   // commands received in that second
+  log::LineBudget bad_input_log_;
   bool welcomed_ = false;
   bool closed_ = false;
   bool draining_ = false;

@@ -64,7 +64,9 @@ void Subscription::release() {
 
 void Subscription::perform(const boost::json::object& data) {
   if (rejected_) {
-    CC_LOG_ERROR("Unable to process {} action: the subscription was rejected", class_.name);
+    if (session_.log_bad_input()) {
+      CC_LOG_ERROR("Unable to process {} action: the subscription was rejected", class_.name);
+    }
     return;
   }
   // Rails: a missing or blank "action" means "receive".
@@ -75,8 +77,10 @@ void Subscription::perform(const boost::json::object& data) {
   }
   auto found = class_.actions.find(action);
   if (found == class_.actions.end()) {
-    CC_LOG_ERROR("Unable to process {}#{}({}) (unknown action)", class_.name, log::clip(action),
-                 log::clip(boost::json::serialize(data)));
+    if (session_.log_bad_input()) {
+      CC_LOG_ERROR("Unable to process {}#{}({}) (unknown action)", class_.name, log::clip(action),
+                   log::clip(boost::json::serialize(data)));
+    }
     return;
   }
   auto self = shared_from_this();

@@ -361,8 +361,10 @@ void Connection::on_message(Opcode opcode, std::string_view payload) {
   if (state_ != State::open || !handler_) return;  // after a close: ignored, as Rails does
   if (opcode != Opcode::text) {
     // Action Cable speaks JSON text only; Rails 6.1 logs binary frames and drops them.
-    CC_LOG_WARN("ignoring a binary message of {} bytes (Action Cable uses text frames)",
-                payload.size());
+    if (binary_log_.allow()) {
+      CC_LOG_WARN("ignoring a binary message of {} bytes (Action Cable uses text frames)",
+                  payload.size());
+    }
     return;
   }
   handler_->on_text(payload);

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "core/line_budget.hpp"
 #include "core/shared_frame.hpp"
 #include "ws/frame_parser.hpp"
 #include "ws/handshake.hpp"
@@ -155,6 +156,7 @@ class Connection final : public Transport,
   // replace (kNoPong: none). Indices stay valid until queue_ is cleared, which resets it.
   static constexpr std::uint32_t kNoPong = UINT32_MAX;
   std::uint32_t unsent_pong_ = kNoPong;
+  log::LineBudget binary_log_;  // binary messages are ignored, and logged within this budget
 };
 
 // Per event loop: the connections of this loop, the shared read buffer and the flush list.

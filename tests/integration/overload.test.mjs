@@ -263,6 +263,42 @@ describe('identifiers padded to inflate server memory', () => {
   });
 });
 
+describe('bad-input flood and the log', () => {
+  let server;
+  before(async () => {
+    server = await startCablecast();
+  });
+  after(async () => {
+    assertNoCrashInLogs(server);
+    assert.equal(await server.stop(), 0);
+  });
+
+  // Every bad command used to cost one log line, written synchronously by a logger all loops
+  // share: a client could fill the disk faster than it sent. A connection now gets 20 lines
+  // about its bad input, then one in 1,000 (docs/security.md).
+  test('5,000 bad commands and 3,000 binary frames cost a few dozen log lines', {timeout: 60000}, async () => {
+    const ws = await rawConnect(server.port);
+    await ws.nextJson((m) => m.type === 'welcome');
+    const id = benchmarkId('after-flood');
+    const mark = server.logs.length;
+    const frames = [];
+    for (let i = 0; i < 5000; i++) frames.push(encodeText(`not json ${i}`));
+    for (let i = 0; i < 3000; i++) frames.push(encodeFrame({opcode: OP.BINARY, payload: Buffer.from([i & 0xff])}));
+    frames.push(encodeText(JSON.stringify({command: 'subscribe', identifier: id})));
+    ws.sendRaw(Buffer.concat(frames));
+    // The subscribe sent after the flood is answered: the server read everything before it.
+    assert.equal((await ws.nextJson((m) => m.identifier === id, 20000)).type, 'confirm_subscription');
+    await server.waitForLog(/logging 1 line in 1000/, 3000, mark);
+    const lines = server.logs.slice(mark);
+    const commandLines = lines.filter((l) => /Could not execute command/.test(l)).length;
+    const binaryLines = lines.filter((l) => /ignoring a binary message/.test(l)).length;
+    assert.equal(commandLines, 20 + 4, `bad-command lines: ${commandLines}`);  // 20, then 1 in 1,000 of 4,980
+    assert.equal(binaryLines, 20 + 2, `binary-frame lines: ${binaryLines}`);   // 20, then 1 in 1,000 of 2,980
+    assert.equal(lines.filter((l) => /logging 1 line in 1000/.test(l)).length, 2, 'one notice per budget');
+    ws.destroy();
+  });
+});
+
 describe('ping flood from a client that does not read', () => {
   let server;
   before(async () => {
