@@ -288,7 +288,7 @@ void PostgresAdapter::Core::on_notified(const std::string& channel, Outcome outc
         CC_LOG_ERROR(
             "pub/sub postgres: {} broadcast(s) (first to channel {}) failed: {}; PostgreSQL did "
             "not confirm them, so they may not have been delivered",
-            self->unconfirmed_, channel, self->unconfirmed_reason_);
+            self->unconfirmed_, log::clip(channel), self->unconfirmed_reason_);
         self->unconfirmed_ = 0;
       });
     }
