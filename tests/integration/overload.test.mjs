@@ -4,6 +4,8 @@
 //   --max-commands-per-second  a client over it gets close 1008 "too many commands", log line
 //   --max-subscriptions N      subscription N+1 gets reject_subscription, log line; usable after
 //   (default)                  no command rate limit, as Rails
+//   (fixed)                    64 KiB of identifiers per connection, 20 bad-input log lines then
+//                              one in 1,000, at most one unsent pong per connection
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import {after, before, describe, test} from 'node:test';
@@ -235,8 +237,7 @@ describe('subscription flood over --max-subscriptions', () => {
   });
 });
 
-
-describe('identifiers padded to inflate server memory', () => {
+describe('hostile input on a default server (memory, log, pongs)', () => {
   let server;
   before(async () => {
     server = await startCablecast();
@@ -264,17 +265,7 @@ describe('identifiers padded to inflate server memory', () => {
     await c.subscribe(padded(3));
     c.terminate();
   });
-});
 
-describe('bad-input flood and the log', () => {
-  let server;
-  before(async () => {
-    server = await startCablecast();
-  });
-  after(async () => {
-    assertNoCrashInLogs(server);
-    assert.equal(await server.stop(), 0);
-  });
 
   // Every bad command used to cost one log line, written synchronously by a logger all loops
   // share: a client could fill the disk faster than it sent. A connection now gets 20 lines
@@ -300,17 +291,7 @@ describe('bad-input flood and the log', () => {
     assert.equal(lines.filter((l) => /logging 1 line in 1000/.test(l)).length, 2, 'one notice per budget');
     ws.destroy();
   });
-});
 
-describe('ping flood from a client that does not read', () => {
-  let server;
-  before(async () => {
-    server = await startCablecast();
-  });
-  after(async () => {
-    assertNoCrashInLogs(server);
-    assert.equal(await server.stop(), 0);
-  });
 
   // Bytes the server has not read yet on its side of the client's connection (/proc/net/tcp).
   function serverUnread(clientPort) {
