@@ -158,7 +158,7 @@ describe('command flood over --max-commands-per-second', () => {
   });
 });
 
-describe('commands are not rate limited by default (as Rails)', () => {
+describe('a default server: no command rate limit (as Rails), hostile input bounded', () => {
   let server;
   before(async () => {
     server = await startCablecast();
@@ -182,69 +182,6 @@ describe('commands are not rate limited by default (as Rails)', () => {
     const echoes = ws.all.filter((f) => f.opcode === OP.TEXT && /"action":"echo"/.test(f.text)).length;
     assert.equal(echoes, 2000);
     ws.destroy();
-  });
-});
-
-describe('subscription flood over --max-subscriptions', () => {
-  const LIMIT = 5;
-  let server;
-  before(async () => {
-    server = await startCablecast(['--max-subscriptions', String(LIMIT)]);
-  });
-  after(async () => {
-    assertNoCrashInLogs(server);
-    assert.equal(await server.stop(), 0);
-  });
-
-  test('subscriptions beyond the limit are rejected; the connection stays usable', {timeout: 30000}, async () => {
-    const c = await connectWelcomed(`${server.url}?user=subs`);
-    const ids = Array.from({length: LIMIT}, (_, i) => benchmarkId(`s${i}`));
-    for (const id of ids) await c.subscribe(id);
-    const mark = server.logs.length;
-
-    // 100 more at once: every one is rejected, each exactly once.
-    const extra = Array.from({length: 100}, (_, i) => benchmarkId(`x${i}`));
-    for (const id of extra) c.subscribeCommand(id);
-    const seen = new Set();
-    while (seen.size < extra.length) {
-      const m = await c.next((msg) => /_subscription$/.test(msg.type ?? ''), 10000);
-      assert.equal(m.type, 'reject_subscription', JSON.stringify(m));
-      assert.ok(extra.includes(m.identifier) && !seen.has(m.identifier), m.identifier);
-      seen.add(m.identifier);
-    }
-    await server.waitForLog(/max-subscriptions/, 3000, mark);
-
-    // The first five still work.
-    const rtt = await echoRoundTrip(c, ids[4], 'still-subscribed');
-    assert.ok(rtt < 2000);
-    // A rejected identifier is not subscribed: its broadcast action is refused (no answer).
-    // 100 rejections spent this connection's 20 lines of bad-input log; the rest are thinned
-    // (one in 1,000), so that line is not expected any more: no answer is checked below.
-    c.perform(extra[0], 'echo', {tag: 'rejected'});
-    await server.waitForLog(/logging 1 line in 1000/, 3000, mark);
-    assert.equal(server.logs.slice(mark).filter((l) => /max-subscriptions/.test(l)).length, 20);
-
-    // Unsubscribing one frees a slot: a previously rejected identifier is now confirmed.
-    c.send({command: 'unsubscribe', identifier: ids[0]});
-    await c.subscribe(extra[0]);
-    // And the limit holds again.
-    c.subscribeCommand(extra[1]);
-    const again = await c.next((m) => m.identifier === extra[1]);
-    assert.equal(again.type, 'reject_subscription');
-    const leftovers = (await c.drain(300)).filter((m) => m.message?.tag === 'rejected');
-    assert.deepEqual(leftovers, [], 'nothing answered for the rejected identifier');
-    c.terminate();
-  });
-});
-
-describe('hostile input on a default server (memory, log, pongs)', () => {
-  let server;
-  before(async () => {
-    server = await startCablecast();
-  });
-  after(async () => {
-    assertNoCrashInLogs(server);
-    assert.equal(await server.stop(), 0);
   });
 
   // Each subscription keeps its identifier and the params parsed from it; with 1 MiB commands
@@ -347,5 +284,57 @@ describe('hostile input on a default server (memory, log, pongs)', () => {
     ws.sendJson({command: 'subscribe', identifier: id});
     assert.equal((await ws.nextJson((m) => m.identifier === id, 10000)).type, 'confirm_subscription');
     ws.destroy();
+  });
+});
+
+describe('subscription flood over --max-subscriptions', () => {
+  const LIMIT = 5;
+  let server;
+  before(async () => {
+    server = await startCablecast(['--max-subscriptions', String(LIMIT)]);
+  });
+  after(async () => {
+    assertNoCrashInLogs(server);
+    assert.equal(await server.stop(), 0);
+  });
+
+  test('subscriptions beyond the limit are rejected; the connection stays usable', {timeout: 30000}, async () => {
+    const c = await connectWelcomed(`${server.url}?user=subs`);
+    const ids = Array.from({length: LIMIT}, (_, i) => benchmarkId(`s${i}`));
+    for (const id of ids) await c.subscribe(id);
+    const mark = server.logs.length;
+
+    // 100 more at once: every one is rejected, each exactly once.
+    const extra = Array.from({length: 100}, (_, i) => benchmarkId(`x${i}`));
+    for (const id of extra) c.subscribeCommand(id);
+    const seen = new Set();
+    while (seen.size < extra.length) {
+      const m = await c.next((msg) => /_subscription$/.test(msg.type ?? ''), 10000);
+      assert.equal(m.type, 'reject_subscription', JSON.stringify(m));
+      assert.ok(extra.includes(m.identifier) && !seen.has(m.identifier), m.identifier);
+      seen.add(m.identifier);
+    }
+    await server.waitForLog(/max-subscriptions/, 3000, mark);
+
+    // The first five still work.
+    const rtt = await echoRoundTrip(c, ids[4], 'still-subscribed');
+    assert.ok(rtt < 2000);
+    // A rejected identifier is not subscribed: its broadcast action is refused (no answer).
+    // 100 rejections spent this connection's 20 lines of bad-input log; the rest are thinned
+    // (one in 1,000), so that line is not expected any more: no answer is checked below.
+    c.perform(extra[0], 'echo', {tag: 'rejected'});
+    await server.waitForLog(/logging 1 line in 1000/, 3000, mark);
+    assert.equal(server.logs.slice(mark).filter((l) => /max-subscriptions/.test(l)).length, 20);
+
+    // Unsubscribing one frees a slot: a previously rejected identifier is now confirmed.
+    c.send({command: 'unsubscribe', identifier: ids[0]});
+    await c.subscribe(extra[0]);
+    // And the limit holds again.
+    c.subscribeCommand(extra[1]);
+    const again = await c.next((m) => m.identifier === extra[1]);
+    assert.equal(again.type, 'reject_subscription');
+    const leftovers = (await c.drain(300)).filter((m) => m.message?.tag === 'rejected');
+    assert.deepEqual(leftovers, [], 'nothing answered for the rejected identifier');
+    c.terminate();
   });
 });
