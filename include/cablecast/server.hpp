@@ -11,6 +11,7 @@
 //   return server.run();   // until SIGINT/SIGTERM (or stop()), then a graceful shutdown
 #include <boost/json/value.hpp>
 #include <boost/system/result.hpp>
+#include <cablecast/anycable_options.hpp>
 #include <cablecast/channel.hpp>
 #include <cablecast/connection.hpp>
 #include <cablecast/pubsub_options.hpp>
@@ -72,6 +73,7 @@ struct ServerOptions {
   bool serve_demo = false;  // serve the demo chat page at "/" (the cablecast binary does)
   PubSubOptions pubsub;     // memory by default; redis/postgres to join several nodes
   TlsOptions tls;           // off by default (put TLS in front, or set the two files)
+  AnyCableOptions anycable;  // RPC, HTTP broadcasts, JWT, signed/Turbo streams: all off
 };
 
 class Server {

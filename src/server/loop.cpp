@@ -27,7 +27,9 @@ Loop::Loop(unsigned index, LoopShared shared)
            shared.blocking,
            sessions_,
            shared.open_sessions,
-           shared.session_limits},
+           shared.session_limits,
+           session::RpcEnvironment{
+               shared.rpc, shared.rpc_forward_headers, shared.tls != nullptr, {}}},
       router_(shared.router_options, env_),
       connections_(std::make_unique<ws::ConnectionContext>(io_, shared.limits, router_, shared.tls,
                                                            shared.batch_sends)),

@@ -27,8 +27,10 @@ struct LoopShared {
   std::chrono::milliseconds ping_interval;
   std::atomic<std::size_t>& open_sessions;
   session::SessionLimits session_limits;
-  std::shared_ptr<const ws::TlsContext> tls;  // null: plain ws://
-  bool batch_sends = true;                    // io_uring for each loop turn's sends, if allowed
+  std::shared_ptr<const ws::TlsContext> tls;     // null: plain ws://
+  bool batch_sends = true;                       // io_uring for each loop turn's sends, if allowed
+  rpc::Backend* rpc = nullptr;                   // the application over RPC (--rpc-url), if any
+  std::vector<std::string> rpc_forward_headers;  // lower-case header names for env.headers
 };
 
 class Loop {

@@ -39,6 +39,14 @@ std::size_t default_max_connections() {
   if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 0;
   return limit.rlim_cur > 128 ? static_cast<std::size_t>(limit.rlim_cur - 100) : 16;
 }
+
+// Header names are matched case-insensitively and sent in lower case, as AnyCable sends them.
+std::vector<std::string> lower_case(std::vector<std::string> names) {
+  for (auto& name : names) {
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return names;
+}
 }  // namespace
 
 struct Server::Impl {
@@ -73,6 +81,8 @@ struct Server::Impl {
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> broker_work;
   std::thread broker_thread;
   std::unique_ptr<pubsub::Adapter> adapter;
+  // The application over RPC (--rpc-url), shared by every loop; null without one.
+  std::unique_ptr<rpc::Backend> rpc_backend;
   std::string adapter_error;  // why options.pubsub could not be turned into an adapter
   hub::Hub hub;
   asio::thread_pool blocking;
@@ -192,7 +202,8 @@ boost::system::result<void> Server::start() {
     s.loops.push_back(std::make_unique<server::Loop>(
         i, server::LoopShared{s.channels, s.connect, *s.adapter, s.hub, s.blocking,
                               s.router_options, limits, o.ping_interval, s.open_sessions,
-                              session_limits, tls, o.io_uring}));
+                              session_limits, tls, o.io_uring, s.rpc_backend.get(),
+                              lower_case(o.anycable.rpc.forward_headers)}));
   }
   if (auto broker = s.start_broker(); !broker) {
     for (auto& loop : s.loops) loop->shutdown(std::chrono::steady_clock::now());
@@ -357,8 +368,10 @@ boost::system::result<void> Server::run() {
   Impl& s = *impl_;
   std::call_once(s.joined, [&s] {
     for (auto& loop : s.loops) loop->join();
-    // Loops are done: no more session will subscribe; stop the broker side, then free.
+    // Loops are done: no more session will subscribe or call; stop the broker side and the
+    // RPC client (calls still in flight, such as the last disconnects, are abandoned), then free.
     s.stop_broker();
+    if (s.rpc_backend) s.rpc_backend->shutdown();
     if (s.signals) {
       error_code ignored;
       s.signals->cancel(ignored);

@@ -10,9 +10,12 @@
 #include <functional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
+#include "core/line_budget.hpp"
 #include "hub/hub.hpp"
 #include "pubsub/adapter.hpp"
+#include "rpc/backend.hpp"
 
 namespace cablecast::session {
 
@@ -40,6 +43,14 @@ struct SessionLimits {
   std::uint32_t max_commands_per_second = 0;
 };
 
+// The application behind the server (--rpc-url), shared by the loop's sessions.
+struct RpcEnvironment {
+  rpc::Backend* backend = nullptr;           // null: no RPC; unknown channels are rejected
+  std::vector<std::string> forward_headers;  // lower-case names copied into env.headers
+  bool tls = false;                          // the env URL's scheme: https or http
+  log::LineBudget failures;                  // lines about failed calls, for the whole loop
+};
+
 struct Environment {
   boost::asio::io_context& io;
   hub::HubShard& hub;
@@ -52,6 +63,7 @@ struct Environment {
   // --max-connections is checked against, and Server::connection_count().
   std::atomic<std::size_t>& open_sessions;
   SessionLimits limits;
+  RpcEnvironment rpc;
 };
 
 }  // namespace cablecast::session

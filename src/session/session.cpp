@@ -1,14 +1,18 @@
 #include "session/session.hpp"
 
 #include <algorithm>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <chrono>
 #include <exception>
 
+#include "core/assert.hpp"
 #include "core/log.hpp"
 #include "protocol/command.hpp"
 #include "protocol/encode.hpp"
-#include "session/subscription.hpp"
+#include "session/channel_subscription.hpp"
+#include "session/rpc_link.hpp"
+#include "session/rpc_subscription.hpp"
 #include "ws/frame.hpp"
 #include "ws/frame_encoder.hpp"
 
@@ -25,29 +29,109 @@ Session::~Session() {
   env_.open_sessions.fetch_sub(1, std::memory_order_relaxed);
 }
 
-void Session::on_open(const ws::UpgradeInfo& info) {
+std::weak_ptr<Session*> Session::weak_self() {
+  if (!self_) self_ = std::make_shared<Session*>(this);
+  return self_;
+}
+
+namespace {
+
+// The env an RPC application sees: the upgrade request's absolute URL (Rails' request.url)
+// and the forwarded headers, plus REMOTE_ADDR, as AnyCable sends them.
+std::unique_ptr<RpcLink> make_rpc_link(const RpcEnvironment& rpc, const ws::UpgradeInfo& info) {
+  auto link = std::make_unique<RpcLink>(RpcLink{*rpc.backend, {}, {}, {}, {}, false});
   ConnectionRequest request(&info.request, info.remote_address);
-  ConnectResult result = ConnectResult::reject();
+  std::string host = request.header("Host").value_or("localhost");
+  link->url = (rpc.tls ? "https://" : "http://") + host + std::string(info.request.target());
+  for (const auto& name : rpc.forward_headers) {
+    if (auto value = request.header(name)) link->headers.emplace(name, std::move(*value));
+  }
+  link->headers.emplace("REMOTE_ADDR", std::string(info.remote_address));
+  return link;
+}
+
+}  // namespace
+
+void Session::on_open(const ws::UpgradeInfo& info) {
+  sid_ = SessionId::generate();
+  if (env_.rpc.backend) rpc_ = make_rpc_link(env_.rpc, info);
+  identify(info);
+}
+
+// Who the client is, from the first source that answers: the C++ connect hook (hybrid apps
+// that authenticate natively), else the application over RPC, else nobody (anonymous).
+void Session::identify(const ws::UpgradeInfo& info) {
   if (env_.connect) {
+    ConnectionRequest request(&info.request, info.remote_address);
+    ConnectResult result = ConnectResult::reject();
     try {
       result = env_.connect(request);
     } catch (const std::exception& e) {
       CC_LOG_ERROR("The connect hook failed ({}): rejecting the connection", e.what());
     }
-  } else {
-    result = ConnectResult::accept();
-  }
-  if (!result.accepted()) {
-    CC_LOG_INFO("An unauthorized connection attempt was rejected (from {})", info.remote_address);
-    disconnect("unauthorized", false);
+    if (!result.accepted()) {
+      CC_LOG_INFO("An unauthorized connection attempt was rejected (from {})", info.remote_address);
+      disconnect("unauthorized", false);
+      return;
+    }
+    welcome(std::move(result.identifiers()));
+    transport_.send(ws::make_text_frame(protocol::encode_welcome()));
     return;
   }
-  identifiers_ = std::move(result.identifiers());
+  if (rpc_) return connect_over_rpc();
+  welcome({});
+  transport_.send(ws::make_text_frame(protocol::encode_welcome()));
+}
+
+void Session::connect_over_rpc() {
+  connecting_ = true;
+  hold_commands();  // commands sent before the welcome wait for it
+  rpc_->used = true;
+  rpc_->backend.connect(rpc::ConnectionRequest{rpc_->env()}, rpc::CallMeta{sid_.str()},
+                        env_.io.get_executor(),
+                        [weak = weak_self()](boost::system::result<rpc::ConnectionResponse> r) {
+                          if (auto self = weak.lock()) (*self)->on_rpc_connected(std::move(r));
+                        });
+}
+
+void Session::on_rpc_connected(boost::system::result<rpc::ConnectionResponse> reply) {
+  connecting_ = false;
+  if (closed_) return;
+  if (!reply || reply->status == rpc::Status::error) {
+    // As AnyCable: an application that cannot answer closes the socket with 1011, no frame;
+    // the client reconnects later.
+    log_rpc_failure(
+        "connect", {},
+        reply ? std::string_view(reply->error_msg) : std::string_view(reply.error().message()));
+    rpc_->used = false;  // never established: no disconnect call
+    transport_.close(ws::close_code::internal_error, {});
+    return;
+  }
+  if (reply->status == rpc::Status::failure) {
+    CC_LOG_INFO("The application rejected a connection (sid {})", sid_.view());
+    rpc_->used = false;
+    forward_transmissions(reply->transmissions);  // its disconnect frame, as Rails sends
+    transport_.close(ws::close_code::normal, {});
+    return;
+  }
+  merge_state(rpc_->cstate, reply->env.cstate);
+  rpc_->identifiers = std::move(reply->identifiers);
+  boost::json::object identifiers;
+  boost::system::error_code ec;
+  auto parsed = boost::json::parse(rpc_->identifiers, ec);
+  if (!ec && parsed.is_object()) identifiers = std::move(parsed.get_object());
+  welcome(std::move(identifiers));
+  forward_transmissions(reply->transmissions);  // the application's welcome frame
+  resume_commands();
+}
+
+void Session::welcome(boost::json::object identifiers) {
+  identifiers_ = std::move(identifiers);
+  if (rpc_ && rpc_->identifiers.empty()) rpc_->identifiers = boost::json::serialize(identifiers_);
   welcomed_ = true;
   env_.sessions.push_back(*this);
-  transport_.send(ws::make_text_frame(protocol::encode_welcome()));
-  CC_LOG_DEBUG("connection open from {} identified as {}", info.remote_address,
-               boost::json::serialize(identifiers_));
+  CC_LOG_DEBUG("connection {} identified as {}", sid_.view(),
+               log::clip(boost::json::serialize(identifiers_)));
 }
 
 void Session::disconnect(std::string_view reason, bool reconnect) {
@@ -70,7 +154,7 @@ bool Session::over_rate_limit() {
 }
 
 void Session::on_text(std::string_view message) {
-  if (closed_ || !welcomed_) return;
+  if (closed_ || (!welcomed_ && !connecting_)) return;
   if (over_rate_limit()) {
     CC_LOG_WARN(
         "closing a connection that sent more than {} commands in one second "
@@ -80,12 +164,12 @@ void Session::on_text(std::string_view message) {
     transport_.close(ws::close_code::policy_violation, "too many commands");
     return;
   }
-  if (waiting_on_ || backlog_head_ < backlog_.size()) {
+  if (held_ > 0 || backlog_head_ < backlog_.size()) {
     // Each entry is charged what it holds, not only its text: empty messages are not free.
     const std::size_t cost = backlog_cost(message.size());
     if (backlog_bytes_ + cost > env_.limits.max_backlog_bytes) {
       CC_LOG_WARN(
-          "closing a connection that sent {} bytes of commands while a subscription was "
+          "closing a connection that sent {} bytes of commands while an earlier one was "
           "pending (limit {})",
           backlog_bytes_ + cost, env_.limits.max_backlog_bytes);
       transport_.close(ws::close_code::policy_violation, "too many pending commands");
@@ -169,8 +253,14 @@ void Session::subscribe(std::string identifier) {
     transport_.send(ws::make_text_frame(protocol::encode_reject(identifier)));
     return;
   }
-  auto cls = env_.channels.find(parsed->channel);
-  if (cls == env_.channels.end()) {
+  std::shared_ptr<Subscription> subscription;
+  if (auto cls = env_.channels.find(parsed->channel); cls != env_.channels.end()) {
+    subscription = std::make_shared<ChannelSubscription>(*this, std::move(identifier), cls->second,
+                                                         std::move(parsed->params));
+  } else if (rpc_) {
+    // Not a C++ channel: the application's (hybrid servers keep hot channels native).
+    subscription = std::make_shared<RpcSubscription>(*this, std::move(identifier), parsed->channel);
+  } else {
     // Rails answers nothing here, and its client then retries every 500 ms forever; a
     // rejection tells the client the truth once (documented improvement).
     if (bad_input_log_.allow()) {
@@ -180,10 +270,8 @@ void Session::subscribe(std::string identifier) {
     transport_.send(ws::make_text_frame(protocol::encode_reject(identifier)));
     return;
   }
-  auto subscription = std::make_shared<Subscription>(*this, std::move(identifier), cls->second,
-                                                     std::move(parsed->params));
   subscriptions_.push_back(subscription);
-  waiting_on_ = subscription.get();
+  hold_commands();        // until it settles (on_subscription_settled)
   subscription->start();  // may settle synchronously (memory adapter) or later
 }
 
@@ -196,16 +284,18 @@ void Session::on_subscription_settled(Subscription& subscription) {
     // subscription under its own feet.
     if (it != subscriptions_.end()) subscriptions_.erase(it);
   }
-  if (waiting_on_ == &subscription) {
-    waiting_on_ = nullptr;
-    drain_backlog();
-  }
+  resume_commands();
+}
+
+void Session::resume_commands() {
+  CABLE_ASSERT(held_ > 0);
+  if (--held_ == 0) drain_backlog();
 }
 
 void Session::drain_backlog() {
   if (draining_) return;  // a command being drained settled synchronously: the loop goes on
   draining_ = true;
-  while (!closed_ && !waiting_on_ && backlog_head_ < backlog_.size()) {
+  while (!closed_ && held_ == 0 && backlog_head_ < backlog_.size()) {
     std::string frame = std::move(backlog_[backlog_head_++]);
     backlog_bytes_ -= backlog_cost(frame.size());
     process(frame);
@@ -229,7 +319,8 @@ void Session::unsubscribe(const std::string& identifier) {
   }
   auto subscription = std::move(*found);
   subscriptions_.erase(subscriptions_.begin() + (found - subscriptions_.data()));
-  subscription->stop();  // no acknowledgement frame: Action Cable has none
+  // No acknowledgement frame: Action Cable has none.
+  subscription->stop(Subscription::StopCause::unsubscribe);
 }
 
 void Session::perform(const std::string& identifier, std::string_view data) {
@@ -241,32 +332,90 @@ void Session::perform(const std::string& identifier, std::string_view data) {
     }
     return;
   }
-  auto parsed = protocol::parse_action_data(data);
-  if (!parsed) {
-    if (bad_input_log_.allow()) {
-      CC_LOG_ERROR("Could not execute command for {}: data {} [{}]", log::clip(identifier),
-                   log::clip(data), parsed.error().message());
-    }
-    return;
-  }
   auto keep_alive = *found;  // the action may unsubscribe nothing, but may reject or stream
-  keep_alive->perform(*parsed);
+  keep_alive->perform(data);
 }
 
 void Session::transmit_json(std::string_view json) {
   if (!closed_) transport_.send(ws::make_text_frame(json));
 }
 
+void Session::rpc_command(std::string command, const std::string& identifier, std::string data,
+                          const rpc::StringMap& istate, CommandThen then) {
+  CABLE_ASSERT(rpc_ != nullptr);
+  hold_commands();
+  rpc_->used = true;
+  rpc::CommandMessage message{std::move(command), identifier, rpc_->identifiers, std::move(data),
+                              rpc_->env(&istate)};
+  rpc_->backend.command(std::move(message), rpc::CallMeta{sid_.str()}, env_.io.get_executor(),
+                        [weak = weak_self(), then = std::move(then)](
+                            boost::system::result<rpc::CommandResponse> reply) {
+                          auto self = weak.lock();
+                          if (!self) return;  // the connection is gone
+                          Session& session = **self;
+                          if (!session.closed_) then(std::move(reply));
+                          session.resume_commands();
+                        });
+}
+
+void Session::forward_transmissions(const std::vector<std::string>& transmissions) {
+  if (closed_) return;
+  for (const auto& frame : transmissions) transport_.send(ws::make_text_frame(frame));
+}
+
+void Session::merge_connection_state(const rpc::StringMap& changes) {
+  if (rpc_) merge_state(rpc_->cstate, changes);
+}
+
+void Session::disconnect_after_reply() {
+  if (closed_) return;
+  CC_LOG_INFO("The application closed connection {}", sid_.view());
+  transport_.close(ws::close_code::normal, {});
+}
+
+void Session::log_rpc_failure(std::string_view call, std::string_view identifier,
+                              std::string_view reason) {
+  if (!env_.rpc.failures.allow()) return;
+  if (identifier.empty()) {
+    CC_LOG_ERROR("RPC {} failed (sid {}): {}", call, sid_.view(), log::clip(reason));
+  } else {
+    CC_LOG_ERROR("RPC {} failed for {} (sid {}): {}", call, log::clip(identifier), sid_.view(),
+                 log::clip(reason));
+  }
+}
+
 void Session::on_closed() {
   if (closed_) return;
   closed_ = true;
   if (is_linked()) env_.sessions.erase(env_.sessions.iterator_to(*this));
+  tell_application_of_close();
   // Like Rails' unsubscribe_from_all: every channel hears unsubscribed().
   auto subscriptions = std::move(subscriptions_);
   subscriptions_.clear();
-  for (auto& s : subscriptions) s->stop();
-  waiting_on_ = nullptr;
+  for (auto& s : subscriptions) s->stop(Subscription::StopCause::connection_closed);
   backlog_.clear();
+}
+
+// One disconnect call with every RPC subscription and its state, as AnyCable makes it; a
+// connection that never called the application (C++ channels, JWT) makes none. Nothing waits
+// for the reply: the connection is already gone.
+void Session::tell_application_of_close() {
+  if (!rpc_ || !rpc_->used) return;
+  rpc::DisconnectRequest request{rpc_->identifiers, {}, rpc_->env()};
+  for (const auto& s : subscriptions_) {
+    if (!s->served_by_rpc()) continue;
+    request.subscriptions.push_back(s->identifier_string());
+    request.env.istate.emplace(s->identifier_string(),
+                               static_cast<const RpcSubscription&>(*s).istate_json());
+  }
+  rpc_->backend.disconnect(
+      std::move(request), rpc::CallMeta{sid_.str()}, env_.io.get_executor(),
+      [budget = &env_.rpc.failures](boost::system::result<rpc::DisconnectResponse> reply) {
+        // The loop (and its budget) outlives every call made on it.
+        if (!reply && budget->allow()) {
+          CC_LOG_WARN("RPC disconnect failed: {}", reply.error().message());
+        }
+      });
 }
 
 }  // namespace cablecast::session

@@ -2,25 +2,31 @@
 // One client's Action Cable state: identification, the welcome, its subscriptions, and the
 // strict in-order handling of its commands.
 //
-// Ordering: commands run one at a time in arrival order. While a subscription waits for its
-// confirmation (a stream not yet live on the broker, a blocking job of subscribed()), later
-// commands wait in a bounded backlog. So a client always sees confirm_subscription before
-// anything sent because of a later command. (Rails runs commands on a thread pool and may
-// reorder them; this is one of our documented improvements.)
+// Ordering: commands run one at a time in arrival order. While something a command started is
+// still pending (an RPC connect or command call, a subscription waiting for its confirmation:
+// a stream not yet live on the broker, a blocking job of subscribed()), later commands wait in
+// a bounded backlog. So a client always sees confirm_subscription before anything sent because
+// of a later command. (Rails runs commands on a thread pool and may reorder them; this is one
+// of our documented improvements.)
 #include <boost/intrusive/list.hpp>
 #include <boost/json/object.hpp>
+#include <boost/system/result.hpp>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/line_budget.hpp"
+#include "rpc/messages.hpp"
 #include "session/environment.hpp"
+#include "session/session_id.hpp"
 #include "ws/transport.hpp"
 
 namespace cablecast::session {
 
 class Subscription;
+struct RpcLink;
 
 class Session final : public ws::MessageHandler, public boost::intrusive::list_base_hook<> {
  public:
@@ -39,6 +45,7 @@ class Session final : public ws::MessageHandler, public boost::intrusive::list_b
 
   // For subscriptions.
   Environment& env() { return env_; }
+  const SessionId& sid() const { return sid_; }
   const boost::json::object& identifiers() const { return identifiers_; }
   void transmit_json(std::string_view json);
   // A subscription finished subscribing (confirmed, or rejected and stopped).
@@ -46,30 +53,59 @@ class Session final : public ws::MessageHandler, public boost::intrusive::list_b
   // For subscriptions: whether a line about this client's bad input may be logged.
   bool log_bad_input() { return bad_input_log_.allow(); }
 
+  // For RPC subscriptions. One command call, in the connection's command order: later
+  // commands wait until `then` has run. `then` runs on this loop, and only while the session
+  // is open (a reply for a closed connection is dropped).
+  using CommandThen = std::function<void(boost::system::result<rpc::CommandResponse>)>;
+  void rpc_command(std::string command, const std::string& identifier, std::string data,
+                   const rpc::StringMap& istate, CommandThen then);
+  // Frames the application sent, forwarded verbatim.
+  void forward_transmissions(const std::vector<std::string>& transmissions);
+  void merge_connection_state(const rpc::StringMap& changes);
+  // A reply asked to close the connection (after its transmissions).
+  void disconnect_after_reply();
+  // One line per failed call, budgeted per loop: a backend outage is one cause, not a flood.
+  void log_rpc_failure(std::string_view call, std::string_view identifier, std::string_view reason);
+
  private:
+  void identify(const ws::UpgradeInfo& info);
+  void connect_over_rpc();
+  void on_rpc_connected(boost::system::result<rpc::ConnectionResponse> reply);
+  // Identified: the session joins the loop's list (pings, shutdown). Sends no frame.
+  void welcome(boost::json::object identifiers);
   void process(std::string_view frame);
   void subscribe(std::string identifier);
   void unsubscribe(const std::string& identifier);
   void perform(const std::string& identifier, std::string_view data);
+  // Command processing waits while anything is held (see "Ordering" above).
+  void hold_commands() { ++held_; }
+  void resume_commands();
   void drain_backlog();
   bool over_rate_limit();
+  void tell_application_of_close();
   // What a backlog entry of `size` bytes of text holds: the text and its string.
   static std::size_t backlog_cost(std::size_t size) { return size + sizeof(std::string); }
   std::shared_ptr<Subscription>* find(std::string_view identifier);
+  // A handle for asynchronous replies: empty once the session is gone.
+  std::weak_ptr<Session*> weak_self();
 
   Environment& env_;
   ws::Transport& transport_;
   boost::json::object identifiers_;
   std::vector<std::shared_ptr<Subscription>> subscriptions_;
-  // Commands that arrived while `waiting_on_` was still subscribing, oldest first.
+  std::unique_ptr<RpcLink> rpc_;    // only on servers with an RPC backend
+  std::shared_ptr<Session*> self_;  // made on the first asynchronous call
+  // Commands that arrived while something was held, oldest first.
   std::vector<std::string> backlog_;
   std::size_t backlog_head_ = 0;
   std::size_t backlog_bytes_ = 0;
-  Subscription* waiting_on_ = nullptr;
+  std::uint32_t held_ = 0;
   std::uint32_t rate_window_ = 0;  // the second (steady clock) commands are being counted in
   std::uint32_t rate_count_ = 0;   // commands received in that second
   log::LineBudget bad_input_log_;
+  SessionId sid_;
   bool welcomed_ = false;
+  bool connecting_ = false;  // identification is pending (an RPC connect call)
   bool closed_ = false;
   bool draining_ = false;
 };

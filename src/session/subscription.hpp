@@ -1,82 +1,86 @@
 #pragma once
-// One subscription: a channel instance plus everything it started (streams, timers, blocking
-// jobs), and the confirmation rule: confirm_subscription goes out only once subscribed() has
-// returned and every stream it asked for is live on the broker (Rails' deferral counter);
-// what the channel transmitted meanwhile goes first, stream deliveries after.
-#include <boost/asio/steady_timer.hpp>
+// One subscription, whatever serves it: a C++ channel (ChannelSubscription) or the application
+// over RPC (RpcSubscription). This base holds what every source shares: the identifier, the
+// streams it receives, and the confirmation rule. A subscription is confirmed only once every
+// stream it asked for is live on the broker (Rails' deferral counter); what was transmitted
+// meanwhile goes first, stream deliveries that arrived early right after the confirmation.
 #include <boost/json/object.hpp>
-#include <cablecast/channel.hpp>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
-#include "channel/channel_context.hpp"
 #include "hub/hub.hpp"
 
 namespace cablecast::session {
 
 class Session;
 
-class Subscription final : public detail::ChannelContext,
-                           public hub::Subscriber,
-                           public std::enable_shared_from_this<Subscription> {
+class Subscription : public hub::Subscriber, public std::enable_shared_from_this<Subscription> {
  public:
   enum class Phase : std::uint8_t { subscribing, confirmed, stopped };
+  // Why a subscription stops: the client unsubscribed, it was rejected, or the connection
+  // closed (then an RPC application hears of it through one disconnect call instead of an
+  // unsubscribe each).
+  enum class StopCause : std::uint8_t { unsubscribe, rejected, connection_closed };
 
-  Subscription(Session& session, std::string identifier, const detail::ChannelClass& cls,
-               boost::json::object params);
-  ~Subscription();
+  Subscription(Session& session, std::string identifier);
+  Subscription(const Subscription&) = delete;
+  Subscription& operator=(const Subscription&) = delete;
+  virtual ~Subscription();
 
-  // Creates the channel and runs subscribed(). Ends in confirm or reject, now or later; the
-  // session hears of it through Session::on_subscription_settled.
-  void start();
-  // A "message" command for this subscription.
-  void perform(const boost::json::object& data);
-  // Runs unsubscribed() (once) and stops every stream and timer. Idempotent.
-  void stop();
+  // Starts subscribing. Ends in confirm or reject, now or later; the session hears of it
+  // through Session::on_subscription_settled.
+  virtual void start() = 0;
+  // A "message" command: `data` is the client's data string, verbatim.
+  virtual void perform(std::string_view data) = 0;
+  // Stops every stream and timer and tells the source (once). Idempotent.
+  void stop(StopCause cause);
+  // Whether the application behind it must hear of the connection's end (RPC sources).
+  virtual bool served_by_rpc() const { return false; }
 
   Phase phase() const { return phase_; }
-  const detail::ChannelClass& channel_class() const override { return class_; }
+  Session& session() const { return session_; }
 
   // hub::Subscriber
   std::string_view identifier() const override { return identifier_; }
+  const std::string& identifier_string() const { return identifier_; }
   void deliver(const SharedFrame& frame) override;
 
-  // detail::ChannelContext
-  const boost::json::object& params() const override { return params_; }
-  const std::string& identifier_string() const override { return identifier_; }
-  const boost::json::object& connection_identifiers() const override;
-  void reject() override;
-  bool rejected() const override { return rejected_; }
-  void stream_from(std::string_view broadcasting) override;
-  void stop_stream_from(std::string_view broadcasting) override;
-  void stop_all_streams() override;
-  void transmit(std::string message_json) override;
-  bool broadcast(std::string_view broadcasting, std::string payload_json) override;
-  void periodically(std::chrono::milliseconds interval, std::function<void()> tick) override;
-  void run_blocking(std::function<std::function<void()>()> job) override;
+ protected:
+  // The source's own part of stop(): runs once, before the streams are dropped.
+  virtual void on_stop(StopCause cause) = 0;
+
+  // Streams. While subscribing, each new stream holds the confirmation until it is live.
+  void add_stream(std::string_view stream);
+  void remove_stream(std::string_view stream);
+  void remove_all_streams();
+  bool has_streams() const { return !streams_.empty(); }
+
+  // Something the confirmation must wait for (a stream, a blocking job, an RPC reply).
+  void hold() { ++pending_; }
+  // One pending thing finished: settles (confirm or reject) once nothing is pending.
+  void release();
+  // The subscription will be rejected when it settles.
+  void mark_rejected() { rejected_ = true; }
+  bool is_rejected() const { return rejected_; }
+  // Sends what confirms or rejects this subscription; the default sends Action Cable's
+  // confirm_subscription / reject_subscription. RPC sources forward the application's own.
+  virtual void send_confirmation();
+  virtual void send_rejection();
+  // A stream could not be made live: the source decides (C++: reject while subscribing).
+  virtual void on_stream_failed(const std::string& stream, boost::system::error_code ec);
+  // For log lines: the channel's name.
+  virtual std::string_view source_name() const = 0;
 
  private:
-  void hold() { ++pending_; }
-  void release();  // one pending thing finished: maybe confirm or reject now
   void on_stream_ready(boost::system::error_code ec, const std::string& stream);
-  void arm(std::size_t timer_index, std::chrono::milliseconds interval);
-  template <class F>
-  bool guarded(const char* what, F&& f);  // runs channel code; logs exceptions
 
   Session& session_;
   std::string identifier_;
-  const detail::ChannelClass& class_;
-  boost::json::object params_;
-  std::unique_ptr<Channel> channel_;
   std::vector<std::string> streams_;
-  struct Timer {
-    boost::asio::steady_timer timer;
-    std::function<void()> tick;
-  };
-  std::vector<std::unique_ptr<Timer>> timers_;
   std::vector<SharedFrame> early_;  // stream frames that arrived before the confirmation
-  int pending_ = 0;                 // streams not yet live + blocking jobs of subscribed()
+  int pending_ = 0;
   Phase phase_ = Phase::subscribing;
   bool rejected_ = false;
 };
