@@ -63,6 +63,44 @@ void add_pubsub_options(CLI::App* cmd, cablecast::PubSubOptions& p) {
          "Prefix of broker channel names, as Rails' channel_prefix (\"<prefix>:<stream>\")");
 }
 
+// AnyCable's settings under the same names (docs/rails.md maps every anycable-go setting).
+void add_anycable_options(CLI::App* cmd, ServeSettings& s) {
+  auto& a = s.server.anycable;
+  option(cmd, "--secret", a.secret,
+         "The one secret of an app set up for AnyCable: every key below left empty is derived "
+         "from it as AnyCable does (never logged)");
+  option(cmd, "--rpc-url", a.rpc.url,
+         "The application's AnyCable RPC: http://host:port/base (POST base/connect|command|"
+         "disconnect), https://…, or grpc://host:port. Channels not registered in C++ go there");
+  option(cmd, "--rpc-secret", a.rpc.secret,
+         "HTTP RPC: Authorization: Bearer <secret> (default: derived from --secret)");
+  option(cmd, "--rpc-concurrency", a.rpc.concurrency,
+         "RPC calls in flight at most; the rest wait in a queue (1 to 1024)");
+  option(cmd, "--rpc-timeout", s.rpc_timeout_ms,
+         "Milliseconds an RPC call may take, queueing and retries included");
+  option(cmd, "--rpc-headers", s.rpc_headers,
+         "Comma-separated request headers forwarded to the application in env.headers");
+  option(cmd, "--jwt-secret", a.jwt.secret,
+         "HMAC key of AnyCable JWT identification tokens (default: --secret)");
+  option(cmd, "--jwt-param", a.jwt.param,
+         "Query parameter of the token (the header is X-<PARAM>, e.g. X-JID)");
+  flag(cmd, "--enforce-jwt", a.jwt.enforce, "Refuse connections without a token");
+  option(cmd, "--streams-secret", a.streams.secret,
+         "Key of signed $pubsub stream names (Rails MessageVerifier, SHA256; default: --secret)");
+  flag(cmd, "--public-streams", a.streams.public_streams,
+       "Also accept {\"channel\":\"$pubsub\",\"stream_name\":…}, unsigned");
+  option(cmd, "--turbo-streams-secret", a.streams.turbo_secret,
+         "Serve Turbo::StreamsChannel natively with this raw verifier key (as AnyCable)");
+  option(cmd, "--secret-key-base", a.streams.secret_key_base,
+         "Serve Turbo::StreamsChannel natively with the key Rails derives from secret_key_base");
+  option(cmd, "--turbo-key-digest", a.streams.turbo_key_digest,
+         "Digest of that derivation: sha256 (Rails 7+ defaults) or sha1");
+  option(cmd, "--demo-channels", s.demo_channels,
+         "The demo's ChatChannel, BenchmarkChannel and ?user= identification: auto (on unless "
+         "--rpc-url is set, so they never shadow the application's), true or false")
+      ->check(CLI::IsMember({"auto", "true", "false"}));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -127,6 +165,7 @@ int main(int argc, char** argv) {
          "Oldest TLS version accepted: 1.2 (forward-secret AEAD suites only) or 1.3");
   option(serve, "--log-level", s.log_level, "trace, debug, info, warn, error, critical or off");
   add_pubsub_options(serve, s.server.pubsub);
+  add_anycable_options(serve, s);
 
   std::string stream, message;
   auto* broadcast =
@@ -172,7 +211,7 @@ int main(int argc, char** argv) {
   cablecast::ServerOptions options = s.finish();
   options.serve_demo = true;
   cablecast::Server server(options);
-  cablecast::builtin::install(server);
+  if (s.wants_demo_channels()) cablecast::builtin::install(server);
   if (auto started = server.start(); !started) {
     std::fprintf(stderr, "cablecast: could not start: %s\n", started.error().message().c_str());
     return 1;

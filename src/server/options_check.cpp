@@ -40,6 +40,25 @@ std::optional<std::string> invalid_option(const ServerOptions& o) {
   if (o.blocking_threads == 0) {
     return std::string("blocking_threads must be at least 1 (Channel::run_blocking needs one)");
   }
+  return invalid_anycable_option(o.anycable);
+}
+
+std::optional<std::string> invalid_anycable_option(const AnyCableOptions& a) {
+  const auto& url = a.rpc.url;
+  if (!url.empty() && !url.starts_with("http://") && !url.starts_with("https://") &&
+      !url.starts_with("grpc://")) {
+    return fmt::format("--rpc-url \"{}\" must start with http://, https:// or grpc://", url);
+  }
+  if (auto e = outside("--rpc-concurrency", a.rpc.concurrency, 1, 1024)) return e;
+  if (a.rpc.timeout.count() <= 0) return std::string("--rpc-timeout must be positive");
+  if (a.jwt.param.empty()) return std::string("--jwt-param must not be empty");
+  if (a.jwt.enforce && a.jwt.secret.empty() && a.secret.empty()) {
+    return std::string("--enforce-jwt needs --jwt-secret or --secret");
+  }
+  if (a.streams.turbo_key_digest != "sha256" && a.streams.turbo_key_digest != "sha1") {
+    return fmt::format("--turbo-key-digest \"{}\" must be sha256 or sha1",
+                       a.streams.turbo_key_digest);
+  }
   return std::nullopt;
 }
 

@@ -10,5 +10,7 @@ namespace cablecast::server {
 
 // The first rule `options` breaks, as a sentence naming the flag; nothing when all hold.
 std::optional<std::string> invalid_option(const ServerOptions& options);
+// The same for the AnyCable-compatibility settings (part of invalid_option).
+std::optional<std::string> invalid_anycable_option(const AnyCableOptions& options);
 
 }  // namespace cablecast::server

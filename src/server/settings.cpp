@@ -107,6 +107,22 @@ std::map<std::string, Setter> setters(ServeSettings& s) {
       {"redis_url", text(s.server.pubsub.redis_url)},
       {"postgres_url", text(s.server.pubsub.postgres_url)},
       {"channel_prefix", text(s.server.pubsub.channel_prefix)},
+      // AnyCable compatibility (include/cablecast/anycable_options.hpp)
+      {"secret", text(s.server.anycable.secret)},
+      {"rpc_url", text(s.server.anycable.rpc.url)},
+      {"rpc_secret", text(s.server.anycable.rpc.secret)},
+      {"rpc_concurrency", integer(s.server.anycable.rpc.concurrency)},
+      {"rpc_timeout", integer(s.rpc_timeout_ms)},
+      {"rpc_headers", text_or_list(s.rpc_headers)},
+      {"jwt_secret", text(s.server.anycable.jwt.secret)},
+      {"jwt_param", text(s.server.anycable.jwt.param)},
+      {"enforce_jwt", boolean(s.server.anycable.jwt.enforce)},
+      {"streams_secret", text(s.server.anycable.streams.secret)},
+      {"public_streams", boolean(s.server.anycable.streams.public_streams)},
+      {"turbo_streams_secret", text(s.server.anycable.streams.turbo_secret)},
+      {"secret_key_base", text(s.server.anycable.streams.secret_key_base)},
+      {"turbo_key_digest", text(s.server.anycable.streams.turbo_key_digest)},
+      {"demo_channels", text(s.demo_channels)},
   };
 }
 
@@ -118,7 +134,14 @@ ServerOptions ServeSettings::finish() const {
   options.handshake_timeout = std::chrono::milliseconds(handshake_timeout_ms);
   options.idle_timeout = std::chrono::milliseconds(idle_timeout_ms);
   options.shutdown_timeout = std::chrono::milliseconds(shutdown_timeout_ms);
+  options.anycable.rpc.forward_headers = split_list(rpc_headers);
+  options.anycable.rpc.timeout = std::chrono::milliseconds(rpc_timeout_ms);
   return options;
+}
+
+bool ServeSettings::wants_demo_channels() const {
+  if (demo_channels == "auto") return server.anycable.rpc.url.empty();
+  return demo_channels == "true";
 }
 
 std::optional<std::string> load_config_file(const std::string& path, ServeSettings& settings) {

@@ -14,6 +14,14 @@ struct ServeSettings {
   unsigned idle_timeout_ms = 60000;
   unsigned shutdown_timeout_ms = 5000;
   std::string log_level = "info";
+  std::string rpc_headers = "cookie";  // comma-separated, split into anycable.rpc.forward_headers
+  unsigned rpc_timeout_ms = 3000;
+  // The binary's demo channels and `user` query identification: "auto" = on unless --rpc-url
+  // is set (an application's channel of the same name must never be shadowed), or true/false.
+  std::string demo_channels = "auto";
+
+  // Whether the demo channels are registered, given the settings.
+  bool wants_demo_channels() const;
 
   // Copies the string/millisecond fields into `server`.
   ServerOptions finish() const;
