@@ -116,6 +116,11 @@ int main(int argc, char** argv) {
     }
   }
 
+  if (auto error = cablecast::server::apply_anycable_environment(s, std::getenv)) {
+    std::fprintf(stderr, "cablecast: %s\n", error->c_str());
+    return 2;
+  }
+
   auto* serve = app.add_subcommand("serve", "Run the server (built-in channels, demo page)");
   serve
       ->add_option("--config", config_path,

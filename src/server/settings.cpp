@@ -4,6 +4,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <charconv>
 #include <functional>
 #include <limits>
 #include <map>
@@ -177,6 +178,65 @@ std::optional<std::string> load_config_file(const std::string& path, ServeSettin
     if (const toml::table* serve = root["serve"].as_table()) apply(*serve, "serve");
   }
   return error;
+}
+
+std::optional<std::string> apply_anycable_environment(
+    ServeSettings& settings, const std::function<const char*(const char*)>& getenv) {
+  auto& a = settings.server.anycable;
+  // anycable-go's rpc_host is "host:port" for gRPC or a URL for HTTP RPC.
+  if (const char* host = getenv("ANYCABLE_RPC_HOST")) {
+    std::string value = host;
+    bool has_scheme = value.find("://") != std::string::npos;
+    a.rpc.url = has_scheme ? value : "grpc://" + value;
+  }
+  // Each name, then its older spellings (the first one set wins).
+  enum class Kind { text, integer, boolean };
+  struct Alias {
+    std::vector<const char*> names;
+    Kind kind;
+    Setter set;
+  };
+  const Alias aliases[] = {
+      {{"ANYCABLE_SECRET"}, Kind::text, text(a.secret)},
+      {{"ANYCABLE_HTTP_RPC_SECRET"}, Kind::text, text(a.rpc.secret)},
+      {{"ANYCABLE_RPC_CONCURRENCY"}, Kind::integer, integer(a.rpc.concurrency)},
+      {{"ANYCABLE_HEADERS"}, Kind::text, text(settings.rpc_headers)},
+      {{"ANYCABLE_JWT_SECRET", "ANYCABLE_JWT_ID_KEY"}, Kind::text, text(a.jwt.secret)},
+      {{"ANYCABLE_JWT_PARAM", "ANYCABLE_JWT_ID_PARAM"}, Kind::text, text(a.jwt.param)},
+      {{"ANYCABLE_ENFORCE_JWT", "ANYCABLE_JWT_ID_ENFORCE"}, Kind::boolean, boolean(a.jwt.enforce)},
+      {{"ANYCABLE_STREAMS_SECRET"}, Kind::text, text(a.streams.secret)},
+      {{"ANYCABLE_PUBLIC_STREAMS"}, Kind::boolean, boolean(a.streams.public_streams)},
+      {{"ANYCABLE_TURBO_STREAMS_SECRET", "ANYCABLE_TURBO_RAILS_KEY"},
+       Kind::text,
+       text(a.streams.turbo_secret)},
+  };
+  for (const auto& alias : aliases) {
+    for (const char* name : alias.names) {
+      const char* raw = getenv(name);
+      if (!raw) continue;
+      std::string value = raw;
+      // The same setters as the config file, fed the value as the node its kind expects.
+      std::string problem;
+      if (alias.kind == Kind::text) {
+        problem = alias.set(toml::value<std::string>(value));
+      } else if (alias.kind == Kind::boolean) {
+        if (value != "true" && value != "false") {
+          problem = "expects true or false";
+        } else {
+          problem = alias.set(toml::value<bool>(value == "true"));
+        }
+      } else {
+        std::int64_t number = -1;
+        auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), number);
+        problem = ec != std::errc() || end != value.data() + value.size()
+                      ? std::string("expects an integer")
+                      : alias.set(toml::value<std::int64_t>(number));
+      }
+      if (!problem.empty()) return fmt::format("{}=\"{}\" {}", name, value, problem);
+      break;
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace cablecast::server

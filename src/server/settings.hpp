@@ -2,6 +2,7 @@
 // What `cablecast serve` can be told, from (highest precedence first) the command line, the
 // environment (CABLECAST_<FLAG>, e.g. CABLECAST_PORT) and a TOML config file (--config).
 #include <cablecast/server.hpp>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -32,5 +33,12 @@ struct ServeSettings {
 // [serve] table, into `settings`. Returns an error message (unknown key, wrong type, unreadable
 // file, TOML syntax error with line) or nothing.
 std::optional<std::string> load_config_file(const std::string& path, ServeSettings& settings);
+
+// anycable-go's own environment variables (ANYCABLE_SECRET, ANYCABLE_RPC_HOST, ANYCABLE_HEADERS,
+// ANYCABLE_JWT_SECRET, …; docs/rails.md lists them), so a deployment set up for anycable-go
+// keeps its environment. They rank below CABLECAST_* variables and flags, above the config
+// file. `getenv` is std::getenv in the binary. Returns an error message for a bad value.
+std::optional<std::string> apply_anycable_environment(
+    ServeSettings& settings, const std::function<const char*(const char*)>& getenv);
 
 }  // namespace cablecast::server
