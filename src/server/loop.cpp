@@ -29,7 +29,8 @@ Loop::Loop(unsigned index, LoopShared shared)
            shared.open_sessions,
            shared.session_limits,
            session::RpcEnvironment{
-               shared.rpc, shared.rpc_forward_headers, shared.tls != nullptr, {}}},
+               shared.rpc, shared.rpc_forward_headers, shared.tls != nullptr, {}},
+           shared.jwt},
       router_(shared.router_options, env_),
       connections_(std::make_unique<ws::ConnectionContext>(io_, shared.limits, router_, shared.tls,
                                                            shared.batch_sends)),

@@ -31,6 +31,7 @@ struct LoopShared {
   bool batch_sends = true;                       // io_uring for each loop turn's sends, if allowed
   rpc::Backend* rpc = nullptr;                   // the application over RPC (--rpc-url), if any
   std::vector<std::string> rpc_forward_headers;  // lower-case header names for env.headers
+  session::JwtEnvironment jwt;                   // token identification, if configured
 };
 
 class Loop {

@@ -18,6 +18,7 @@
 #include "core/log.hpp"
 #include "hub/hub.hpp"
 #include "pubsub/factory.hpp"
+#include "server/anycable_setup.hpp"
 #include "server/loop.hpp"
 #include "server/options_check.hpp"
 #include "server/router.hpp"
@@ -158,6 +159,7 @@ void Server::on_connect(std::function<ConnectResult(const ConnectionRequest&)> h
 boost::system::result<void> Server::start() {
   Impl& s = *impl_;
   if (s.started.exchange(true)) return {};
+  server::resolve_anycable_secrets(s.options.anycable);
   const ServerOptions& o = s.options;
   if (auto invalid = server::invalid_option(o)) {
     CC_LOG_ERROR("invalid setting: {}", *invalid);
@@ -165,6 +167,7 @@ boost::system::result<void> Server::start() {
     return boost::system::errc::make_error_code(boost::system::errc::invalid_argument);
   }
 
+  server::install_signed_stream_channels(o.anycable.streams, s.channels);
   s.router_options.cable_path = o.path;
   s.router_options.handshake.allowed_origins = o.allowed_origins;
   s.router_options.serve_demo = o.serve_demo;
@@ -203,7 +206,9 @@ boost::system::result<void> Server::start() {
         i, server::LoopShared{s.channels, s.connect, *s.adapter, s.hub, s.blocking,
                               s.router_options, limits, o.ping_interval, s.open_sessions,
                               session_limits, tls, o.io_uring, s.rpc_backend.get(),
-                              lower_case(o.anycable.rpc.forward_headers)}));
+                              lower_case(o.anycable.rpc.forward_headers),
+                              session::JwtEnvironment{o.anycable.jwt.secret, o.anycable.jwt.param,
+                                                      o.anycable.jwt.enforce}}));
   }
   if (auto broker = s.start_broker(); !broker) {
     for (auto& loop : s.loops) loop->shutdown(std::chrono::steady_clock::now());

@@ -51,6 +51,14 @@ struct RpcEnvironment {
   log::LineBudget failures;                  // lines about failed calls, for the whole loop
 };
 
+// AnyCable's JWT identification (--jwt-secret): a token identifies the connection with no
+// connect call.
+struct JwtEnvironment {
+  std::string secret;         // empty: off
+  std::string param = "jid";  // query parameter; the header is X-<param>
+  bool enforce = false;       // no token: unauthorized
+};
+
 struct Environment {
   boost::asio::io_context& io;
   hub::HubShard& hub;
@@ -64,6 +72,7 @@ struct Environment {
   std::atomic<std::size_t>& open_sessions;
   SessionLimits limits;
   RpcEnvironment rpc;
+  JwtEnvironment jwt;
 };
 
 }  // namespace cablecast::session

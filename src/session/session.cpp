@@ -4,8 +4,11 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <chrono>
+#include <ctime>
 #include <exception>
+#include <optional>
 
+#include "auth/jwt.hpp"
 #include "core/assert.hpp"
 #include "core/log.hpp"
 #include "protocol/command.hpp"
@@ -58,9 +61,60 @@ void Session::on_open(const ws::UpgradeInfo& info) {
   identify(info);
 }
 
-// Who the client is, from the first source that answers: the C++ connect hook (hybrid apps
-// that authenticate natively), else the application over RPC, else nobody (anonymous).
+namespace {
+
+// AnyCable's three places for a token: the query parameter, the header X-<PARAM>, or a
+// sub-protocol "anycable-token.<token>" (for browsers, which cannot set headers).
+std::optional<std::string> jwt_token(const ConnectionRequest& request, const std::string& param) {
+  if (auto token = request.query(param); token && !token->empty()) return token;
+  if (auto token = request.header("X-" + param); token && !token->empty()) return token;
+  constexpr std::string_view kPrefix = "anycable-token.";
+  auto protocols = request.header("Sec-WebSocket-Protocol");
+  if (!protocols) return std::nullopt;
+  std::string_view offered = *protocols;
+  while (!offered.empty()) {
+    auto comma = offered.find(',');
+    std::string_view item = offered.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (item.starts_with(kPrefix) && item.size() > kPrefix.size()) {
+      return std::string(item.substr(kPrefix.size()));
+    }
+    offered = comma == std::string_view::npos ? std::string_view{} : offered.substr(comma + 1);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+// Who the client is, from the first source that answers: a JWT (no call at all), the C++
+// connect hook (hybrid apps that authenticate natively), the application over RPC, or nobody
+// (anonymous).
 void Session::identify(const ws::UpgradeInfo& info) {
+  if (!env_.jwt.secret.empty()) {
+    ConnectionRequest request(&info.request, info.remote_address);
+    if (auto token = jwt_token(request, env_.jwt.param)) {
+      auto identity = auth::verify_jwt(*token, env_.jwt.secret, std::time(nullptr));
+      if (!identity) {
+        CC_LOG_INFO("A connection's token was refused ({}; from {})", identity.error().message(),
+                    info.remote_address);
+        disconnect(auth::jwt_disconnect_reason(identity.error()), false);
+        return;
+      }
+      if (rpc_) rpc_->identifiers = std::move(identity->identifiers_json);
+      welcome(std::move(identity->identifiers));
+      // AnyCable's welcome for a token-identified connection carries the session id.
+      transport_.send(
+          ws::make_text_frame(fmt::format(R"({{"type":"welcome","sid":"{}"}})", sid_.view())));
+      return;
+    }
+    if (env_.jwt.enforce) {
+      CC_LOG_INFO("A connection without a token was refused (--enforce-jwt; from {})",
+                  info.remote_address);
+      disconnect("unauthorized", false);
+      return;
+    }
+  }
   if (env_.connect) {
     ConnectionRequest request(&info.request, info.remote_address);
     ConnectResult result = ConnectResult::reject();

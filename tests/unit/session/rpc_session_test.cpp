@@ -87,7 +87,7 @@ struct RpcSessionTest : ::testing::Test {
   boost::asio::thread_pool pool{1};
   SessionList sessions;
   std::atomic<std::size_t> open_sessions{0};
-  Environment env{io, shard, adapter, channels, hook, pool, sessions, open_sessions, {}, {}};
+  Environment env{io, shard, adapter, channels, hook, pool, sessions, open_sessions, {}, {}, {}};
   testing::FakeRpcBackend backend;
   testing::FakeTransport transport;
   std::unique_ptr<Session> session;

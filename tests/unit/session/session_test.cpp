@@ -103,7 +103,7 @@ struct SessionTest : ::testing::Test {
   boost::asio::thread_pool pool{1};
   SessionList sessions;
   std::atomic<std::size_t> open_sessions{0};
-  Environment env{io, shard, adapter, channels, hook, pool, sessions, open_sessions, {}, {}};
+  Environment env{io, shard, adapter, channels, hook, pool, sessions, open_sessions, {}, {}, {}};
   testing::FakeTransport transport;
   std::unique_ptr<Session> session;
 };

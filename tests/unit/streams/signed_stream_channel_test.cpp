@@ -127,7 +127,7 @@ struct SignedStreamSessionTest : ::testing::Test {
   boost::asio::thread_pool pool{1};
   session::SessionList sessions;
   std::atomic<std::size_t> open_sessions{0};
-  session::Environment env{io, shard, adapter, channels, hook, pool, sessions, open_sessions, {}};
+  session::Environment env{io, shard, adapter, channels, hook, pool, sessions, open_sessions, {}, {}, {}};
   testing::FakeTransport transport;
   std::unique_ptr<session::Session> session;
   std::string id;

@@ -1,0 +1,46 @@
+#include "server/anycable_setup.hpp"
+
+#include "auth/secrets.hpp"
+#include "core/log.hpp"
+#include "streams/signed_stream_channel.hpp"
+
+namespace cablecast::server {
+
+void resolve_anycable_secrets(AnyCableOptions& o) {
+  if (o.secret.empty()) return;
+  const auth::DerivedSecrets derived = auth::derive_from_secret(o.secret);
+  auto fill = [](std::string& key, const std::string& value) {
+    if (key.empty()) key = value;
+  };
+  fill(o.rpc.secret, derived.rpc_secret);
+  fill(o.broadcast.key, derived.broadcast_key);
+  fill(o.jwt.secret, derived.jwt_secret);
+  fill(o.streams.secret, derived.streams_secret);
+}
+
+void install_signed_stream_channels(const SignedStreamsOptions& o,
+                                    session::ChannelRegistry& channels) {
+  if (!o.secret.empty() || o.public_streams) {
+    auto added =
+        channels.emplace("$pubsub", streams::pubsub_channel_class(o.secret, o.public_streams));
+    if (added.second) {
+      CC_LOG_INFO("$pubsub streams served natively ({})", o.secret.empty() ? "public names only"
+                                                          : o.public_streams
+                                                              ? "signed and public names"
+                                                              : "signed names");
+    }
+  }
+  std::string turbo_key = o.turbo_secret;
+  const char* source = "--turbo-streams-secret";
+  if (turbo_key.empty() && !o.secret_key_base.empty()) {
+    const auto digest = o.turbo_key_digest == "sha1" ? auth::Digest::sha1 : auth::Digest::sha256;
+    turbo_key = auth::turbo_signing_key(o.secret_key_base, digest);
+    source = "the key derived from --secret-key-base";
+  }
+  if (turbo_key.empty()) return;  // Turbo::StreamsChannel goes to RPC like any app channel
+  auto added = channels.emplace("Turbo::StreamsChannel",
+                                streams::turbo_streams_channel_class(std::move(turbo_key)));
+  if (added.second) CC_LOG_INFO("Turbo::StreamsChannel served natively, verified with {}", source);
+}
+
+}  // namespace cablecast::server
