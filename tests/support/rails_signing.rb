@@ -1,12 +1,17 @@
 # Signs and verifies stream names with the real ActiveSupport (Debian's ruby-activesupport), for
-# tests/unit/auth: our MessageVerifier and Turbo key derivation must agree with Rails byte for
-# byte. Usage: ruby rails_signing.rb '<JSON array of requests>'; prints a JSON array of results,
+# tests/unit/auth (our MessageVerifier and Turbo key derivation must agree with Rails byte for
+# byte) and for the integration tests' signed names (tests/support/rails_signing.mjs).
+# Usage: ruby rails_signing.rb '<JSON array of requests>'; prints a JSON array of results,
 # one per request:
 #   {"op":"sign","digest":"SHA256","key_hex":"…","name":"room"}     -> "<signed>"
 #   {"op":"sign_url_safe","digest":"SHA256","key_hex":"…","name":"…"} -> "<signed>" (Rails 7.1
 #                                                        url_safe: true, built by hand on older)
 #   {"op":"verify","digest":"SHA256","key_hex":"…","signed":"…"}      -> the name, or null
 #   {"op":"turbo_key","digest":"SHA256","secret_key_base":"…"}        -> the key in hex
+#   {"op":"turbo_sign","name":"room", and either "verifier_key":"…" (config.turbo.
+#    signed_stream_verifier_key, as AnyCable's setup writes it) or "secret_key_base":"…" with
+#    "digest":"SHA256"|"SHA1" (the key Rails.application.key_generator derives)}
+#                                       -> what Turbo.signed_stream_verifier.generate(name) gives
 require "json"
 require "base64"
 require "openssl"
@@ -51,12 +56,21 @@ def sign_url_safe(request)
   "#{encoded}--#{OpenSSL::HMAC.hexdigest(request.fetch("digest"), key, encoded)}"
 end
 
+# turbo-rails (lib/turbo-rails.rb): Turbo.signed_stream_verifier is a MessageVerifier over
+# signed_stream_verifier_key, SHA256 and JSON whatever digest derived the key.
+def turbo_sign(request)
+  key = request["verifier_key"] || turbo_key(request)
+  ActiveSupport::MessageVerifier.new(key, digest: "SHA256", serializer: JSON)
+                               .generate(request.fetch("name"))
+end
+
 results = JSON.parse(ARGV.fetch(0)).map do |request|
   case request.fetch("op")
   when "sign" then verifier(request).generate(request.fetch("name"))
   when "sign_url_safe" then sign_url_safe(request)
   when "verify" then verifier(request).verified(request.fetch("signed"))
   when "turbo_key" then turbo_key(request).unpack1("H*")
+  when "turbo_sign" then turbo_sign(request)
   else raise "unknown op #{request["op"]}"
   end
 end

@@ -11,7 +11,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import {promisify} from 'node:util';
 import {freePort} from './servers.mjs';
-import {repoRoot} from './paths.mjs';
+import {cablecastBin, repoRoot} from './paths.mjs';
 
 const run = promisify(execFile);
 
@@ -107,6 +107,16 @@ export async function rubyBroadcast({url, prefix, broadcasting, messages}) {
   const {stdout} = await run('ruby', [script, url, prefix ?? '', broadcasting,
     ...messages.map((m) => JSON.stringify(m))], {timeout: 30000});
   if (!/^done$/m.test(stdout)) throw new Error(`redis_broadcast.rb did not finish: ${stdout}`);
+}
+
+/**
+ * Publishes `message` (a JS value) to `stream` with `cablecast broadcast` through Redis, as an
+ * operator's script would. Resolves once the command exited 0.
+ */
+export async function cablecastBroadcast({url, prefix, stream, message}) {
+  const args = ['broadcast', stream, JSON.stringify(message), '--pubsub', 'redis', '--redis-url', url];
+  if (prefix) args.push('--channel-prefix', prefix);
+  await run(cablecastBin, args, {timeout: 15000});
 }
 
 /**
