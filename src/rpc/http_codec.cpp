@@ -11,15 +11,69 @@ namespace json = boost::json;
 
 // ---- encoding: field order as in rpc.proto, empty fields left out (Go's omitempty) ----------
 
+// Length of the well-formed UTF-8 sequence (RFC 3629: no overlongs, surrogates or values past
+// U+10FFFF) starting at text[i], or 0 when the byte there does not start one.
+std::size_t utf8_sequence(std::string_view text, std::size_t i) {
+  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  unsigned char c = byte(i);
+  if (c < 0x80) return 1;
+  std::size_t length = 0;
+  unsigned char low = 0x80;
+  unsigned char high = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) {
+    length = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    length = 3;
+    if (c == 0xE0) low = 0xA0;   // overlong
+    if (c == 0xED) high = 0x9F;  // surrogates
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    length = 4;
+    if (c == 0xF0) low = 0x90;   // overlong
+    if (c == 0xF4) high = 0x8F;  // past U+10FFFF
+  } else {
+    return 0;
+  }
+  if (i + length > text.size() || byte(i + 1) < low || byte(i + 1) > high) return 0;
+  for (std::size_t k = 2; k < length; ++k) {
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
+  }
+  return length;
+}
+
+// Request text is mostly the client's (headers, cookies): JSON must be UTF-8, so each byte that
+// is not part of a well-formed sequence becomes U+FFFD, as Go's encoding/json does for AnyCable.
+// A strict parser on the backend (Ruby's JSON) would otherwise refuse the whole request.
+json::string utf8(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::size_t n = utf8_sequence(text, i);
+    if (n == 0) break;
+    i += n;
+  }
+  if (i == text.size()) return json::string(text);
+  std::string out(text.substr(0, i));
+  while (i < text.size()) {
+    std::size_t n = utf8_sequence(text, i);
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    } else {
+      out.append(text.substr(i, n));
+      i += n;
+    }
+  }
+  return json::string(out);
+}
+
 void put_string(json::object& out, std::string_view key, const std::string& value) {
-  if (!value.empty()) out.emplace(key, value);
+  if (!value.empty()) out.emplace(key, utf8(value));
 }
 
 void put_strings(json::object& out, std::string_view key, const std::vector<std::string>& values) {
   if (values.empty()) return;
   json::array array;
   array.reserve(values.size());
-  for (const auto& v : values) array.emplace_back(v);
+  for (const auto& v : values) array.emplace_back(utf8(v));
   out.emplace(key, std::move(array));
 }
 
@@ -27,7 +81,7 @@ void put_map(json::object& out, std::string_view key, const StringMap& map) {
   if (map.empty()) return;
   json::object object;
   object.reserve(map.size());
-  for (const auto& [k, v] : map) object.emplace(k, v);
+  for (const auto& [k, v] : map) object.emplace(utf8(k), utf8(v));
   out.emplace(key, std::move(object));
 }
 

@@ -21,24 +21,24 @@ Env sample_env() {
 
 // ---- requests ---------------------------------------------------------------------------------
 
-TEST(EncodeConnect, WritesTheEnvWithUrlAndHeaders) {
+TEST(HttpRpcConnectRequest, WritesTheEnvWithUrlAndHeaders) {
   ConnectionRequest request{sample_env()};
   EXPECT_EQ(encode(request), R"({"env":{"url":"ws://example.com/cable?token=1",)"
                              R"("headers":{"REMOTE_ADDR":"10.0.0.1","cookie":"session=abc"}}})");
 }
 
-TEST(EncodeConnect, LeavesOutEmptyFieldsButAlwaysSendsTheEnv) {
+TEST(HttpRpcConnectRequest, LeavesOutEmptyFieldsButAlwaysSendsTheEnv) {
   EXPECT_EQ(encode(ConnectionRequest{}), R"({"env":{}})");
 }
 
-TEST(EncodeConnect, WritesStateMapsInKeyOrder) {
+TEST(HttpRpcConnectRequest, WritesStateMapsInKeyOrder) {
   ConnectionRequest request;
   request.env.cstate = {{"z", "1"}, {"a", "2"}};
   request.env.istate = {{"room", "42"}};
   EXPECT_EQ(encode(request), R"({"env":{"cstate":{"a":"2","z":"1"},"istate":{"room":"42"}}})");
 }
 
-TEST(EncodeCommand, WritesEveryFieldInProtoOrder) {
+TEST(HttpRpcCommandMessage, WritesEveryFieldInProtoOrder) {
   CommandMessage request;
   request.command = "message";
   request.identifier = R"({"channel":"ChatChannel"})";
@@ -52,14 +52,14 @@ TEST(EncodeCommand, WritesEveryFieldInProtoOrder) {
                              R"("env":{"url":"ws://h/cable","istate":{"room":"1"}}})");
 }
 
-TEST(EncodeCommand, LeavesOutEmptyDataAndIdentifiers) {
+TEST(HttpRpcCommandMessage, LeavesOutEmptyDataAndIdentifiers) {
   CommandMessage request;
   request.command = "subscribe";
   request.identifier = "x";
   EXPECT_EQ(encode(request), R"({"command":"subscribe","identifier":"x","env":{}})");
 }
 
-TEST(EncodeDisconnect, WritesIdentifiersSubscriptionsAndPerSubscriptionState) {
+TEST(HttpRpcDisconnectRequest, WritesIdentifiersSubscriptionsAndPerSubscriptionState) {
   DisconnectRequest request;
   request.identifiers = R"({"user_id":12})";
   request.subscriptions = {R"({"channel":"A"})", R"({"channel":"B"})"};
@@ -71,13 +71,13 @@ TEST(EncodeDisconnect, WritesIdentifiersSubscriptionsAndPerSubscriptionState) {
             R"("env":{"url":"ws://h/cable","istate":{"{\"channel\":\"A\"}":"{\"room_id\":42}"}}})");
 }
 
-TEST(EncodeDisconnect, LeavesOutAnEmptySubscriptionList) {
+TEST(HttpRpcDisconnectRequest, LeavesOutAnEmptySubscriptionList) {
   DisconnectRequest request;
   request.identifiers = "id";
   EXPECT_EQ(encode(request), R"({"identifiers":"id","env":{}})");
 }
 
-TEST(EncodeCommand, EscapesControlCharactersQuotesAndKeepsUnicode) {
+TEST(HttpRpcCommandMessage, EscapesControlCharactersQuotesAndKeepsUnicode) {
   CommandMessage request;
   request.command = "message";
   request.data = "line\nbreak \"quoted\" \\ tab\t \x01 Zoë 😀";
@@ -85,9 +85,24 @@ TEST(EncodeCommand, EscapesControlCharactersQuotesAndKeepsUnicode) {
   EXPECT_EQ(parsed.at("data").as_string(), request.data);
 }
 
+TEST(HttpRpcConnectRequest, ReplacesBytesThatAreNotUtf8LikeGo) {
+  ConnectionRequest request;
+  // A stray byte, a truncated sequence, an overlong '/', a surrogate; then valid text.
+  request.env.headers = {{"cookie",
+                          "a\xff"
+                          "b\xe2\x82 \xc0\xaf \xed\xa0\x80 Zo\xc3\xab"}};
+  std::string body = encode(request);
+  boost::system::error_code ec;
+  auto parsed = boost::json::parse(body, ec);  // Boost.JSON refuses ill-formed UTF-8
+  ASSERT_FALSE(ec) << body;
+  const std::string r = "\xef\xbf\xbd";
+  EXPECT_EQ(parsed.at("env").at("headers").at("cookie").as_string(),
+            "a" + r + "b" + r + r + " " + r + r + " " + r + r + r + " Zo\xc3\xab");
+}
+
 // ---- connect replies --------------------------------------------------------------------------
 
-TEST(DecodeConnectionResponse, ReadsEveryField) {
+TEST(HttpRpcConnectionResponse, ReadsEveryField) {
   auto r = decode<ConnectionResponse>(
       R"({"status":1,"identifiers":"{\"user_id\":42}","transmissions":["{\"type\":\"welcome\"}"],)"
       R"("error_msg":"","env":{"cstate":{"flags":"[1,2]"},"istate":{"a":"b"}}})");
@@ -99,7 +114,7 @@ TEST(DecodeConnectionResponse, ReadsEveryField) {
   EXPECT_EQ(r->env.istate, (StringMap{{"a", "b"}}));
 }
 
-TEST(DecodeConnectionResponse, AnEmptyObjectIsAnErrorWithNothingElse) {
+TEST(HttpRpcConnectionResponse, AnEmptyObjectIsAnErrorWithNothingElse) {
   auto r = decode<ConnectionResponse>("{}");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, Status::error);
@@ -110,7 +125,7 @@ TEST(DecodeConnectionResponse, AnEmptyObjectIsAnErrorWithNothingElse) {
   EXPECT_TRUE(r->env.istate.empty());
 }
 
-TEST(DecodeConnectionResponse, NullMeansAbsent) {
+TEST(HttpRpcConnectionResponse, NullMeansAbsent) {
   auto r = decode<ConnectionResponse>(
       R"({"status":null,"identifiers":null,"transmissions":null,"error_msg":null,"env":null})");
   ASSERT_TRUE(r);
@@ -118,7 +133,7 @@ TEST(DecodeConnectionResponse, NullMeansAbsent) {
   EXPECT_TRUE(r->transmissions.empty());
 }
 
-TEST(DecodeConnectionResponse, ReadsAFailureWithItsDisconnectTransmission) {
+TEST(HttpRpcConnectionResponse, ReadsAFailureWithItsDisconnectTransmission) {
   auto r = decode<ConnectionResponse>(
       R"({"status":2,"identifiers":"","transmissions":["{\"type\":\"disconnect\",)"
       R"(\"reason\":\"unauthorized\"}"],"error_msg":"Auth failed","env":{}})");
@@ -128,7 +143,7 @@ TEST(DecodeConnectionResponse, ReadsAFailureWithItsDisconnectTransmission) {
   ASSERT_EQ(r->transmissions.size(), 1u);
 }
 
-TEST(DecodeStatus, AcceptsTheNumbersAndTheEnumNames) {
+TEST(HttpRpcStatus, AcceptsTheNumbersAndTheEnumNames) {
   const std::pair<const char*, Status> cases[] = {
       {R"({"status":0})", Status::error},           {R"({"status":1})", Status::success},
       {R"({"status":2})", Status::failure},         {R"({"status":"ERROR"})", Status::error},
@@ -141,7 +156,7 @@ TEST(DecodeStatus, AcceptsTheNumbersAndTheEnumNames) {
   }
 }
 
-TEST(DecodeStatus, RefusesAnythingElse) {
+TEST(HttpRpcStatus, RefusesAnythingElse) {
   for (const char* body : {R"({"status":3})", R"({"status":-1})", R"({"status":1.0})",
                            R"({"status":"success"})", R"({"status":"1"})", R"({"status":true})",
                            R"({"status":18446744073709551615})", R"({"status":[1]})"}) {
@@ -155,7 +170,7 @@ TEST(DecodeStatus, RefusesAnythingElse) {
 
 // ---- command replies --------------------------------------------------------------------------
 
-TEST(DecodeCommandResponse, ReadsEveryField) {
+TEST(HttpRpcCommandResponse, ReadsEveryField) {
   auto r = decode<CommandResponse>(
       R"({"status":"SUCCESS","disconnect":true,"stop_streams":true,"streams":["a","b"],)"
       R"("transmissions":["t1"],"error_msg":"m","env":{"istate":{"k":"v","gone":""}},)"
@@ -176,7 +191,7 @@ TEST(DecodeCommandResponse, ReadsEveryField) {
   EXPECT_EQ(r->presence->ttl, 60u);
 }
 
-TEST(DecodeCommandResponse, MissingFieldsAreDefaults) {
+TEST(HttpRpcCommandResponse, MissingFieldsAreDefaults) {
   auto r = decode<CommandResponse>(R"({"status":1})");
   ASSERT_TRUE(r);
   EXPECT_FALSE(r->disconnect);
@@ -187,19 +202,19 @@ TEST(DecodeCommandResponse, MissingFieldsAreDefaults) {
   EXPECT_FALSE(r->presence);
 }
 
-TEST(DecodeCommandResponse, ANullStateValueDeletesTheKey) {
+TEST(HttpRpcCommandResponse, ANullStateValueDeletesTheKey) {
   auto r = decode<CommandResponse>(R"({"status":1,"env":{"cstate":{"k":null}}})");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->env.cstate, (StringMap{{"k", ""}}));
 }
 
-TEST(DecodeCommandResponse, IgnoresUnknownFields) {
+TEST(HttpRpcCommandResponse, IgnoresUnknownFields) {
   auto r = decode<CommandResponse>(R"({"status":1,"future":{"x":[1,2]},"streams":["s"]})");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->streams, std::vector<std::string>{"s"});
 }
 
-TEST(DecodeCommandResponse, RefusesFieldsOfTheWrongType) {
+TEST(HttpRpcCommandResponse, RefusesFieldsOfTheWrongType) {
   const std::pair<const char*, const char*> cases[] = {
       {R"({"streams":"a"})", "`streams`"},
       {R"({"streams":["a",1]})", "`streams`"},
@@ -227,14 +242,14 @@ TEST(DecodeCommandResponse, RefusesFieldsOfTheWrongType) {
   }
 }
 
-TEST(DecodeCommandResponse, ExplainsTheFirstProblemOnly) {
+TEST(HttpRpcCommandResponse, ExplainsTheFirstProblemOnly) {
   std::string why;
   auto r = decode<CommandResponse>(R"({"status":9,"env":{"cstate":5}})", {}, &why);
   ASSERT_FALSE(r);
   EXPECT_NE(why.find("`status`"), std::string::npos) << why;
 }
 
-TEST(DecodeConnectionResponse, RefusesIdentifiersThatAreNotAString) {
+TEST(HttpRpcConnectionResponse, RefusesIdentifiersThatAreNotAString) {
   auto r = decode<ConnectionResponse>(R"({"status":1,"identifiers":{"user_id":42}})");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error(), Error::bad_reply);
@@ -242,7 +257,7 @@ TEST(DecodeConnectionResponse, RefusesIdentifiersThatAreNotAString) {
 
 // ---- disconnect replies -----------------------------------------------------------------------
 
-TEST(DecodeDisconnectResponse, ReadsStatusAndMessage) {
+TEST(HttpRpcDisconnectResponse, ReadsStatusAndMessage) {
   auto r = decode<DisconnectResponse>(R"({"status":0,"error_msg":"boom"})");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, Status::error);
@@ -251,7 +266,7 @@ TEST(DecodeDisconnectResponse, ReadsStatusAndMessage) {
 
 // ---- bodies that are not a reply at all -------------------------------------------------------
 
-TEST(DecodeGarbage, BodiesThatAreNotJsonAreMalformed) {
+TEST(HttpRpcGarbageReply, BodiesThatAreNotJsonAreMalformed) {
   const std::string deep(10000, '[');
   for (std::string_view body :
        {std::string_view(""), std::string_view("not json"), std::string_view("{"),
@@ -263,7 +278,7 @@ TEST(DecodeGarbage, BodiesThatAreNotJsonAreMalformed) {
   }
 }
 
-TEST(DecodeGarbage, JsonThatIsNotAnObjectIsABadReply) {
+TEST(HttpRpcGarbageReply, JsonThatIsNotAnObjectIsABadReply) {
   for (const char* body : {"[1,2]", "\"status\"", "1", "null", "true"}) {
     auto r = decode<ConnectionResponse>(body);
     ASSERT_FALSE(r) << body;
@@ -271,7 +286,7 @@ TEST(DecodeGarbage, JsonThatIsNotAnObjectIsABadReply) {
   }
 }
 
-TEST(DecodeLimits, ABodyOverTheLimitIsRefusedBeforeParsing) {
+TEST(HttpRpcReplyLimit, ABodyOverTheLimitIsRefusedBeforeParsing) {
   std::string body = R"({"status":1,"error_msg":")" + std::string(2000, 'x') + R"("})";
   auto r = decode<DisconnectResponse>(body, DecodeOptions{1024});
   ASSERT_FALSE(r);
@@ -279,7 +294,7 @@ TEST(DecodeLimits, ABodyOverTheLimitIsRefusedBeforeParsing) {
   EXPECT_TRUE(decode<DisconnectResponse>(body, DecodeOptions{body.size()}));
 }
 
-TEST(DecodeLimits, TheDefaultLimitIsSixteenMebibytes) {
+TEST(HttpRpcReplyLimit, TheDefaultLimitIsSixteenMebibytes) {
   EXPECT_EQ(DecodeOptions{}.max_bytes, 16u << 20);
 }
 

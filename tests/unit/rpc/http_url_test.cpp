@@ -6,7 +6,7 @@
 namespace cablecast::rpc::http {
 namespace {
 
-TEST(ParseHttpUrl, ReadsHostPortAndBasePath) {
+TEST(HttpRpcUrl, ReadsHostPortAndBasePath) {
   auto e = parse_http_url("http://localhost:3000/_anycable");
   ASSERT_TRUE(e);
   EXPECT_FALSE(e->tls);
@@ -17,7 +17,7 @@ TEST(ParseHttpUrl, ReadsHostPortAndBasePath) {
   EXPECT_EQ(e->describe(), "http://localhost:3000/_anycable");
 }
 
-TEST(ParseHttpUrl, DefaultsThePortBySchemeAndLeavesItOutOfTheHostHeader) {
+TEST(HttpRpcUrl, DefaultsThePortBySchemeAndLeavesItOutOfTheHostHeader) {
   auto plain = parse_http_url("http://app.example");
   ASSERT_TRUE(plain);
   EXPECT_EQ(plain->port, "80");
@@ -31,7 +31,7 @@ TEST(ParseHttpUrl, DefaultsThePortBySchemeAndLeavesItOutOfTheHostHeader) {
   EXPECT_EQ(tls->describe(), "https://app.example:443/rpc");
 }
 
-TEST(ParseHttpUrl, TakesIpv6HostsWithoutBracketsForTheResolver) {
+TEST(HttpRpcUrl, TakesIpv6HostsWithoutBracketsForTheResolver) {
   auto e = parse_http_url("http://[::1]:8080/api/cable");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->host, "::1");
@@ -39,7 +39,7 @@ TEST(ParseHttpUrl, TakesIpv6HostsWithoutBracketsForTheResolver) {
   EXPECT_EQ(e->describe(), "http://[::1]:8080/api/cable");
 }
 
-TEST(ParseHttpUrl, RefusesWhatItCannotCallCorrectly) {
+TEST(HttpRpcUrl, RefusesWhatItCannotCallCorrectly) {
   for (const char* url :
        {"", "localhost:3000", "grpc://localhost:50051", "ftp://h/", "http://", "http:///path",
         "http://user:pass@h/rpc", "http://h/rpc?x=1", "http://h/rpc#frag", "http://h:0/",
