@@ -7,7 +7,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 packages=(
   build-essential cmake ninja-build g++ pkg-config
-  libboost1.81-dev libboost-json1.81-dev libsimdjson-dev libspdlog-dev libfmt-dev
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libsimdjson-dev libspdlog-dev libfmt-dev
   libcli11-dev libtomlplusplus-dev libhiredis-dev libpq-dev libssl-dev
   liburing-dev  # batched sends (src/ws/batch_sender.hpp)
   libgtest-dev libgmock-dev libbenchmark-dev
