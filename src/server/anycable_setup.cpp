@@ -2,6 +2,8 @@
 
 #include "auth/secrets.hpp"
 #include "core/log.hpp"
+#include "rpc/error.hpp"
+#include "rpc/http_backend.hpp"
 #include "streams/signed_stream_channel.hpp"
 
 namespace cablecast::server {
@@ -41,6 +43,22 @@ void install_signed_stream_channels(const SignedStreamsOptions& o,
   auto added = channels.emplace("Turbo::StreamsChannel",
                                 streams::turbo_streams_channel_class(std::move(turbo_key)));
   if (added.second) CC_LOG_INFO("Turbo::StreamsChannel served natively, verified with {}", source);
+}
+
+boost::system::result<std::unique_ptr<rpc::Backend>> make_rpc_backend(const RpcOptions& o) {
+  rpc::BackendOptions options{o.url, o.secret, o.concurrency, o.timeout};
+  if (o.url.starts_with("http://") || o.url.starts_with("https://")) {
+    auto backend = rpc::HttpBackend::create(std::move(options));
+    if (!backend) {
+      CC_LOG_ERROR("--rpc-url: {}", backend.error().message());
+      return backend.error();
+    }
+    CC_LOG_INFO("RPC over HTTP to {} ({} calls in flight at most, {} ms per call)",
+                log::clip(o.url), o.concurrency, o.timeout.count());
+    return std::unique_ptr<rpc::Backend>(std::move(*backend));
+  }
+  CC_LOG_ERROR("--rpc-url {}: no RPC transport for this scheme", log::clip(o.url));
+  return make_error_code(rpc::Error::bad_url);
 }
 
 }  // namespace cablecast::server

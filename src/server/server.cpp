@@ -168,6 +168,14 @@ boost::system::result<void> Server::start() {
   }
 
   server::install_signed_stream_channels(o.anycable.streams, s.channels);
+  if (!o.anycable.rpc.url.empty() && !s.rpc_backend) {
+    auto backend = server::make_rpc_backend(o.anycable.rpc);
+    if (!backend) {
+      s.started = false;
+      return backend.error();
+    }
+    s.rpc_backend = std::move(*backend);
+  }
   s.router_options.cable_path = o.path;
   s.router_options.handshake.allowed_origins = o.allowed_origins;
   s.router_options.serve_demo = o.serve_demo;

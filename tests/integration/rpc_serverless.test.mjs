@@ -202,7 +202,8 @@ test('tokens from serverless-js identificator: valid identifies with no connect 
   assert.deepEqual((await ivy.next((m) => m.message?.you)).message, {you: {user: 'ivy'}});
   ivy.close();
 
-  const expired = await identificator(JWT_SECRET, '-1s').generateToken({user: 'old'});
+  // A number is an absolute expiry (Unix seconds) for jose: ten seconds ago.
+  const expired = await identificator(JWT_SECRET, Math.floor(Date.now() / 1000) - 10).generateToken({user: 'old'});
   const late = await open(`?jid=${expired}`);
   assert.deepEqual(await late.next(), {type: 'disconnect', reason: 'token_expired', reconnect: false});
 
