@@ -82,14 +82,15 @@ struct Server::Impl {
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> broker_work;
   std::thread broker_thread;
   std::unique_ptr<pubsub::Adapter> adapter;
-  // The application over RPC (--rpc-url), shared by every loop; null without one.
-  std::unique_ptr<rpc::Backend> rpc_backend;
   std::string adapter_error;  // why options.pubsub could not be turned into an adapter
   hub::Hub hub;
   asio::thread_pool blocking;
   server::RouterOptions router_options;
   std::atomic<std::size_t> open_sessions{0};
   std::vector<std::unique_ptr<server::Loop>> loops;
+  // The application over RPC (--rpc-url), shared by every loop; null without one. Declared after
+  // the loops so it is destroyed first: its thread posts completions to their io_contexts.
+  std::unique_ptr<rpc::Backend> rpc_backend;
   std::optional<Acceptor> acceptor;
   std::optional<asio::signal_set> signals;
   std::optional<asio::signal_set> reload_signal;  // SIGHUP, with TLS only
