@@ -26,7 +26,7 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 FUZZ_JOBS=${FUZZ_JOBS:-2}
 FUZZ_KEEP=${FUZZ_KEEP:-0}
 build_dir=build/fuzz
-all_targets=(frame_parser handshake command)
+all_targets=(frame_parser handshake command publication)
 targets=("$@")
 if ((${#targets[@]} == 0)); then targets=("${all_targets[@]}"); fi
 
@@ -44,7 +44,7 @@ if ! command -v clang++ >/dev/null 2>&1; then
 fi
 
 # Configured once; ninja rebuilds only what changed. Tests and benchmarks are not built here:
-# only the three fuzz binaries (and the libraries they exercise).
+# only the fuzz binaries (and the libraries they exercise).
 if [[ ! -f $build_dir/build.ninja ]]; then
   cmake -S . -B "$build_dir" -G Ninja \
     -DCMAKE_CXX_COMPILER=clang++ \

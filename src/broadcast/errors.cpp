@@ -54,7 +54,7 @@ class BroadcastCategory final : public boost::system::error_category {
       case Error::identifier_not_object:
         return "\"payload.identifier\" is not the JSON text of an object";
       case Error::identifier_empty:
-        return "\"payload.identifier\" names no identifier";
+        return "\"payload.identifier\" has no identifier with a value: it names no connection";
       case Error::reconnect_not_boolean:
         return "\"payload.reconnect\" is not true or false";
     }

@@ -6,6 +6,8 @@
 #include <boost/json/string.hpp>
 #include <boost/json/value.hpp>
 
+#include "broadcast/remote_disconnect.hpp"
+
 namespace cablecast::broadcast {
 
 namespace json = boost::json;
@@ -48,6 +50,19 @@ result<Meta> parse_meta(const json::value& value) {
   return meta;
 }
 
+// The JSON text `data` (a parsed JSON string, so valid UTF-8) is delivered as: see
+// Publication::message.
+std::string message_from_data(std::string_view data) {
+  // Only validity matters here: the parsed value goes at once, so its memory comes from one
+  // buffer released in one piece.
+  unsigned char buffer[4096];
+  json::monotonic_resource scratch(buffer, sizeof buffer);
+  boost::system::error_code ec;
+  json::parse(data, ec, &scratch, depth_limited());
+  if (!ec) return std::string(data);
+  return json::serialize(json::string(data));
+}
+
 result<Publication> parse_publication(const json::object& object) {
   const json::value* stream = field(object, "stream");
   if (!stream) return Error::missing_stream;
@@ -77,7 +92,8 @@ result<RemoteDisconnect> parse_command(const json::value& command, const json::o
   boost::system::error_code ec;
   json::value identifiers = json::parse(identifier->get_string(), ec, {}, depth_limited());
   if (ec || !identifiers.is_object()) return Error::identifier_not_object;
-  if (identifiers.get_object().empty()) return Error::identifier_empty;
+  // Connections are found by their Rails connection identifier: one with no value names none.
+  if (connection_identifier(identifiers.get_object()).empty()) return Error::identifier_empty;
   RemoteDisconnect disconnect{std::move(identifiers.get_object()), false};
   if (const json::value* reconnect = field(payload->get_object(), "reconnect")) {
     if (!reconnect->is_bool()) return Error::reconnect_not_boolean;
@@ -87,17 +103,6 @@ result<RemoteDisconnect> parse_command(const json::value& command, const json::o
 }
 
 }  // namespace
-
-std::string message_from_data(std::string_view data) {
-  // Only validity matters here: the parsed value goes at once, so its memory comes from one
-  // buffer released in one piece.
-  unsigned char buffer[4096];
-  json::monotonic_resource scratch(buffer, sizeof buffer);
-  boost::system::error_code ec;
-  json::parse(data, ec, &scratch, depth_limited());
-  if (!ec) return std::string(data);
-  return json::serialize(json::string(data));
-}
 
 result<Body> parse_body(std::string_view text, const ParseLimits& limits) {
   boost::system::error_code ec;

@@ -62,7 +62,4 @@ struct ParseLimits {
 
 boost::system::result<Body> parse_body(std::string_view text, const ParseLimits& limits = {});
 
-// The JSON text a publication's `data` is delivered as (see Publication::message).
-std::string message_from_data(std::string_view data);
-
 }  // namespace cablecast::broadcast

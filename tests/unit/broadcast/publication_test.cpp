@@ -180,6 +180,8 @@ TEST(ParseBody, RefusesBadCommands) {
             Error::identifier_not_object);
   EXPECT_EQ(error_of(R"({"command":"disconnect","payload":{"identifier":"{}"}})"),
             Error::identifier_empty);
+  EXPECT_EQ(error_of(R"({"command":"disconnect","payload":{"identifier":"{\"a\":null}"}})"),
+            Error::identifier_empty);
   EXPECT_EQ(
       error_of(R"({"command":"disconnect","payload":{"identifier":"{\"a\":1}","reconnect":1}})"),
       Error::reconnect_not_boolean);
