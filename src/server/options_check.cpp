@@ -40,6 +40,18 @@ std::optional<std::string> invalid_option(const ServerOptions& o) {
   if (o.blocking_threads == 0) {
     return std::string("blocking_threads must be at least 1 (Channel::run_blocking needs one)");
   }
+  // HTTP broadcasts (--broadcast-*; the key itself may be anything, empty = off).
+  const BroadcastApiOptions& broadcast = o.anycable.broadcast;
+  if (!broadcast.path.starts_with('/')) {
+    return fmt::format("--broadcast-path \"{}\" must start with /", broadcast.path);
+  }
+  if (broadcast.path == o.path) {
+    return fmt::format("--broadcast-path \"{}\" must differ from --path", broadcast.path);
+  }
+  if (auto e = outside("--broadcast-max-body", broadcast.max_body_bytes, kMinMessageSize,
+                       kMaxMessageSize)) {
+    return e;
+  }
   return std::nullopt;
 }
 

@@ -107,6 +107,11 @@ std::map<std::string, Setter> setters(ServeSettings& s) {
       {"redis_url", text(s.server.pubsub.redis_url)},
       {"postgres_url", text(s.server.pubsub.postgres_url)},
       {"channel_prefix", text(s.server.pubsub.channel_prefix)},
+      // HTTP broadcasts, anycable-rails' Redis channel
+      {"broadcast_key", text(s.server.anycable.broadcast.key)},
+      {"broadcast_path", text(s.server.anycable.broadcast.path)},
+      {"broadcast_max_body", integer(s.server.anycable.broadcast.max_body_bytes)},
+      {"redis_broadcast_channel", text(s.server.anycable.broadcast.redis_channel)},
   };
 }
 
