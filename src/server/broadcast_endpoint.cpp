@@ -73,6 +73,12 @@ bool BroadcastEndpoint::authorized(const ws::Request& request) const {
 }
 
 ws::Route BroadcastEndpoint::route(const ws::Request& request) {
+  if (options_.key.empty()) {
+    log_refusal(
+        "broadcast API: refusing a request (404): it is off without a key "
+        "(--broadcast-key or --secret)");
+    return ws::Route{ws::http_response(404, kText, "Page not found"), nullptr, {}};
+  }
   if (request.method() != http::verb::post) {
     log_refusal("broadcast API: refusing a {} request (405)",
                 log::clip(std::string_view(request.method_string())));

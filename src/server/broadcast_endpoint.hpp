@@ -22,10 +22,9 @@ class BroadcastEndpoint {
   BroadcastEndpoint(const BroadcastApiOptions& options, pubsub::Adapter& adapter)
       : options_(options), adapter_(adapter) {}
 
-  bool serves(std::string_view path) const {
-    return !options_.key.empty() && path == options_.path;
-  }
-  // Answers at once (405, 401) or reads the body (ws::BodyHandler) before answering.
+  // Its path is its own even while it is off, so the demo pages never answer there.
+  bool serves(std::string_view path) const { return path == options_.path; }
+  // Answers at once (404 when off, 405, 401) or reads the body (ws::BodyHandler) first.
   ws::Route route(const ws::Request& request);
 
  private:

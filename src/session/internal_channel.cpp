@@ -16,6 +16,8 @@ void Session::join_internal_channel() {
   std::string stream = broadcast::internal_stream(identifiers_);
   if (stream.empty()) return;  // no identifier: nothing could name this connection
   internal_channel_ = true;
+  // As Rails logs it; tests read the sid here to exclude this connection from a broadcast.
+  CC_LOG_DEBUG("Registered connection {} ({})", sid_.view(), log::clip(stream));
   // A broker failure is logged by the hub; the connection works on without remote disconnects.
   env_.hub.listen(stream, this, [](boost::system::error_code) {});
 }
