@@ -2,8 +2,8 @@
 // (CABLECAST_TEST_REDIS_URL / _PORT; missing -> the test FAILS, it never skips), redis-cli, a
 // private redis-server a test may stop and restart (or start with a password) without
 // disturbing tests running in parallel on the shared one, Rails' redis adapter from Ruby
-// (reference/ruby/redis_broadcast.rb) and the Ruby reference server on Redis
-// (reference/ruby/config_redis.ru).
+// (reference/ruby/redis_broadcast.rb), its remote_connections (redis_remote_disconnect.rb) and the
+// Ruby reference server on Redis (reference/ruby/config_redis.ru).
 import {execFile, spawn} from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -107,6 +107,17 @@ export async function rubyBroadcast({url, prefix, broadcasting, messages}) {
   const {stdout} = await run('ruby', [script, url, prefix ?? '', broadcasting,
     ...messages.map((m) => JSON.stringify(m))], {timeout: 30000});
   if (!/^done$/m.test(stdout)) throw new Error(`redis_broadcast.rb did not finish: ${stdout}`);
+}
+
+/**
+ * Closes every connection identified as `user`, anywhere, with Rails'
+ * ActionCable.server.remote_connections.where(user:).disconnect through Rails' redis adapter
+ * (reference/ruby/redis_remote_disconnect.rb). Resolves once Ruby printed "done".
+ */
+export async function rubyRemoteDisconnect({url, prefix, user}) {
+  const script = path.join(repoRoot, 'reference', 'ruby', 'redis_remote_disconnect.rb');
+  const {stdout} = await run('ruby', [script, url, prefix ?? '', user], {timeout: 30000});
+  if (!/^done$/m.test(stdout)) throw new Error(`redis_remote_disconnect.rb did not finish: ${stdout}`);
 }
 
 /**
