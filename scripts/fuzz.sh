@@ -26,7 +26,7 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 FUZZ_JOBS=${FUZZ_JOBS:-2}
 FUZZ_KEEP=${FUZZ_KEEP:-0}
 build_dir=build/fuzz
-all_targets=(frame_parser handshake command auth)
+all_targets=(frame_parser handshake command auth publication)
 targets=("$@")
 if ((${#targets[@]} == 0)); then targets=("${all_targets[@]}"); fi
 

@@ -4,6 +4,7 @@
 #include <boost/asio/post.hpp>
 #include <unordered_map>
 
+#include "broadcast/envelope.hpp"
 #include "core/assert.hpp"
 #include "core/log.hpp"
 #include "protocol/encode.hpp"
@@ -20,14 +21,26 @@ HubShard::~HubShard() {
 }
 
 void HubShard::subscribe(const std::string& stream_name, Subscriber* subscriber, ReadyFn on_ready) {
+  join(stream_name, std::move(on_ready), [subscriber](Stream& stream) {
+#ifndef NDEBUG  // O(subscribers): too slow to run on every subscribe to a big stream in release
+    CABLE_ASSERT(std::find(stream.subscribers.begin(), stream.subscribers.end(), subscriber) ==
+                 stream.subscribers.end());
+#endif
+    stream.subscribers.push_back(subscriber);
+  });
+}
+
+void HubShard::listen(const std::string& stream_name, Listener* listener, ReadyFn on_ready) {
+  join(stream_name, std::move(on_ready),
+       [listener](Stream& stream) { stream.listeners.push_back(listener); });
+}
+
+template <class Add>
+void HubShard::join(const std::string& stream_name, ReadyFn on_ready, Add add) {
   CABLE_ASSERT(!delivering_);
   auto [it, inserted] = streams_.try_emplace(stream_name);
   Stream& stream = it->second;
-#ifndef NDEBUG  // O(subscribers): too slow to run on every subscribe to a big stream in release
-  CABLE_ASSERT(std::find(stream.subscribers.begin(), stream.subscribers.end(), subscriber) ==
-               stream.subscribers.end());
-#endif
-  stream.subscribers.push_back(subscriber);
+  add(stream);
   if (stream.ready) return on_ready({});
   stream.waiting.push_back(std::move(on_ready));
   if (!inserted) return;  // the broker request is already under way
@@ -67,17 +80,37 @@ void HubShard::unsubscribe(std::string_view stream_name, Subscriber* subscriber)
   // Order among subscribers does not matter: swap-and-pop keeps removal cheap.
   *found = subscribers.back();
   subscribers.pop_back();
-  if (subscribers.empty()) {
-    std::string name = it->first;
-    streams_.erase(it);
-    adapter_.unsubscribe(name);
-  }
+  leave_if_unused(it);
 }
 
-void HubShard::deliver(std::string_view stream_name, const pubsub::Payload& payload) {
+void HubShard::unlisten(std::string_view stream_name, Listener* listener) {
+  CABLE_ASSERT(!delivering_);
+  auto it = streams_.find(stream_name);
+  if (it == streams_.end()) return;
+  auto& listeners = it->second.listeners;
+  auto found = std::find(listeners.begin(), listeners.end(), listener);
+  if (found == listeners.end()) return;
+  *found = listeners.back();
+  listeners.pop_back();
+  leave_if_unused(it);
+}
+
+void HubShard::leave_if_unused(StreamMap::iterator it) {
+  if (!it->second.subscribers.empty() || !it->second.listeners.empty()) return;
+  std::string name = it->first;
+  streams_.erase(it);
+  adapter_.unsubscribe(name);
+}
+
+void HubShard::deliver(std::string_view stream_name, const pubsub::Payload& payload,
+                       const broadcast::Meta* meta) {
   auto it = streams_.find(stream_name);
   if (it == streams_.end()) return;
   delivering_ = true;
+  for (Listener* listener : it->second.listeners) listener->on_stream_message(*payload);
+  const std::string_view type = meta ? std::string_view(meta->broadcast_type) : std::string_view();
+  const std::string_view excluded =
+      meta ? std::string_view(meta->exclude_socket) : std::string_view();
   // One frame per distinct identifier. Subscribers of a stream usually share very few
   // identifiers (often one), so a short vector beats a map and the last hit is checked first.
   // Past kLinearScan identifiers an index takes over: a client can subscribe one stream under
@@ -93,8 +126,10 @@ void HubShard::deliver(std::string_view stream_name, const pubsub::Payload& payl
     } else if (auto hit = index.find(identifier); hit != index.end()) {
       return hit->second;
     }
-    frames.emplace_back(identifier,
-                        ws::make_text_frame(protocol::encode_message(identifier, *payload)));
+    frames.emplace_back(
+        identifier, ws::make_text_frame(
+                        type.empty() ? protocol::encode_message(identifier, *payload)
+                                     : protocol::encode_typed_message(type, identifier, *payload)));
     if (!index.empty()) {
       index.emplace(identifier, frames.size() - 1);
     } else if (frames.size() > kLinearScan) {
@@ -104,6 +139,8 @@ void HubShard::deliver(std::string_view stream_name, const pubsub::Payload& payl
   };
   std::size_t last = 0;
   for (Subscriber* subscriber : it->second.subscribers) {
+    // A plain broadcast pays one test of an empty view here, never a virtual call.
+    if (!excluded.empty() && subscriber->socket_id() == excluded) continue;
     std::string_view identifier = subscriber->identifier();
     if (frames.empty() || frames[last].first != identifier) last = frame_for(identifier);
     subscriber->deliver(frames[last].second);
@@ -122,10 +159,34 @@ HubShard& Hub::add_shard(boost::asio::io_context& io) {
 }
 
 void Hub::deliver(std::string_view stream, pubsub::Payload payload) {
+  if (!broadcast::is_wrapped(*payload)) {
+    for (auto& shard : shards_) {
+      boost::asio::post(shard->io(), [shard = shard.get(), name = std::string(stream), payload] {
+        shard->deliver(name, payload);
+      });
+    }
+    return;
+  }
+  auto unwrapped = broadcast::unwrap(*payload);
+  if (!unwrapped) {
+    // Only nodes write envelopes; a bad one is a bug or a stranger on the broker. Either way a
+    // flood of them must not flood the log: the first 20, then one in 1000.
+    const auto seen = bad_envelopes_.fetch_add(1, std::memory_order_relaxed);
+    if (seen < 20 || seen % 1000 == 0) {
+      CC_LOG_ERROR("dropping a broadcast to {} in a malformed meta envelope ({}): {}",
+                   log::clip(stream), unwrapped.error().message(), log::clip(*payload));
+    }
+    return;
+  }
+  deliver(stream, std::make_shared<const std::string>(unwrapped->message),
+          std::make_shared<const broadcast::Meta>(std::move(unwrapped->meta)));
+}
+
+void Hub::deliver(std::string_view stream, pubsub::Payload message,
+                  std::shared_ptr<const broadcast::Meta> meta) {
   for (auto& shard : shards_) {
-    boost::asio::post(shard->io(), [shard = shard.get(), name = std::string(stream), payload] {
-      shard->deliver(name, payload);
-    });
+    boost::asio::post(shard->io(), [shard = shard.get(), name = std::string(stream), message,
+                                    meta] { shard->deliver(name, message, meta.get()); });
   }
 }
 

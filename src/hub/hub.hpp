@@ -5,6 +5,12 @@
 // A broadcast reaches the node once (from the pub/sub adapter) and is posted to every shard:
 // one closure per loop, not per connection. Each shard encodes the frame once per distinct
 // identifier among its subscribers and queues the same bytes on every connection.
+//
+// A publication from the application may carry meta (broadcast/publication.hpp): the subscriber
+// of one session is skipped (exclude_socket), or every frame gets a "type" (broadcast_type).
+// Other nodes receive that meta in an envelope (broadcast/envelope.hpp), which Hub::deliver
+// unwraps once per node; plain broadcasts cost nothing more than before.
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/system/error_code.hpp>
 #include <cstdint>
@@ -15,6 +21,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "broadcast/publication.hpp"
 #include "core/shared_frame.hpp"
 #include "pubsub/adapter.hpp"
 
@@ -27,9 +34,24 @@ class Subscriber {
   virtual std::string_view identifier() const = 0;
   // Takes a ready {"identifier":…,"message":…} text frame. Must not call back into the hub.
   virtual void deliver(const SharedFrame& frame) = 0;
+  // The id (sid) of the connection this subscriber belongs to, which a publication may exclude
+  // (meta.exclude_socket). Asked only while delivering such a publication.
+  virtual std::string_view socket_id() const { return {}; }
 
  protected:
   ~Subscriber() = default;
+};
+
+// Takes a stream's messages as JSON text instead of frames: a connection listening on its
+// internal broadcasting (Rails' remote disconnect, broadcast/remote_disconnect.hpp). Lives on
+// the shard's loop.
+class Listener {
+ public:
+  // Must not call back into the hub (closing the connection is fine: that is reported later).
+  virtual void on_stream_message(std::string_view message) = 0;
+
+ protected:
+  ~Listener() = default;
 };
 
 using ReadyFn = std::function<void(boost::system::error_code)>;
@@ -56,8 +78,14 @@ class HubShard {
   // Removes `subscriber` from `stream`; unknown pairs are ignored.
   void unsubscribe(std::string_view stream, Subscriber* subscriber);
 
-  // Delivers a broadcast to this shard's subscribers. On this loop only.
-  void deliver(std::string_view stream, const pubsub::Payload& payload);
+  // The same for a listener: it gets the stream's messages as they are, with no frame.
+  void listen(const std::string& stream, Listener* listener, ReadyFn on_ready);
+  void unlisten(std::string_view stream, Listener* listener);
+
+  // Delivers a broadcast to this shard's subscribers and listeners, honouring `meta` (none: a
+  // plain broadcast). On this loop only.
+  void deliver(std::string_view stream, const pubsub::Payload& payload,
+               const broadcast::Meta* meta = nullptr);
 
   std::size_t stream_count() const { return streams_.size(); }
   std::size_t subscriber_count(std::string_view stream) const;
@@ -66,16 +94,25 @@ class HubShard {
  private:
   struct Stream {
     std::vector<Subscriber*> subscribers;
+    std::vector<Listener*> listeners;
     std::vector<ReadyFn> waiting;  // on_ready callbacks until the broker confirms
     std::uint64_t epoch = 0;       // tells a late confirmation of an earlier life to go away
     bool ready = false;
   };
+  using StreamMap = std::unordered_map<std::string, Stream, StringHash, std::equal_to<>>;
+
+  // Adds a subscriber or listener (`add` does) to the stream's entry, asking the broker for the
+  // stream when the entry is new; `on_ready` runs now or once the broker confirms.
+  template <class Add>
+  void join(const std::string& stream, ReadyFn on_ready, Add add);
+  // Forgets the stream, and tells the broker, once nobody on this loop needs it any more.
+  void leave_if_unused(StreamMap::iterator it);
   void on_broker_ready(const std::string& stream, std::uint64_t epoch,
                        boost::system::error_code ec);
 
   boost::asio::io_context& io_;
   pubsub::Adapter& adapter_;
-  std::unordered_map<std::string, Stream, StringHash, std::equal_to<>> streams_;
+  StreamMap streams_;
   std::uint64_t next_epoch_ = 1;
   bool delivering_ = false;  // asserts that subscribers do not modify the index mid-delivery
   // Liveness token for broker callbacks that arrive after the shard is gone.
@@ -90,8 +127,13 @@ class Hub {
   // Called once per loop at start-up, before any traffic.
   HubShard& add_shard(boost::asio::io_context& io);
 
-  // From any thread: posts the payload to every shard's loop.
+  // From any thread: posts the payload to every shard's loop. A payload in the meta envelope
+  // (broadcast/envelope.hpp) is unwrapped here, once for the node.
   void deliver(std::string_view stream, pubsub::Payload payload);
+  // From any thread: a publication this node decoded itself (anycable-rails' Redis channel,
+  // which every node receives): posted to every shard as it is, with its meta.
+  void deliver(std::string_view stream, pubsub::Payload message,
+               std::shared_ptr<const broadcast::Meta> meta);
 
   pubsub::Adapter& adapter() { return adapter_; }
   std::size_t shard_count() const { return shards_.size(); }
@@ -100,6 +142,7 @@ class Hub {
  private:
   pubsub::Adapter& adapter_;
   std::vector<std::unique_ptr<HubShard>> shards_;
+  std::atomic<std::uint32_t> bad_envelopes_{0};  // budgets their log lines (any thread)
 };
 
 }  // namespace cablecast::hub

@@ -192,6 +192,20 @@ std::string encode_message(std::string_view identifier, std::string_view message
   return out;
 }
 
+std::string encode_typed_message(std::string_view type, std::string_view identifier,
+                                 std::string_view message_json) {
+  std::string out;
+  out.reserve(type.size() + identifier.size() + identifier.size() / 4 + message_json.size() + 48);
+  out.append(R"({"type":)");
+  append_json_string(out, type);
+  out.append(R"(,"identifier":)");
+  append_json_string(out, identifier);
+  out.append(R"(,"message":)");
+  out.append(message_json);
+  out.push_back('}');
+  return out;
+}
+
 bool is_valid_json(std::string_view text) {
   std::unique_ptr<simdjson::dom::parser> own_parser;
   simdjson::dom::parser* parser;

@@ -21,6 +21,10 @@ std::string encode_disconnect(std::string_view reason, bool reconnect);
 // {"identifier":"<id>","message":<message_json>}: `message_json` is inserted as is; it must be
 // one valid JSON value (callers validate payloads from outside with is_valid_json).
 std::string encode_message(std::string_view identifier, std::string_view message_json);
+// {"type":"<type>","identifier":"<id>","message":<message_json>}: a publication with
+// meta.broadcast_type, keys in AnyCable's order (its Reply struct: type, identifier, message).
+std::string encode_typed_message(std::string_view type, std::string_view identifier,
+                                 std::string_view message_json);
 
 // Appends `text` as a JSON string literal (with quotes), escaped as described above.
 void append_json_string(std::string& out, std::string_view text);

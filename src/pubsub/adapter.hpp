@@ -21,6 +21,10 @@ using DeliverFn = std::function<void(std::string_view stream, Payload payload)>;
 // Called once the broker confirmed a subscription (or failed to). Any thread.
 using ReadyFn = std::function<void(boost::system::error_code)>;
 
+// Takes a message the broker carried on a raw channel of its own (see listen_raw_channel).
+// Called on the broker's thread.
+using RawMessageFn = std::function<void(std::string_view message)>;
+
 class Adapter {
  public:
   virtual ~Adapter() = default;
@@ -46,6 +50,17 @@ class Adapter {
   // broadcast did not leave this node (never a silent loss).
   virtual boost::system::result<void> publish(std::string_view stream,
                                               std::string_view payload) = 0;
+
+  // Also hands every message published on the broker channel `channel` to `on_message`, for as
+  // long as the adapter runs (resubscribed after reconnects): anycable-rails publishes its
+  // broadcasts on Redis "__anycable__". `channel` is the broker's own name for it: no channel
+  // prefix, not a stream, never delivered to subscribers. Call before start(). Returns false
+  // when this broker has no such channels (memory, PostgreSQL): then nothing is listened to.
+  virtual bool listen_raw_channel(std::string channel, RawMessageFn on_message) {
+    (void)channel;
+    (void)on_message;
+    return false;
+  }
 
   // Stops delivering and closes broker connections; pending ready callbacks are dropped.
   // Called once at shutdown, from the thread that runs the server, before the broker loop

@@ -52,6 +52,30 @@ CLI::Option* flag(CLI::App* cmd, const std::string& name, bool& target, const st
   return from_environment_too(cmd->add_flag(name, target, help), name);
 }
 
+// A secret (a key): from the command line, CABLECAST_<NAME> or the config file like any other,
+// but never shown, not even as the default in --help (which may come from the config file).
+CLI::Option* secret_option(CLI::App* cmd, const std::string& flag, std::string& target,
+                           const std::string& help) {
+  std::string env = "CABLECAST_" + flag.substr(2);
+  for (auto& c : env) c = c == '-' ? '_' : static_cast<char>(std::toupper(c));
+  return cmd->add_option(flag, target, help)
+      ->envname(env)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+}
+
+// HTTP broadcasts and anycable-rails' Redis channel (docs/broadcasting.md).
+void add_broadcast_options(CLI::App* cmd, cablecast::BroadcastApiOptions& b) {
+  secret_option(cmd, "--broadcast-key", b.key,
+                "Key of the HTTP broadcast API (POST --broadcast-path with 'Authorization: Bearer "
+                "<key>'); without one the endpoint is off (404)");
+  option(cmd, "--broadcast-path", b.path, "Path of the HTTP broadcast API on --port");
+  option(cmd, "--broadcast-max-body", b.max_body_bytes,
+         "Largest HTTP broadcast body in bytes (128 to 2^30); bigger ones get 413");
+  option(cmd, "--redis-broadcast-channel", b.redis_channel,
+         "With --pubsub redis, also deliver the publications anycable-rails PUBLISHes on this "
+         "Redis channel (empty: off)");
+}
+
 void add_pubsub_options(CLI::App* cmd, cablecast::PubSubOptions& p) {
   option(cmd, "--pubsub", p.adapter,
          "Pub/sub adapter: memory (one process), redis or postgres (several nodes)")
@@ -171,6 +195,7 @@ int main(int argc, char** argv) {
   option(serve, "--log-level", s.log_level, "trace, debug, info, warn, error, critical or off");
   add_pubsub_options(serve, s.server.pubsub);
   add_anycable_options(serve, s);
+  add_broadcast_options(serve, s.server.anycable.broadcast);
 
   std::string stream, message;
   auto* broadcast =

@@ -40,6 +40,9 @@ std::optional<std::string> invalid_option(const ServerOptions& o) {
   if (o.blocking_threads == 0) {
     return std::string("blocking_threads must be at least 1 (Channel::run_blocking needs one)");
   }
+  if (o.anycable.broadcast.path == o.path) {
+    return fmt::format("--broadcast-path \"{}\" must differ from --path", o.path);
+  }
   return invalid_anycable_option(o.anycable);
 }
 
@@ -58,6 +61,15 @@ std::optional<std::string> invalid_anycable_option(const AnyCableOptions& a) {
   if (a.streams.turbo_key_digest != "sha256" && a.streams.turbo_key_digest != "sha1") {
     return fmt::format("--turbo-key-digest \"{}\" must be sha256 or sha1",
                        a.streams.turbo_key_digest);
+  }
+  // HTTP broadcasts (--broadcast-*; the key itself may be anything, empty = off).
+  const BroadcastApiOptions& broadcast = a.broadcast;
+  if (!broadcast.path.starts_with('/')) {
+    return fmt::format("--broadcast-path \"{}\" must start with /", broadcast.path);
+  }
+  if (auto e = outside("--broadcast-max-body", broadcast.max_body_bytes, kMinMessageSize,
+                       kMaxMessageSize)) {
+    return e;
   }
   return std::nullopt;
 }

@@ -32,6 +32,7 @@ ws::Route Router::route(const ws::Request& request, ws::Transport& transport) {
                      std::make_unique<session::Session>(env_, transport),
                      std::move(decision.subprotocol)};
   }
+  if (broadcast_.serves(path)) return broadcast_.route(request);
   if (options_.serve_demo) return serve_file(request, path);
   return ws::Route{
       ws::http_response(404, "text/plain; charset=utf-8", "Page not found"), nullptr, {}};

@@ -1,9 +1,11 @@
 #pragma once
 // Decides what an HTTP request on our port gets: the WebSocket upgrade on the cable path (a new
-// Session), a static file of the demo page, or a 404.
+// Session), the HTTP broadcast API (when it has a key), a static file of the demo page, or a 404.
+#include <cablecast/anycable_options.hpp>
 #include <memory>
 
 #include "server/assets.hpp"
+#include "server/broadcast_endpoint.hpp"
 #include "session/environment.hpp"
 #include "ws/connection.hpp"
 #include "ws/handshake.hpp"
@@ -15,11 +17,13 @@ struct RouterOptions {
   ws::HandshakeOptions handshake;
   bool serve_demo = false;
   std::size_t max_connections = 0;  // 0 = no limit
+  BroadcastApiOptions broadcast;    // POST <path>; off without a key
 };
 
 class Router final : public ws::Router {
  public:
-  Router(const RouterOptions& options, session::Environment& env) : options_(options), env_(env) {}
+  Router(const RouterOptions& options, session::Environment& env)
+      : options_(options), env_(env), broadcast_(options.broadcast, env.adapter) {}
 
   ws::Route route(const ws::Request& request, ws::Transport& transport) override;
 
@@ -28,6 +32,7 @@ class Router final : public ws::Router {
 
   const RouterOptions& options_;
   session::Environment& env_;
+  BroadcastEndpoint broadcast_;
 };
 
 }  // namespace cablecast::server

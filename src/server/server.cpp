@@ -21,6 +21,7 @@
 #include "server/anycable_setup.hpp"
 #include "server/loop.hpp"
 #include "server/options_check.hpp"
+#include "server/publications.hpp"
 #include "server/router.hpp"
 #include "ws/tls_context.hpp"
 
@@ -66,6 +67,8 @@ struct Server::Impl {
   }
   boost::system::result<void> start_broker();
   void stop_broker();
+  // A message on anycable-rails' Redis channel (the broker thread): publications for this node.
+  void on_application_publication(std::string_view message);
 
   void start_accepting(std::size_t next_loop);
   void on_signal(const error_code& ec, int signal);
@@ -100,6 +103,7 @@ struct Server::Impl {
   std::atomic<bool> started{false};
   std::atomic<bool> stopping{false};
   std::once_flag joined;
+  log::LineBudget bad_publications;  // broker thread only
 };
 
 Server::Server(ServerOptions options) {
@@ -118,6 +122,12 @@ boost::system::result<void> Server::Impl::start_broker() {
   }
   broker_work.emplace(asio::make_work_guard(broker_io));
   broker_thread = std::thread([this] { broker_io.run(); });
+  // anycable-rails publishes each broadcast once on this channel and every node receives it:
+  // delivered here to this node's clients, never published again.
+  if (const auto& channel = options.anycable.broadcast.redis_channel; !channel.empty()) {
+    adapter->listen_raw_channel(
+        channel, [this](std::string_view message) { on_application_publication(message); });
+  }
   auto connected = adapter->start(
       [&hub = hub](std::string_view stream, pubsub::Payload payload) {
         hub.deliver(stream, std::move(payload));
@@ -130,6 +140,19 @@ boost::system::result<void> Server::Impl::start_broker() {
     return connected.error();
   }
   return {};
+}
+
+void Server::Impl::on_application_publication(std::string_view message) {
+  auto body = broadcast::parse_body(message);
+  if (!body) {
+    if (bad_publications.allow()) {
+      CC_LOG_WARN("ignoring a message on Redis channel {} that is not a publication: {}: {}",
+                  options.anycable.broadcast.redis_channel, body.error().message(),
+                  log::clip(message));
+    }
+    return;
+  }
+  server::deliver_body(*body, hub);
 }
 
 void Server::Impl::stop_broker() {
@@ -180,6 +203,7 @@ boost::system::result<void> Server::start() {
   s.router_options.cable_path = o.path;
   s.router_options.handshake.allowed_origins = o.allowed_origins;
   s.router_options.serve_demo = o.serve_demo;
+  s.router_options.broadcast = o.anycable.broadcast;
   s.router_options.max_connections =
       o.max_connections ? o.max_connections : default_max_connections();
   session::SessionLimits session_limits;
@@ -292,6 +316,11 @@ boost::system::result<void> Server::start() {
           "--reuse-port with the memory pub/sub: broadcasts reach only this process's "
           "clients; use --pubsub redis or postgres to join the processes");
     }
+  }
+  if (!o.anycable.broadcast.key.empty()) {
+    CC_LOG_INFO(
+        "HTTP broadcasts: POST {} on port {} (Authorization: Bearer <key>), at most {} bytes",
+        o.anycable.broadcast.path, s.port, o.anycable.broadcast.max_body_bytes);
   }
   // Last, so that a supervisor or test waiting for "listening" has seen every line above.
   std::string host = endpoint.address().is_v6() ? "[" + o.host + "]" : o.host;

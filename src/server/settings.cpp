@@ -124,6 +124,11 @@ std::map<std::string, Setter> setters(ServeSettings& s) {
       {"secret_key_base", text(s.server.anycable.streams.secret_key_base)},
       {"turbo_key_digest", text(s.server.anycable.streams.turbo_key_digest)},
       {"demo_channels", text(s.demo_channels)},
+      // HTTP broadcasts, anycable-rails' Redis channel
+      {"broadcast_key", text(s.server.anycable.broadcast.key)},
+      {"broadcast_path", text(s.server.anycable.broadcast.path)},
+      {"broadcast_max_body", integer(s.server.anycable.broadcast.max_body_bytes)},
+      {"redis_broadcast_channel", text(s.server.anycable.broadcast.redis_channel)},
   };
 }
 

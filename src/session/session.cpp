@@ -184,6 +184,7 @@ void Session::welcome(boost::json::object identifiers) {
   if (rpc_ && rpc_->identifiers.empty()) rpc_->identifiers = boost::json::serialize(identifiers_);
   welcomed_ = true;
   env_.sessions.push_back(*this);
+  join_internal_channel();
   CC_LOG_DEBUG("connection {} identified as {}", sid_.view(),
                log::clip(boost::json::serialize(identifiers_)));
 }
@@ -442,6 +443,7 @@ void Session::on_closed() {
   if (closed_) return;
   closed_ = true;
   if (is_linked()) env_.sessions.erase(env_.sessions.iterator_to(*this));
+  leave_internal_channel();
   tell_application_of_close();
   // Like Rails' unsubscribe_from_all: every channel hears unsubscribed().
   auto subscriptions = std::move(subscriptions_);

@@ -28,7 +28,9 @@ namespace cablecast::session {
 class Subscription;
 struct RpcLink;
 
-class Session final : public ws::MessageHandler, public boost::intrusive::list_base_hook<> {
+class Session final : public ws::MessageHandler,
+                      public hub::Listener,
+                      public boost::intrusive::list_base_hook<> {
  public:
   Session(Environment& env, ws::Transport& transport);
   ~Session() override;
@@ -73,6 +75,11 @@ class Session final : public ws::MessageHandler, public boost::intrusive::list_b
   void on_rpc_connected(boost::system::result<rpc::ConnectionResponse> reply);
   // Identified: the session joins the loop's list (pings, shutdown). Sends no frame.
   void welcome(boost::json::object identifiers);
+  // Rails' internal channel (session/internal_channel.cpp): an identified connection listens on
+  // its internal broadcasting, where remote disconnects arrive.
+  void join_internal_channel();
+  void leave_internal_channel();
+  void on_stream_message(std::string_view message) override;  // hub::Listener
   void process(std::string_view frame);
   void subscribe(std::string identifier);
   void unsubscribe(const std::string& identifier);
@@ -108,6 +115,7 @@ class Session final : public ws::MessageHandler, public boost::intrusive::list_b
   bool connecting_ = false;  // identification is pending (an RPC connect call)
   bool closed_ = false;
   bool draining_ = false;
+  bool internal_channel_ = false;  // listening on its internal broadcasting
 };
 
 }  // namespace cablecast::session

@@ -82,6 +82,8 @@ void Subscription::remove_all_streams() {
   streams_.clear();
 }
 
+std::string_view Subscription::socket_id() const { return session_.sid().view(); }
+
 void Subscription::deliver(const SharedFrame& frame) {
   switch (phase_) {
     case Phase::subscribing:

@@ -46,6 +46,7 @@ class Subscription : public hub::Subscriber, public std::enable_shared_from_this
   std::string_view identifier() const override { return identifier_; }
   const std::string& identifier_string() const { return identifier_; }
   void deliver(const SharedFrame& frame) override;
+  std::string_view socket_id() const override;  // the session's sid
 
  protected:
   // The source's own part of stop(): runs once, before the streams are dropped.

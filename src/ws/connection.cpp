@@ -14,6 +14,7 @@
 #include "core/log.hpp"
 #include "ws/batch_sender.hpp"
 #include "ws/frame_encoder.hpp"
+#include "ws/http_body_reader.hpp"
 #include "ws/tls_context.hpp"
 
 namespace cablecast::ws {
@@ -153,10 +154,15 @@ void ConnectionContext::sweep() {
 struct Connection::Handshake {
   explicit Handshake(std::size_t header_limit) : buffer(header_limit + 1024) {
     parser.header_limit(static_cast<std::uint32_t>(header_limit));
-    parser.body_limit(0);
+    // Parsing stops at the end of the header (eager is off): the route decides whether a body
+    // is read at all, and its limit (read_body).
+    parser.body_limit(boost::none);
   }
   boost::beast::flat_buffer buffer;
   http::request_parser<http::empty_body> parser;
+  // Only for a route that takes the body (HTTP broadcasts), once its header is complete.
+  std::unique_ptr<BodyHandler> body_handler;
+  std::unique_ptr<HttpBodyReader> body;
 };
 
 Connection::Connection(ConnectionContext& context, Socket socket)
@@ -208,12 +214,9 @@ void Connection::continue_tls_handshake() {
     // instead of a reset it cannot explain. This answer itself goes out unencrypted.
     CC_LOG_INFO("plain HTTP request on the TLS port: answering 400");
     tls_.reset();
-    state_ = State::responding;
-    after_flush_ = AfterFlush::shutdown_send;
-    deadline_ = Clock::now() + context_.limits_.close_timeout;
-    enqueue(make_shared_frame(http_response(
+    respond(http_response(
         400, "text/plain; charset=utf-8",
-        "This port speaks TLS: use https:// or wss:// instead of http:// or ws://\n")));
+        "This port speaks TLS: use https:// or wss:// instead of http:// or ws://\n"));
     return wait_readable();
   }
   CC_LOG_INFO("TLS handshake failed: {}", tls_->error_text());
@@ -224,13 +227,14 @@ void Connection::continue_tls_handshake() {
 // exist only until the request is complete.
 void Connection::parse_request(std::span<const char> bytes) {
   Handshake& h = *handshake_;
+  if (h.body) return on_body_progress(h.body->feed(bytes));
   if (bytes.size() > h.buffer.max_size() - h.buffer.size()) {
     return reject_request(http::error::header_limit);
   }
   auto space = h.buffer.prepare(bytes.size());
   std::memcpy(space.data(), bytes.data(), bytes.size());
   h.buffer.commit(bytes.size());
-  while (!h.parser.is_done()) {
+  while (!h.parser.is_header_done()) {
     error_code ec;
     std::size_t used = h.parser.put(h.buffer.data(), ec);
     h.buffer.consume(used);
@@ -243,28 +247,29 @@ void Connection::parse_request(std::span<const char> bytes) {
 
 void Connection::reject_request(error_code ec) {
   CC_LOG_INFO("bad HTTP request: {}", ec.message());
+  const bool too_large = ec == http::error::header_limit || ec == http::error::buffer_overflow;
+  respond(too_large
+              ? http_response(431, "text/plain; charset=utf-8", "Request header fields too large")
+              : http_response(400, "text/plain; charset=utf-8", "Bad request"));
+}
+
+void Connection::respond(std::string response) {
   state_ = State::responding;
   after_flush_ = AfterFlush::shutdown_send;
   deadline_ = Clock::now() + context_.limits_.close_timeout;
-  const bool too_large = ec == http::error::header_limit || ec == http::error::buffer_overflow;
-  enqueue(make_shared_frame(
-      too_large ? http_response(431, "text/plain; charset=utf-8", "Request header fields too large")
-                : http_response(400, "text/plain; charset=utf-8", "Bad request")));
+  enqueue(make_shared_frame(std::move(response)));
   handshake_.reset();
 }
 
 void Connection::on_request() {
   const Request& request = handshake_->parser.get();
   Route route = context_.router_.route(request, *this);
+  if (route.body) return read_body(std::move(route));
+  // A plain answer (page, 404, refused upgrade, 401): any body is left unread (and discarded).
+  if (!route.handler) return respond(std::move(route.response));
+  // An upgrade request carries no body.
+  if (!handshake_->parser.is_done()) return reject_request(http::error::unexpected_body);
   enqueue(make_shared_frame(std::move(route.response)));
-  if (!route.handler) {
-    // A plain HTTP answer (demo page, 404, refused upgrade): write it, then end politely.
-    state_ = State::responding;
-    after_flush_ = AfterFlush::shutdown_send;
-    deadline_ = Clock::now() + context_.limits_.close_timeout;
-    handshake_.reset();
-    return;
-  }
 
   state_ = State::open;
   last_read_ = Clock::now();
@@ -280,6 +285,40 @@ void Connection::on_request() {
   }
   handshake_.reset();  // the request is not needed any more: free parser and buffer
   if (!leftover.empty()) feed(std::span<char>(leftover.data(), leftover.size()));
+}
+
+// The body of a route that takes one, within its limit; the handshake deadline still applies.
+void Connection::read_body(Route route) {
+  Handshake& h = *handshake_;
+  h.body_handler = std::move(route.body);
+  if (h.parser.is_done()) return respond(h.body_handler->on_body({}));  // no body at all
+  if (auto declared = h.parser.content_length(); declared && *declared > route.body_limit) {
+    return respond(h.body_handler->on_too_large());  // refused before reading a byte of it
+  }
+  if (expects_continue(h.parser)) {
+    enqueue(make_shared_frame(std::string("HTTP/1.1 100 Continue\r\n\r\n")));
+  }
+  h.body = std::make_unique<HttpBodyReader>(std::move(h.parser), route.body_limit);
+  // Bytes that came with the header are the body's first ones.
+  auto leftover = h.buffer.data();
+  std::span<const char> first(static_cast<const char*>(leftover.data()), leftover.size());
+  BodyStatus status = h.body->feed(first);
+  h.buffer.consume(h.buffer.size());
+  on_body_progress(status);
+}
+
+void Connection::on_body_progress(BodyStatus status) {
+  Handshake& h = *handshake_;
+  switch (status) {
+    case BodyStatus::need_more:
+      return;
+    case BodyStatus::complete:
+      return respond(h.body_handler->on_body(h.body->body()));
+    case BodyStatus::too_large:
+      return respond(h.body_handler->on_too_large());
+    case BodyStatus::malformed:
+      return reject_request(h.body->error());
+  }
 }
 
 void Connection::wait_readable() {

@@ -48,23 +48,42 @@ struct ConnectionLimits {
   std::chrono::milliseconds close_timeout{2000};  // wait for the peer's close frame
 };
 
+// A route that takes the request's body (HTTP broadcasts): it answers once the body is in, or
+// refuses one over its limit without reading the rest. Lives only while the request is read.
+class BodyHandler {
+ public:
+  virtual ~BodyHandler() = default;
+  // The complete body (at most Route::body_limit bytes): the serialized HTTP response.
+  virtual std::string on_body(std::string_view body) = 0;
+  // The body is over the limit (declared by Content-Length, or reached while reading chunks):
+  // the serialized response (a 413). The rest of the body is never read.
+  virtual std::string on_too_large() = 0;
+};
+
 // The answer to the HTTP request read on a new connection.
 struct Route {
   std::string response;                     // serialized HTTP response, written first
   std::unique_ptr<MessageHandler> handler;  // non-null: after `response` (a 101), frames flow
   std::string subprotocol;                  // negotiated sub-protocol (upgrades only)
+  // Non-null (and `response` empty): the request's body, at most `body_limit` bytes, is read
+  // (ws/http_body_reader.hpp) and `body` makes the response. Requests of other routes must
+  // have no body (400).
+  std::unique_ptr<BodyHandler> body = nullptr;
+  std::size_t body_limit = 0;
 };
 
 // Decides what to do with a request; implemented by the server (cable endpoint, demo page...).
 class Router {
  public:
   virtual ~Router() = default;
-  // `transport` is the connection the handler will speak through. The handler must not send
-  // before its on_open() (called once the response is queued).
+  // Called once the request's header is complete, before any body byte is read. `transport`
+  // is the connection the handler will speak through. The handler must not send before its
+  // on_open() (called once the response is queued).
   virtual Route route(const Request& request, Transport& transport) = 0;
 };
 
 class ConnectionContext;
+enum class BodyStatus : std::uint8_t;  // ws/http_body_reader.hpp
 class TlsContext;   // ws/tls_context.hpp (Asio's SSL headers stay out of this one)
 class BatchSender;  // ws/batch_sender.hpp
 
@@ -109,6 +128,10 @@ class Connection final : public Transport,
   void parse_request(std::span<const char> bytes);
   void reject_request(boost::system::error_code ec);
   void on_request();
+  void read_body(Route route);
+  void on_body_progress(BodyStatus status);
+  // Queues a plain HTTP answer, then ends the connection politely (FIN after it, then wait).
+  void respond(std::string response);
   void wait_readable();
   void on_readable(boost::system::error_code ec);
   void read_available();

@@ -1,11 +1,13 @@
 // Interop with the real Ruby Action Cable 6.1 (Debian ruby-actioncable + ruby-redis) on one
 // Redis, same channel_prefix: Rails' redis adapter broadcasting reaches Cablecast's clients,
-// and Cablecast's broadcasts reach the clients of a Ruby Action Cable server (and back).
+// and Cablecast's broadcasts reach the clients of a Ruby Action Cable server (and back); Rails'
+// remote_connections.where(...).disconnect closes Cablecast's connections of that identity.
 import assert from 'node:assert/strict';
 import {after, describe, test} from 'node:test';
 import {chatId, connectWelcomed} from '../support/json_client.mjs';
 import {startCablecast} from '../support/servers.mjs';
-import {rubyBroadcast, sharedRedis, startRubyRedisReference, uniquePrefix} from '../support/redis_env.mjs';
+import {rubyBroadcast, rubyRemoteDisconnect, sharedRedis, startRubyRedisReference, uniquePrefix}
+  from '../support/redis_env.mjs';
 
 const redis = sharedRedis();
 
@@ -21,8 +23,8 @@ describe('redis: interop with Ruby Action Cable', () => {
     cleanup.push(() => server.stop('SIGKILL'));
     return server;
   }
-  async function client(url) {
-    const c = await connectWelcomed(`${url}?user=interop`);
+  async function client(url, user = 'interop') {
+    const c = await connectWelcomed(`${url}?user=${user}`);
     cleanup.push(() => c.close());
     return c;
   }
@@ -67,5 +69,24 @@ describe('redis: interop with Ruby Action Cable', () => {
       const m = await c.next((msg) => msg.identifier === chatId('mixed'), 5000);
       assert.deepEqual(m.message, {user: 'rails', text: 'to Cablecast'});
     }
+  });
+
+  test("Rails' remote_connections.where(user:).disconnect closes that user's connections only", async () => {
+    const prefix = uniquePrefix('remote');
+    const server = await cablecast(prefix);
+    const room = uniquePrefix('room');
+    const user = uniquePrefix('user');
+    const targets = [await client(server.url, user), await client(server.url, user)];
+    const bystander = await client(server.url, `${user}_other`);
+    await bystander.subscribe(chatId(room));
+    await rubyRemoteDisconnect({url: redis.url, prefix, user});
+    for (const c of targets) {
+      // Rails 6.1 publishes {"type":"disconnect"} with no "reconnect": it means true (7.0 too).
+      assert.deepEqual(await c.next((m) => m.type === 'disconnect', 10000),
+                       {type: 'disconnect', reason: 'remote', reconnect: true});
+      assert.equal((await c.closed).code, 1000);
+    }
+    await rubyBroadcast({url: redis.url, prefix, broadcasting: `chat_${room}`, messages: ['after']});
+    assert.equal((await bystander.next((m) => m.identifier === chatId(room), 5000)).message, 'after');
   });
 });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import {after, describe, test} from 'node:test';
 import {benchmarkId, chatId, connectWelcomed} from '../support/json_client.mjs';
 import {startCablecast} from '../support/servers.mjs';
-import {eventually, numsub, privateRedis, uniquePrefix} from '../support/redis_env.mjs';
+import {eventually, numsub, privateRedis, redisCli, uniquePrefix} from '../support/redis_env.mjs';
 
 describe('redis: broker restart', () => {
   const cleanup = [];
@@ -46,13 +46,17 @@ describe('redis: broker restart', () => {
     await b.waitForLog(/broadcast to chat_r failed: not connected to Redis/, 5000, markB);
 
     await redis.start();
-    await a.waitForLog(/redis subscriber reconnected .* resubscribing 1 stream/, 10000, markA);
+    // chat_r and the listener's internal broadcasting (action_cable/listener, remote disconnects).
+    await a.waitForLog(/redis subscriber reconnected .* resubscribing 2 stream/, 10000, markA);
     await b.waitForLog(/redis publisher reconnected .* 1 broadcast\(s\) failed while it was down/, 10000, markB);
     await eventually(async () => (await numsub(redis.port, `${prefix}:chat_r`)) === 2, 5000, 'resubscription');
 
     speaker.perform(chatId('r'), 'speak', {user: 's', text: 'after'});
     const next = await listener.next((m) => m.identifier === chatId('r'), 5000);
     assert.equal(next.message.text, 'after', 'the outage broadcast must not appear late either');
+    // anycable-rails' channel was subscribed again too (before the streams, on the same link).
+    await redisCli(redis.port, 'PUBLISH', '__anycable__', JSON.stringify({stream: 'chat_r', data: '"via __anycable__"'}));
+    assert.equal((await listener.next((m) => m.identifier === chatId('r'), 5000)).message, 'via __anycable__');
 
     // A subscription made after the restart is confirmed by the new broker connection.
     await during.subscribe(benchmarkId('after-restart'));

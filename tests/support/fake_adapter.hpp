@@ -1,6 +1,9 @@
 #pragma once
 // A pub/sub adapter for unit tests: records every call and lets the test decide when the
 // "broker" confirms a subscription, so deferral and ordering rules can be exercised.
+// Rails' internal broadcastings ("action_cable/…", one per identified connection, for remote
+// disconnects) are confirmed at once and recorded apart, so tests about channel streams see
+// only those, in their order.
 #include <map>
 #include <string>
 #include <utility>
@@ -19,6 +22,10 @@ class FakeAdapter final : public pubsub::Adapter {
     return {};
   }
   void subscribe(const std::string& stream, pubsub::ReadyFn on_ready) override {
+    if (stream.starts_with("action_cable/")) {
+      internal_subscribes.push_back(stream);
+      return on_ready({});
+    }
     subscribes.push_back(stream);
     if (confirm_at_once) {
       on_ready({});
@@ -26,7 +33,9 @@ class FakeAdapter final : public pubsub::Adapter {
       pending.emplace_back(stream, std::move(on_ready));
     }
   }
-  void unsubscribe(const std::string& stream) override { unsubscribes.push_back(stream); }
+  void unsubscribe(const std::string& stream) override {
+    (stream.starts_with("action_cable/") ? internal_unsubscribes : unsubscribes).push_back(stream);
+  }
   boost::system::result<void> publish(std::string_view stream, std::string_view payload) override {
     published.emplace_back(std::string(stream), std::string(payload));
     if (deliver_) deliver_(stream, std::make_shared<const std::string>(payload));
@@ -46,6 +55,8 @@ class FakeAdapter final : public pubsub::Adapter {
   std::vector<std::string> unsubscribes;
   std::vector<std::pair<std::string, std::string>> published;
   std::vector<std::pair<std::string, pubsub::ReadyFn>> pending;
+  std::vector<std::string> internal_subscribes;
+  std::vector<std::string> internal_unsubscribes;
 
  private:
   pubsub::DeliverFn deliver_;

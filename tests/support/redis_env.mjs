@@ -2,8 +2,8 @@
 // (CABLECAST_TEST_REDIS_URL / _PORT; missing -> the test FAILS, it never skips), redis-cli, a
 // private redis-server a test may stop and restart (or start with a password) without
 // disturbing tests running in parallel on the shared one, Rails' redis adapter from Ruby
-// (reference/ruby/redis_broadcast.rb) and the Ruby reference server on Redis
-// (reference/ruby/config_redis.ru).
+// (reference/ruby/redis_broadcast.rb), its remote_connections (redis_remote_disconnect.rb) and the
+// Ruby reference server on Redis (reference/ruby/config_redis.ru).
 import {execFile, spawn} from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -117,6 +117,17 @@ export async function cablecastBroadcast({url, prefix, stream, message}) {
   const args = ['broadcast', stream, JSON.stringify(message), '--pubsub', 'redis', '--redis-url', url];
   if (prefix) args.push('--channel-prefix', prefix);
   await run(cablecastBin, args, {timeout: 15000});
+}
+
+/**
+ * Closes every connection identified as `user`, anywhere, with Rails'
+ * ActionCable.server.remote_connections.where(user:).disconnect through Rails' redis adapter
+ * (reference/ruby/redis_remote_disconnect.rb). Resolves once Ruby printed "done".
+ */
+export async function rubyRemoteDisconnect({url, prefix, user}) {
+  const script = path.join(repoRoot, 'reference', 'ruby', 'redis_remote_disconnect.rb');
+  const {stdout} = await run('ruby', [script, url, prefix ?? '', user], {timeout: 30000});
+  if (!/^done$/m.test(stdout)) throw new Error(`redis_remote_disconnect.rb did not finish: ${stdout}`);
 }
 
 /**

@@ -42,6 +42,13 @@ boost::system::result<void> RedisAdapter::start(DeliverFn deliver, asio::io_cont
   return {};
 }
 
+bool RedisAdapter::listen_raw_channel(std::string channel, RawMessageFn on_message) {
+  CABLE_ASSERT(!broker_ && !channel.empty() && on_message);  // before start()
+  options_.raw_channel = std::move(channel);
+  options_.on_raw_message = std::move(on_message);
+  return true;
+}
+
 void RedisAdapter::subscribe(const std::string& stream, ReadyFn on_ready) {
   if (broker_) broker_->subscribe(stream, std::move(on_ready));
 }

@@ -27,6 +27,8 @@ class RedisAdapter final : public Adapter {
   boost::system::result<void> start(DeliverFn deliver, boost::asio::io_context& io) override;
   void subscribe(const std::string& stream, ReadyFn on_ready) override;
   void unsubscribe(const std::string& stream) override;
+  // SUBSCRIBEs `channel` as it is, right after _action_cable_internal; start() also waits for it.
+  bool listen_raw_channel(std::string channel, RawMessageFn on_message) override;
   // Fails at once (not_connected) while the publisher connection is down; otherwise queues the
   // PUBLISH for the broker loop. A failure Redis reports later is logged and counted.
   boost::system::result<void> publish(std::string_view stream, std::string_view payload) override;

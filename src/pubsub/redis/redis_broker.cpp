@@ -111,6 +111,8 @@ void RedisBroker::on_subscriber_up() {
   // Rails' listener subscribes this first: the subscription count never drops to zero, and its
   // acknowledgement tells us the connection is in pub/sub mode.
   send_subscribe(kInternalChannel);
+  raw_ready_ = options_.raw_channel.empty();
+  if (!raw_ready_) send_subscribe(options_.raw_channel);
   std::vector<std::string> streams = table_.connected();
   for (const auto& stream : streams) send_subscribe(channel_for(options_.channel_prefix, stream));
   if (subscriber_.lost) {
@@ -137,9 +139,13 @@ void RedisBroker::on_publisher_up() {
 }
 
 void RedisBroker::check_started() {
-  if (started_ && listener_ready_ && publisher_up_) {
+  if (started_ && listener_ready_ && raw_ready_ && publisher_up_) {
     CC_LOG_INFO("redis pub/sub connected to {} (channel prefix \"{}\")",
                 options_.endpoint.describe(), options_.channel_prefix);
+    if (!options_.raw_channel.empty()) {
+      CC_LOG_INFO("redis: listening for application publications on channel \"{}\"",
+                  options_.raw_channel);
+    }
     std::exchange(started_, nullptr)(error_code{});
   }
 }
@@ -230,14 +236,20 @@ void RedisBroker::on_subscriber_reply(redisAsyncContext*, void* reply_data, void
   if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 3) return;
   std::string_view kind = text_of(reply->element[0]);
   std::string_view channel = text_of(reply->element[1]);
+  const bool raw = !self->options_.raw_channel.empty() && channel == self->options_.raw_channel;
   if (kind == "message") {
+    if (raw) {
+      ++self->received_;
+      self->options_.on_raw_message(text_of(reply->element[2]));
+      return;
+    }
     auto stream = stream_for(self->options_.channel_prefix, channel);
     if (!stream) return;
     ++self->received_;
     self->deliver_(*stream, std::make_shared<const std::string>(text_of(reply->element[2])));
   } else if (kind == "subscribe") {
-    if (channel == kInternalChannel) {
-      self->listener_ready_ = true;
+    if (channel == kInternalChannel || raw) {
+      (channel == kInternalChannel ? self->listener_ready_ : self->raw_ready_) = true;
       self->check_started();
       return;
     }

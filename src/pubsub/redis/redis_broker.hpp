@@ -40,6 +40,10 @@ struct RedisAdapterOptions {
   std::chrono::milliseconds max_retry{5000};
   std::chrono::milliseconds shutdown_flush{2000};  // stop() waits this long for PUBLISH replies
   std::size_t max_pending_bytes = 64u << 20;       // broadcasts not yet acknowledged by Redis
+  // A channel SUBSCRIBEd by its raw name (no prefix; anycable-rails' "__anycable__") whose
+  // messages go to on_raw_message instead of the hub. Empty: none.
+  std::string raw_channel;
+  RawMessageFn on_raw_message;
 };
 
 // What the adapter did, for tests and logs. Monotonic.
@@ -109,6 +113,7 @@ class RedisBroker : public std::enable_shared_from_this<RedisBroker> {
   SubscriptionTable table_;
   std::function<void(boost::system::error_code)> started_;  // set while start() waits
   bool listener_ready_ = false;  // _action_cable_internal acknowledged on this connection
+  bool raw_ready_ = false;       // raw_channel acknowledged on this connection (or none)
   bool stopping_ = false;
   std::deque<std::size_t> in_flight_bytes_;  // one per PUBLISH sent, replies come in order
   bool failure_logged_ = false;              // one error line per outage, then counting

@@ -65,6 +65,13 @@ TEST(EncodeMessage, AcceptsAnyJsonValueAsPayload) {
   EXPECT_EQ(encode_message("x", "-1.5e3"), R"({"identifier":"x","message":-1.5e3})");
 }
 
+TEST(EncodeTypedMessage, PutsTheTypeFirstAsAnyCableDoes) {
+  EXPECT_EQ(encode_typed_message("presence", R"({"channel":"A"})", R"({"id":1})"),
+            R"({"type":"presence","identifier":"{\"channel\":\"A\"}","message":{"id":1}})");
+  EXPECT_EQ(encode_typed_message("a\"<b", "x", "1"),
+            R"({"type":"a\"\u003cb","identifier":"x","message":1})");
+}
+
 TEST(AppendJsonString, EscapesEveryAsciiByteAsActiveSupportDoes) {
   std::string all_ascii;
   for (int c = 0; c < 0x80; ++c) all_ascii.push_back(static_cast<char>(c));

@@ -248,6 +248,37 @@ TEST_F(RedisAdapterTest, ConnectionsAreNamedAndListenOnTheInternalChannel) {
   EXPECT_NE(std::stoi(numsub("_action_cable_internal")), 0);
 }
 
+TEST_F(RedisAdapterTest, ARawChannelIsSubscribedByItsOwnNameAndAgainAfterALoss) {
+  const std::string channel = unique("__anycable__");  // anycable-rails: no channel prefix
+  Node node(options());
+  std::mutex mutex;
+  std::vector<std::string> raw_messages;
+  ASSERT_TRUE(node.adapter.listen_raw_channel(channel, [&](std::string_view message) {
+    std::lock_guard lock(mutex);
+    raw_messages.emplace_back(message);
+  }));
+  ASSERT_TRUE(node.start());
+  // start() returned: Redis already has the subscription, so this PUBLISH cannot be missed.
+  EXPECT_EQ(numsub(channel), "1");
+  EXPECT_EQ(raw->command({"PUBLISH", channel, R"({"stream":"s","data":"1"})"}), "1");
+  auto got = [&](std::size_t n) {
+    return eventually([&] {
+      std::lock_guard lock(mutex);
+      return raw_messages.size() >= n;
+    });
+  };
+  ASSERT_TRUE(got(1));
+  EXPECT_EQ(raw_messages[0], R"({"stream":"s","data":"1"})");
+
+  EXPECT_EQ(kill_connections(), 2);
+  ASSERT_TRUE(eventually([&] { return numsub(channel) == "1"; })) << "resubscribed";
+  EXPECT_EQ(raw->command({"PUBLISH", channel, "again"}), "1");
+  ASSERT_TRUE(got(2));
+  EXPECT_EQ(raw_messages[1], "again");
+  std::lock_guard lock(node.mutex);
+  EXPECT_TRUE(node.received.empty()) << "never delivered as a stream";
+}
+
 TEST_F(RedisAdapterTest, ReceivesWhatRailsPublishesOnThePrefixedChannel) {
   Node node(options());
   ASSERT_TRUE(node.start());
