@@ -124,6 +124,8 @@ TEST_F(JwtIdentificationTest, RpcCommandsOfATokenConnectionCarryItsIdentifiersAn
   session->on_text(R"({"command":"subscribe","identifier":"{\"channel\":\"AppChannel\"}"})");
   ASSERT_EQ(backend.commands.size(), 1u);
   EXPECT_EQ(backend.commands[0].request.connection_identifiers, R"({"user_id":42})");
+  session->on_closed();  // while `backend` still exists: closing calls it
+  EXPECT_EQ(backend.disconnects.size(), 1u) << "a connection that called the application";
 }
 
 TEST_F(JwtIdentificationTest, ATokenConnectionThatNeverCalledTheApplicationMakesNoDisconnectCall) {
