@@ -17,6 +17,7 @@ packages=(
   clang libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer (-fsanitize=fuzzer) and its runtime
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc  # --rpc-url grpc://
   ruby-grpc ruby-activesupport  # tests: a gRPC RPC backend, Rails' MessageVerifier
+  ruby-google-protobuf  # tests/support/grpc_backend: message classes from `protoc --ruby_out`
 )
 # Node may come from somewhere other than Debian (e.g. a vendor build that bundles npm);
 # only ask apt for it when the tools are not on PATH at all.
