@@ -3,6 +3,7 @@
 #include "auth/secrets.hpp"
 #include "core/log.hpp"
 #include "rpc/error.hpp"
+#include "rpc/grpc/grpc_backend.hpp"
 #include "rpc/http_backend.hpp"
 #include "streams/signed_stream_channel.hpp"
 
@@ -56,6 +57,16 @@ boost::system::result<std::unique_ptr<rpc::Backend>> make_rpc_backend(const RpcO
     CC_LOG_INFO("RPC over HTTP to {} ({} calls in flight at most, {} ms per call)",
                 log::clip(o.url), o.concurrency, o.timeout.count());
     return std::unique_ptr<rpc::Backend>(std::move(*backend));
+  }
+  if (o.url.starts_with("grpc://")) {
+    auto backend = rpc::GrpcBackend::create(options);
+    if (!backend) {
+      CC_LOG_ERROR("--rpc-url: {}", backend.error().message());
+      return backend.error();
+    }
+    CC_LOG_INFO("RPC over gRPC to {} ({} calls in flight at most, {} ms per call)",
+                log::clip(o.url), o.concurrency, o.timeout.count());
+    return std::move(*backend);
   }
   CC_LOG_ERROR("--rpc-url {}: no RPC transport for this scheme", log::clip(o.url));
   return make_error_code(rpc::Error::bad_url);
