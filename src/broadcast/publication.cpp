@@ -94,7 +94,8 @@ result<RemoteDisconnect> parse_command(const json::value& command, const json::o
   if (ec || !identifiers.is_object()) return Error::identifier_not_object;
   // Connections are found by their Rails connection identifier: one with no value names none.
   if (connection_identifier(identifiers.get_object()).empty()) return Error::identifier_empty;
-  RemoteDisconnect disconnect{std::move(identifiers.get_object()), false};
+  RemoteDisconnect disconnect{std::move(identifiers.get_object()), false,
+                              std::string(identifier->get_string())};
   if (const json::value* reconnect = field(payload->get_object(), "reconnect")) {
     if (!reconnect->is_bool()) return Error::reconnect_not_boolean;
     disconnect.reconnect = reconnect->get_bool();

@@ -46,6 +46,10 @@ struct Publication {
 struct RemoteDisconnect {
   boost::json::object identifiers;  // compared as JSON objects (key order does not matter)
   bool reconnect = false;           // sent to the clients in the disconnect frame
+  // The command's own text of `identifiers`, carried as is to the nodes: serializing the parsed
+  // object again could change a number (doubles, or integers past 64 bits, do not round-trip),
+  // and then no connection would compare equal. Empty: serialize `identifiers`.
+  std::string identifiers_json = {};
 };
 
 // One body: publications in order, or one command.

@@ -54,9 +54,13 @@ std::string internal_stream(const json::object& identifiers) {
 }
 
 std::string encode_internal_disconnect(const RemoteDisconnect& disconnect) {
-  json::object message{{"type", "disconnect"}, {"reconnect", disconnect.reconnect}};
-  message["identifiers"] = disconnect.identifiers;
-  return json::serialize(message);
+  std::string out = R"({"type":"disconnect","reconnect":)";
+  out += disconnect.reconnect ? "true" : "false";
+  out += R"(,"identifiers":)";
+  out += disconnect.identifiers_json.empty() ? json::serialize(disconnect.identifiers)
+                                             : disconnect.identifiers_json;
+  out += '}';
+  return out;
 }
 
 std::optional<InternalMessage> parse_internal_message(std::string_view text) {

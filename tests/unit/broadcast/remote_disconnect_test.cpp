@@ -45,6 +45,15 @@ TEST(InternalMessage, IgnoresAnythingElse) {
   EXPECT_FALSE(parse_internal_message("not json"));
 }
 
+TEST(InternalMessage, CarriesTheCommandsOwnTextSoNumbersCompareEqualOnEveryNode) {
+  // Past 64 bits a number is parsed as a double, whose serialization need not parse back equal.
+  const std::string text = R"({"n":)" + std::string(170, '8') + "}";
+  RemoteDisconnect command{object(text), false, text};
+  auto message = parse_internal_message(encode_internal_disconnect(command));
+  ASSERT_TRUE(message && message->identifiers);
+  EXPECT_EQ(*message->identifiers, object(text));
+}
+
 TEST(InternalMessage, AnyCablesCommandRoundTripsWithItsIdentifiers) {
   RemoteDisconnect command{object(R"({"user":"x","n":1})"), true};
   auto message = parse_internal_message(encode_internal_disconnect(command));
