@@ -220,6 +220,9 @@ describe('a default server: no command rate limit (as Rails), hostile input boun
     // The subscribe sent after the flood is answered: the server read everything before it.
     assert.equal((await ws.nextJson((m) => m.identifier === id, 20000)).type, 'confirm_subscription');
     await server.waitForLog(/logging 1 line in 1000/, 3000, mark);
+    // The confirmation comes by the socket, the log lines by a pipe: wait for the subscription's
+    // own log line, written after every line the flood caused, before counting them.
+    await server.waitForLog(/BenchmarkChannel is streaming from/, 5000, mark);
     const lines = server.logs.slice(mark);
     const commandLines = lines.filter((l) => /Could not execute command/.test(l)).length;
     const binaryLines = lines.filter((l) => /ignoring a binary message/.test(l)).length;

@@ -41,6 +41,12 @@ TEST(GrpcBackendDeadline, TimeSpentWaitingForAPlaceCountsInTheDeadline) {
   Caller caller;
   GrpcTestServer server;
   auto backend = make_backend(server.url(), 1, 1s);
+  // Connected first: on a busy machine the channel's first connection could otherwise fail the
+  // held call early (unavailable), freeing the place before the deadline this test is about.
+  Outcome<CommandResponse> warm;
+  backend->command(speak("warm"), meta("sid-0"), caller.executor(), caller.into(warm));
+  ASSERT_TRUE(caller.wait(warm));
+  server.next_call();
 
   Outcome<CommandResponse> held, waiting;
   backend->command(hold("g"), meta("sid-1"), caller.executor(), caller.into(held));
