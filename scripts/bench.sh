@@ -3,8 +3,9 @@
 # (Cablecast vs the Rails Action Cable reference) with default sizes (~10 minutes on 2 cores).
 # Benchmarks report, they never fail a build: a server missing a target still exits 0 here.
 #
-# Environment: every compare.sh knob (STEPS, SAMPLES, REPEATS, ...; see bench/compare.sh),
-# plus MICRO=0 to skip the micro-benchmarks and COMPARE=0 to skip the comparison.
+# Environment: every compare.sh knob (STEPS, SAMPLES, REPEATS, ...; see bench/compare.sh) and
+# bench/rpc.sh knob (RPC_CLIENTS, BROADCAST_STEPS, ...), plus MICRO=0 to skip the
+# micro-benchmarks, COMPARE=0 the comparison, RPC=0 the RPC benchmarks, NODES=0 the nodes.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$(pwd)
@@ -50,6 +51,11 @@ fi
 if [[ "$COMPARE" == 1 ]]; then
   echo "== load: system load before starting: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
   BUILD_DIR="$BUILD_DIR" OUT_DIR="$OUT_DIR" SKIP_BUILD=1 bench/compare.sh
+fi
+
+if [[ "${RPC:-1}" == 1 ]]; then
+  echo "== RPC: connect through an @anycable/serverless-js backend; broadcast with RPC configured" >&2
+  BUILD_DIR="$BUILD_DIR" OUT_DIR="$OUT_DIR" SKIP_BUILD=1 bash bench/rpc.sh
 fi
 
 if [[ "${NODES:-1}" == 1 ]]; then

@@ -47,11 +47,14 @@ const MAX_BODY_BYTES = 16 * 1024 * 1024;
  * @param {string} [options.basePath='/_anycable'] the URL prefix of connect/command/disconnect
  * @param {number} [options.port=0] the port (0: any free one; a fixed one to restart a backend)
  * @param {(call: object) => void} [options.onCall] called with each record as it is added
+ * @param {boolean} [options.recordCalls=true] false: keep no records (`calls` stays empty) and
+ *   leave their headers and body unparsed; `onCall` still gets {method, path, status}. For load
+ *   (bench/rpc_backend.mjs), where the records would grow without bound and cost a parse per call
  * @returns {Promise<{url: string, port: number, calls: object[], close: () => Promise<void>}>}
  *   `url` is what --rpc-url takes (http://127.0.0.1:<port><basePath>)
  */
 export async function startServerlessBackend(options = {}) {
-  const {secret, channels = {}, basePath = '/_anycable', port = 0, onCall} = options;
+  const {secret, channels = {}, basePath = '/_anycable', port = 0, onCall, recordCalls = true} = options;
   const connect = options.connect ?? ((handle) => handle.identifiedBy({}));
   const disconnect = options.disconnect ?? (() => {});
 
@@ -68,11 +71,14 @@ export async function startServerlessBackend(options = {}) {
 
   const calls = [];
   const server = http.createServer(async (req, res) => {
-    const record = {method: null, path: req.url, headers: {...req.headers}, body: null, status: 0, reply: null};
+    const record = {method: null, path: req.url, headers: recordCalls ? {...req.headers} : null, body: null,
+      status: 0, reply: null};
     const answer = (status, reply) => {
       record.status = status;
-      record.reply = reply;
-      calls.push(record);
+      if (recordCalls) {
+        record.reply = reply;
+        calls.push(record);
+      }
       onCall?.(record);
       res.writeHead(status, {'content-type': 'application/json'});
       res.end(reply === null ? '' : JSON.stringify(reply));
@@ -82,10 +88,12 @@ export async function startServerlessBackend(options = {}) {
       const url = new URL(req.url, `http://${req.headers.host ?? '127.0.0.1'}`);
       const method = url.pathname.startsWith(`${basePath}/`) ? url.pathname.slice(basePath.length + 1) : null;
       record.method = method;
-      try {
-        record.body = JSON.parse(raw);
-      } catch {
-        record.body = raw;
+      if (recordCalls) {
+        try {
+          record.body = JSON.parse(raw);
+        } catch {
+          record.body = raw;
+        }
       }
       if (req.method !== 'POST' || !METHODS.has(method)) return answer(404, null);
       if (secret && req.headers.authorization !== `Bearer ${secret}`) return answer(401, null);
