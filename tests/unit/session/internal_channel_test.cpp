@@ -11,6 +11,7 @@
 #include "fake_transport.hpp"
 #include "hub/hub.hpp"
 #include "session/session.hpp"
+#include "test_loop.hpp"
 
 namespace cablecast::session {
 namespace {
@@ -23,7 +24,7 @@ class StreamingChannel : public Channel {
   void subscribed() override { stream_from("room"); }
 };
 
-struct InternalChannelTest : ::testing::Test {
+struct InternalChannelTest : ::testing::Test, testing::TestLoop {
   InternalChannelTest() {
     channels.emplace("StreamingChannel",
                      detail::make_channel_class<StreamingChannel>("StreamingChannel"));
@@ -40,25 +41,13 @@ struct InternalChannelTest : ::testing::Test {
     session->on_open(ws::UpgradeInfo{request, "127.0.0.1", "actioncable-v1-json"});
     run();
   }
-  void run() {
-    io.restart();
-    io.run();
-  }
+  void run() { drain(); }
   void deliver(std::string_view stream, std::string text, const broadcast::Meta* meta = nullptr) {
     shard.deliver(stream, std::make_shared<const std::string>(std::move(text)), meta);
   }
   const std::string& last_sent() const { return transport.sent.back(); }
 
-  boost::asio::io_context io;
-  testing::FakeAdapter adapter;
-  hub::HubShard shard{io, adapter};
-  ChannelRegistry channels;
-  ConnectHook hook;
   boost::json::object identifiers{{"user", "bob"}};
-  boost::asio::thread_pool pool{1};
-  SessionList sessions;
-  std::atomic<std::size_t> open_sessions{0};
-  Environment env{io, shard, adapter, channels, hook, pool, sessions, open_sessions, {}, {}, {}};
   testing::FakeTransport transport;
   std::unique_ptr<Session> session;
 };

@@ -14,6 +14,7 @@
 #include "fake_transport.hpp"
 #include "hub/hub.hpp"
 #include "session/session.hpp"
+#include "test_loop.hpp"
 
 namespace cablecast::session {
 namespace jwt_identification_test {
@@ -27,7 +28,7 @@ std::string token(std::int64_t expires_in, const std::string& secret = kSecret) 
   return auth::sign_jwt(json::serialize(claims), secret, auth::Digest::sha256);
 }
 
-struct JwtIdentificationTest : ::testing::Test {
+struct JwtIdentificationTest : ::testing::Test, testing::TestLoop {
   JwtIdentificationTest() {
     env.jwt.secret = kSecret;
     hook = [this](const ConnectionRequest&) {
@@ -46,20 +47,10 @@ struct JwtIdentificationTest : ::testing::Test {
     for (auto& [name, value] : headers) request.set(name, value);
     session = std::make_unique<Session>(env, transport);
     session->on_open(ws::UpgradeInfo{request, "127.0.0.1", "actioncable-v1-json"});
-    io.restart();
-    io.run();
+    drain();
   }
 
   int hook_calls = 0;
-  boost::asio::io_context io;
-  testing::FakeAdapter adapter;
-  hub::HubShard shard{io, adapter};
-  ChannelRegistry channels;
-  ConnectHook hook;
-  boost::asio::thread_pool pool{1};
-  SessionList sessions;
-  std::atomic<std::size_t> open_sessions{0};
-  Environment env{io, shard, adapter, channels, hook, pool, sessions, open_sessions, {}, {}, {}};
   testing::FakeTransport transport;
   std::unique_ptr<Session> session;
 };

@@ -13,6 +13,7 @@
 #include "fake_transport.hpp"
 #include "hub/hub.hpp"
 #include "session/session.hpp"
+#include "test_loop.hpp"
 
 namespace cablecast::session {
 namespace rpc_session_test {
@@ -40,7 +41,7 @@ rpc::ConnectionResponse accepted(std::string identifiers) {
   return reply;
 }
 
-struct RpcSessionTest : ::testing::Test {
+struct RpcSessionTest : ::testing::Test, testing::TestLoop {
   RpcSessionTest() {
     env.rpc.backend = &backend;
     env.rpc.forward_headers = {"cookie"};
@@ -74,20 +75,7 @@ struct RpcSessionTest : ::testing::Test {
   void perform(const std::string& id, const json::object& data) {
     command({{"command", "message"}, {"identifier", id}, {"data", json::serialize(data)}});
   }
-  void drain() {
-    io.restart();
-    io.run();
-  }
 
-  boost::asio::io_context io;
-  testing::FakeAdapter adapter;
-  hub::HubShard shard{io, adapter};
-  ChannelRegistry channels;
-  ConnectHook hook;  // none: the application identifies connections
-  boost::asio::thread_pool pool{1};
-  SessionList sessions;
-  std::atomic<std::size_t> open_sessions{0};
-  Environment env{io, shard, adapter, channels, hook, pool, sessions, open_sessions, {}, {}, {}};
   testing::FakeRpcBackend backend;
   testing::FakeTransport transport;
   std::unique_ptr<Session> session;

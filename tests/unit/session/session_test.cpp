@@ -12,6 +12,7 @@
 #include "fake_adapter.hpp"
 #include "fake_transport.hpp"
 #include "hub/hub.hpp"
+#include "test_loop.hpp"
 
 namespace cablecast::session {
 namespace {
@@ -52,7 +53,7 @@ class TestChannel : public Channel {
   void stop() { stop_all_streams(); }
 };
 
-struct SessionTest : ::testing::Test {
+struct SessionTest : ::testing::Test, testing::TestLoop {
   SessionTest() {
     channels.emplace("TestChannel", detail::make_channel_class<TestChannel>("TestChannel"));
     hook = [](const ConnectionRequest& request) {
@@ -90,20 +91,7 @@ struct SessionTest : ::testing::Test {
   static std::string message(const std::string& id, const json::value& m) {
     return json::serialize(json::object{{"identifier", id}, {"message", m}});
   }
-  void drain() {
-    io.restart();
-    io.run();
-  }
 
-  boost::asio::io_context io;
-  testing::FakeAdapter adapter;
-  hub::HubShard shard{io, adapter};
-  ChannelRegistry channels;
-  ConnectHook hook;
-  boost::asio::thread_pool pool{1};
-  SessionList sessions;
-  std::atomic<std::size_t> open_sessions{0};
-  Environment env{io, shard, adapter, channels, hook, pool, sessions, open_sessions, {}, {}, {}};
   testing::FakeTransport transport;
   std::unique_ptr<Session> session;
 };

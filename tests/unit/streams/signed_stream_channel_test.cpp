@@ -13,6 +13,7 @@
 #include "fake_transport.hpp"
 #include "hub/hub.hpp"
 #include "session/session.hpp"
+#include "test_loop.hpp"
 
 namespace cablecast::streams {
 namespace {
@@ -88,11 +89,12 @@ TEST(ChannelClasses, CarryTheirNames) {
 
 // --- Through a real session ---
 
-struct SignedStreamSessionTest : ::testing::Test {
+struct SignedStreamSessionTest : ::testing::Test, testing::TestLoop {
   SignedStreamSessionTest() {
     channels.emplace("$pubsub", pubsub_channel_class(kSecret, /*allow_public_streams=*/false));
     channels.emplace("public", pubsub_channel_class(kSecret, true, "public"));
     channels.emplace("Turbo::StreamsChannel", turbo_streams_channel_class(turbo_key));
+    hook = [](const ConnectionRequest&) { return ConnectResult::accept({}); };
     ws::Request request{boost::beast::http::verb::get, "/cable", 11};
     session = std::make_unique<session::Session>(env, transport);
     session->on_open(ws::UpgradeInfo{request, "127.0.0.1", "actioncable-v1-json"});
@@ -109,8 +111,7 @@ struct SignedStreamSessionTest : ::testing::Test {
     transport.sent.clear();
     id = json::serialize(identifier);
     session->on_text(json::serialize(json::object{{"command", "subscribe"}, {"identifier", id}}));
-    io.restart();
-    io.run();
+    drain();
   }
   std::string answer(std::string_view type) const {
     return json::serialize(json::object{{"identifier", id}, {"type", type}});
@@ -119,15 +120,6 @@ struct SignedStreamSessionTest : ::testing::Test {
   // Turbo's key for a test secret_key_base, as Rails derives it.
   const std::string turbo_key = auth::turbo_signing_key(std::string(64, 'k'), auth::Digest::sha256);
 
-  boost::asio::io_context io;
-  testing::FakeAdapter adapter;
-  hub::HubShard shard{io, adapter};
-  session::ChannelRegistry channels;
-  session::ConnectHook hook = [](const ConnectionRequest&) { return ConnectResult::accept({}); };
-  boost::asio::thread_pool pool{1};
-  session::SessionList sessions;
-  std::atomic<std::size_t> open_sessions{0};
-  session::Environment env{io, shard, adapter, channels, hook, pool, sessions, open_sessions, {}, {}, {}};
   testing::FakeTransport transport;
   std::unique_ptr<session::Session> session;
   std::string id;
