@@ -12,7 +12,7 @@
 #include "server/router.hpp"
 #include "session/environment.hpp"
 #include "session/session.hpp"  // SessionList needs the complete Session
-#include "ws/connection.hpp"
+#include "ws/connection_context.hpp"
 
 namespace cablecast::server {
 

@@ -3,9 +3,6 @@
 #include <sys/uio.h>
 
 #include <boost/asio/post.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/error.hpp>
-#include <boost/beast/http/parser.hpp>
 #include <boost/container/static_vector.hpp>
 #include <cerrno>
 #include <cstring>
@@ -13,157 +10,27 @@
 #include "core/assert.hpp"
 #include "core/log.hpp"
 #include "ws/batch_sender.hpp"
+#include "ws/connection_context.hpp"
+#include "ws/connection_handshake.hpp"
 #include "ws/frame_encoder.hpp"
-#include "ws/http_body_reader.hpp"
 #include "ws/tls_context.hpp"
 
 namespace cablecast::ws {
 
-namespace http = boost::beast::http;
 using boost::system::error_code;
 
 namespace {
-// One read fills at most this much of the loop's scratch buffer. 64 KiB keeps large messages
-// to a few reads while costing one buffer per loop, not per connection.
-constexpr std::size_t kScratchSize = 64 * 1024;
 // Linux's writev accepts up to 1024 buffers; 64 per call is plenty to coalesce a burst.
 constexpr std::size_t kMaxGather = 64;
 // Reads per connection before the loop serves the others (the rest is read on a later turn).
 constexpr int kMaxReadsPerTurn = 4;
-// TLS: queued frames are gathered into records of at most this size (TLS' own maximum), so a
-// burst of small frames costs one record and one write, not one of each per frame.
-constexpr std::size_t kTlsRecordSize = 16 * 1024;
 // A vector that grew for a burst gives its memory back once drained.
 constexpr std::size_t kQueueKeepCapacity = 16;
-// Sends per io_uring submission; a bigger flush submits several batches.
-constexpr unsigned kBatchCapacity = 256;
 
 bool would_block(const error_code& ec) {
   return ec == boost::asio::error::would_block || ec == boost::asio::error::try_again;
 }
 }  // namespace
-
-// ---------------------------------------------------------------------------------------------
-// ConnectionContext
-
-ConnectionContext::ConnectionContext(asio::io_context& io, ConnectionLimits limits, Router& router,
-                                     std::shared_ptr<const TlsContext> tls, bool batch_sends)
-    : io_(io),
-      limits_(limits),
-      router_(router),
-      scratch_(kScratchSize),
-      tls_(std::move(tls)),
-      sweep_timer_(io) {
-  if (tls_) tls_plain_.resize(kTlsRecordSize);
-  // TLS writes go through OpenSSL, one connection at a time: nothing to batch.
-  if (batch_sends && !tls_) {
-    error_code ec;
-    batch_ = BatchSender::create(kBatchCapacity, ec);
-    if (!batch_) batch_unavailable_ = ec.message();
-  }
-  arm_sweep();
-}
-
-ConnectionContext::~ConnectionContext() {
-  // Connections unlink themselves when destroyed; any still here are leaked references,
-  // which would then touch a dead context.
-  CABLE_ASSERT(connections_.empty());
-}
-
-void ConnectionContext::adopt(Socket socket) {
-  auto connection = std::make_shared<Connection>(*this, std::move(socket));
-  connections_.push_back(*connection);
-  connection->start();
-}
-
-void ConnectionContext::set_tls(std::shared_ptr<const TlsContext> tls) {
-  CABLE_ASSERT(tls_ && tls);  // a plain server cannot become a TLS one (the URLs would change)
-  tls_ = std::move(tls);
-}
-
-void ConnectionContext::stop_accepting_requests() {
-  stopping_ = true;
-  for (auto it = connections_.begin(); it != connections_.end();) {
-    Connection& c = *it++;
-    if (c.state_ == Connection::State::reading_request ||
-        c.state_ == Connection::State::tls_handshake) {
-      c.abort("server shutting down");
-    }
-  }
-}
-
-void ConnectionContext::abort_all() {
-  stopping_ = true;
-  sweep_timer_.cancel();
-  for (auto it = connections_.begin(); it != connections_.end();) {
-    Connection& c = *it++;
-    c.abort("shutdown deadline reached");
-  }
-}
-
-void ConnectionContext::schedule_flush(std::shared_ptr<Connection> connection) {
-  flush_list_.push_back(std::move(connection));
-  if (flush_posted_) return;
-  flush_posted_ = true;
-  // Runs after everything already queued on the loop (e.g. a burst of deliveries), so each
-  // connection writes once for all the frames it got in this turn.
-  asio::post(io_, [this] { flush_all(); });
-}
-
-void ConnectionContext::flush_all() {
-  flush_posted_ = false;
-  auto batch = std::move(flush_list_);
-  flush_list_.clear();
-  for (auto& connection : batch) {
-    connection->in_flush_list_ = false;
-    if (batch_ && connection->add_to_batch(*batch_)) {
-      batched_.push_back(connection);
-      if (batch_->full()) send_batch(batched_);
-    } else {
-      connection->flush();
-    }
-  }
-  if (!batched_.empty()) send_batch(batched_);
-  // Keep the capacity for the next turn unless a huge burst inflated it.
-  if (batch.capacity() > 4096) batch = {};
-  batch.clear();
-  if (flush_list_.empty()) flush_list_ = std::move(batch);
-}
-
-void ConnectionContext::arm_sweep() {
-  if (stopping_ && connections_.empty()) return;
-  sweep_timer_.expires_after(std::chrono::seconds(1));
-  sweep_timer_.async_wait([this](error_code ec) {
-    if (ec) return;
-    sweep();
-    arm_sweep();
-  });
-}
-
-void ConnectionContext::sweep() {
-  auto now = Clock::now();
-  for (auto it = connections_.begin(); it != connections_.end();) {
-    Connection& c = *it++;  // advance first: sweeping may unlink c
-    c.sweep(now);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Connection
-
-struct Connection::Handshake {
-  explicit Handshake(std::size_t header_limit) : buffer(header_limit + 1024) {
-    parser.header_limit(static_cast<std::uint32_t>(header_limit));
-    // Parsing stops at the end of the header (eager is off): the route decides whether a body
-    // is read at all, and its limit (read_body).
-    parser.body_limit(boost::none);
-  }
-  boost::beast::flat_buffer buffer;
-  http::request_parser<http::empty_body> parser;
-  // Only for a route that takes the body (HTTP broadcasts), once its header is complete.
-  std::unique_ptr<BodyHandler> body_handler;
-  std::unique_ptr<HttpBodyReader> body;
-};
 
 Connection::Connection(ConnectionContext& context, Socket socket)
     : context_(context),
@@ -185,140 +52,6 @@ void Connection::start() {
   if (!tls_) return abort("cannot allocate a TLS session");
   state_ = State::tls_handshake;
   continue_tls_handshake();
-}
-
-void Connection::begin_request() {
-  state_ = State::reading_request;
-  handshake_ = std::make_unique<Handshake>(context_.limits_.max_request_header);
-  // TLS: the request may already sit decrypted in OpenSSL's buffer, so read before waiting.
-  if (tls_) return read_available();
-  wait_readable();
-}
-
-void Connection::continue_tls_handshake() {
-  switch (tls_->handshake().status) {
-    case TlsStream::Status::done:
-      CC_LOG_TRACE("TLS session established ({})", tls_->version());
-      return begin_request();
-    case TlsStream::Status::want_read:
-      return wait_readable();
-    case TlsStream::Status::want_write:
-      return wait_writable();
-    case TlsStream::Status::closed:
-      return abort("peer left during the TLS handshake");
-    case TlsStream::Status::failed:
-      break;
-  }
-  if (tls_->got_plain_http()) {
-    // A plain http:// or ws:// client on the TLS port: tell it in words (as nginx does)
-    // instead of a reset it cannot explain. This answer itself goes out unencrypted.
-    CC_LOG_INFO("plain HTTP request on the TLS port: answering 400");
-    tls_.reset();
-    respond(http_response(
-        400, "text/plain; charset=utf-8",
-        "This port speaks TLS: use https:// or wss:// instead of http:// or ws://\n"));
-    return wait_readable();
-  }
-  CC_LOG_INFO("TLS handshake failed: {}", tls_->error_text());
-  abort("TLS handshake failed");
-}
-
-// Beast parses the request incrementally from what arrived so far; the buffer (and the parser)
-// exist only until the request is complete.
-void Connection::parse_request(std::span<const char> bytes) {
-  Handshake& h = *handshake_;
-  if (h.body) return on_body_progress(h.body->feed(bytes));
-  if (bytes.size() > h.buffer.max_size() - h.buffer.size()) {
-    return reject_request(http::error::header_limit);
-  }
-  auto space = h.buffer.prepare(bytes.size());
-  std::memcpy(space.data(), bytes.data(), bytes.size());
-  h.buffer.commit(bytes.size());
-  while (!h.parser.is_header_done()) {
-    error_code ec;
-    std::size_t used = h.parser.put(h.buffer.data(), ec);
-    h.buffer.consume(used);
-    if (ec == http::error::need_more) return;  // the rest of the request is still on its way
-    if (ec) return reject_request(ec);
-    if (used == 0) return;
-  }
-  on_request();
-}
-
-void Connection::reject_request(error_code ec) {
-  CC_LOG_INFO("bad HTTP request: {}", ec.message());
-  const bool too_large = ec == http::error::header_limit || ec == http::error::buffer_overflow;
-  respond(too_large
-              ? http_response(431, "text/plain; charset=utf-8", "Request header fields too large")
-              : http_response(400, "text/plain; charset=utf-8", "Bad request"));
-}
-
-void Connection::respond(std::string response) {
-  state_ = State::responding;
-  after_flush_ = AfterFlush::shutdown_send;
-  deadline_ = Clock::now() + context_.limits_.close_timeout;
-  enqueue(make_shared_frame(std::move(response)));
-  handshake_.reset();
-}
-
-void Connection::on_request() {
-  const Request& request = handshake_->parser.get();
-  Route route = context_.router_.route(request, *this);
-  if (route.body) return read_body(std::move(route));
-  // A plain answer (page, 404, refused upgrade, 401): any body is left unread (and discarded).
-  if (!route.handler) return respond(std::move(route.response));
-  // An upgrade request carries no body.
-  if (!handshake_->parser.is_done()) return reject_request(http::error::unexpected_body);
-  enqueue(make_shared_frame(std::move(route.response)));
-
-  state_ = State::open;
-  last_read_ = Clock::now();
-  handler_ = std::move(route.handler);
-  // Bytes that arrived behind the request are already frames (clients may send at once).
-  std::string leftover(static_cast<const char*>(handshake_->buffer.data().data()),
-                       handshake_->buffer.size());
-  {
-    error_code remote_ec;
-    auto remote = socket_.remote_endpoint(remote_ec);
-    std::string address = remote_ec ? std::string("unknown") : remote.address().to_string();
-    handler_->on_open(UpgradeInfo{request, address, route.subprotocol});
-  }
-  handshake_.reset();  // the request is not needed any more: free parser and buffer
-  if (!leftover.empty()) feed(std::span<char>(leftover.data(), leftover.size()));
-}
-
-// The body of a route that takes one, within its limit; the handshake deadline still applies.
-void Connection::read_body(Route route) {
-  Handshake& h = *handshake_;
-  h.body_handler = std::move(route.body);
-  if (h.parser.is_done()) return respond(h.body_handler->on_body({}));  // no body at all
-  if (auto declared = h.parser.content_length(); declared && *declared > route.body_limit) {
-    return respond(h.body_handler->on_too_large());  // refused before reading a byte of it
-  }
-  if (expects_continue(h.parser)) {
-    enqueue(make_shared_frame(std::string("HTTP/1.1 100 Continue\r\n\r\n")));
-  }
-  h.body = std::make_unique<HttpBodyReader>(std::move(h.parser), route.body_limit);
-  // Bytes that came with the header are the body's first ones.
-  auto leftover = h.buffer.data();
-  std::span<const char> first(static_cast<const char*>(leftover.data()), leftover.size());
-  BodyStatus status = h.body->feed(first);
-  h.buffer.consume(h.buffer.size());
-  on_body_progress(status);
-}
-
-void Connection::on_body_progress(BodyStatus status) {
-  Handshake& h = *handshake_;
-  switch (status) {
-    case BodyStatus::need_more:
-      return;
-    case BodyStatus::complete:
-      return respond(h.body_handler->on_body(h.body->body()));
-    case BodyStatus::too_large:
-      return respond(h.body_handler->on_too_large());
-    case BodyStatus::malformed:
-      return reject_request(h.body->error());
-  }
 }
 
 void Connection::wait_readable() {
@@ -511,8 +244,9 @@ void Connection::flush_tls() {
     const std::string& head = *queue_[queue_head_];
     std::size_t head_left = head.size() - head_offset_;
     // After a write that would block, OpenSSL needs the very same bytes again.
-    std::size_t want =
-        tls_retry_bytes_ ? tls_retry_bytes_ : std::min(queued_bytes_, kTlsRecordSize);
+    std::size_t want = tls_retry_bytes_
+                           ? tls_retry_bytes_
+                           : std::min(queued_bytes_, ConnectionContext::kTlsRecordSize);
     std::span<const char> record;
     if (head_left >= want) {
       record = std::span<const char>(head.data() + head_offset_, want);
@@ -544,21 +278,6 @@ void Connection::flush_tls() {
     }
   }
   on_flushed();
-}
-
-void ConnectionContext::send_batch(std::vector<std::shared_ptr<Connection>>& batched) {
-  const bool healthy = batch_->submit();
-  // Each connection is told its own outcome; one that closes meanwhile only affects itself.
-  for (std::size_t i = 0; i < batched.size(); ++i) batched[i]->batch_sent(batch_->result(i));
-  batched.clear();
-  batch_->clear();
-  if (!healthy) {
-    CC_LOG_ERROR(
-        "io_uring refused a batch of sends: sending with one sendmsg per connection from "
-        "now on");
-    batch_unavailable_ = "io_uring refused a batch";
-    batch_.reset();
-  }
 }
 
 bool Connection::add_to_batch(BatchSender& sender) {

@@ -12,7 +12,6 @@
 #include <boost/asio/basic_stream_socket.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/intrusive/list.hpp>
 #include <chrono>
 #include <cstdint>
@@ -82,7 +81,7 @@ class Router {
   virtual Route route(const Request& request, Transport& transport) = 0;
 };
 
-class ConnectionContext;
+class ConnectionContext;               // ws/connection_context.hpp
 enum class BodyStatus : std::uint8_t;  // ws/http_body_reader.hpp
 class TlsContext;   // ws/tls_context.hpp (Asio's SSL headers stay out of this one)
 class BatchSender;  // ws/batch_sender.hpp
@@ -180,64 +179,6 @@ class Connection final : public Transport,
   static constexpr std::uint32_t kNoPong = UINT32_MAX;
   std::uint32_t unsent_pong_ = kNoPong;
   log::LineBudget binary_log_;  // binary messages are ignored, and logged within this budget
-};
-
-// Per event loop: the connections of this loop, the shared read buffer and the flush list.
-// Everything here is touched only by the loop's own thread.
-class ConnectionContext {
- public:
-  // With `tls`, every connection speaks TLS first (wss://, https://). With `batch_sends`, the
-  // flush of each loop turn sends to all plain connections with one io_uring submission
-  // (ws/batch_sender.hpp) when the kernel allows it; batch_sends_active() tells.
-  ConnectionContext(asio::io_context& io, ConnectionLimits limits, Router& router,
-                    std::shared_ptr<const TlsContext> tls = nullptr, bool batch_sends = false);
-  ~ConnectionContext();
-  ConnectionContext(const ConnectionContext&) = delete;
-  ConnectionContext& operator=(const ConnectionContext&) = delete;
-
-  // Takes ownership of an accepted socket (already on this loop) and starts the handshake.
-  void adopt(Socket socket);
-
-  // Closes every connection that has not upgraded yet and stops the sweep timer; upgraded
-  // connections are closed by their handlers (graceful shutdown).
-  void stop_accepting_requests();
-  // Aborts every remaining connection at once (end of the shutdown deadline).
-  void abort_all();
-
-  // Connections accepted from now on use `tls` (certificate rotation); open ones keep theirs.
-  void set_tls(std::shared_ptr<const TlsContext> tls);
-
-  std::size_t size() const { return connections_.size(); }
-  bool batch_sends_active() const { return batch_ != nullptr; }
-  // Why batching is off although asked for (e.g. "Operation not permitted"); empty otherwise.
-  const std::string& batch_sends_unavailable() const { return batch_unavailable_; }
-  const ConnectionLimits& limits() const { return limits_; }
-
- private:
-  friend class Connection;
-  using ConnectionList =
-      boost::intrusive::list<Connection, boost::intrusive::constant_time_size<true>>;
-
-  void schedule_flush(std::shared_ptr<Connection> connection);
-  void flush_all();
-  void send_batch(std::vector<std::shared_ptr<Connection>>& batched);
-  void arm_sweep();
-  void sweep();
-
-  asio::io_context& io_;
-  ConnectionLimits limits_;
-  Router& router_;
-  std::vector<char> scratch_;  // read buffer shared by all connections
-  std::shared_ptr<const TlsContext> tls_;
-  std::vector<char> tls_plain_;  // TLS: queued frames gathered into one record before writing
-  ConnectionList connections_;   // every live connection of this loop
-  std::vector<std::shared_ptr<Connection>> flush_list_;
-  bool flush_posted_ = false;
-  std::unique_ptr<BatchSender> batch_;  // null: one sendmsg per connection
-  std::string batch_unavailable_;
-  std::vector<std::shared_ptr<Connection>> batched_;  // connections in the batch being built
-  asio::steady_timer sweep_timer_;
-  bool stopping_ = false;
 };
 
 }  // namespace cablecast::ws
