@@ -20,8 +20,8 @@ template <class Response>
 using Completion = std::function<void(boost::system::result<Response>)>;
 
 struct BackendOptions {
-  std::string url;            // http://host:port/base, https://…, or grpc://host:port
-  std::string secret;         // HTTP: "Authorization: Bearer <secret>" when not empty
+  std::string url;  // http://host:port/base, https://…, or grpc://host:port
+  std::string secret;  // HTTP: "Authorization: Bearer <secret>" when not empty
   unsigned concurrency = 28;  // calls in flight at most; the rest wait in a FIFO queue
   std::chrono::milliseconds timeout{3000};  // per call, queueing and retries included
 };
@@ -32,7 +32,8 @@ class Backend {
   virtual void connect(ConnectionRequest request, CallMeta meta,
                        boost::asio::any_io_executor reply_on,
                        Completion<ConnectionResponse> done) = 0;
-  virtual void command(CommandMessage request, CallMeta meta, boost::asio::any_io_executor reply_on,
+  virtual void command(CommandMessage request, CallMeta meta,
+                       boost::asio::any_io_executor reply_on,
                        Completion<CommandResponse> done) = 0;
   virtual void disconnect(DisconnectRequest request, CallMeta meta,
                           boost::asio::any_io_executor reply_on,

@@ -18,10 +18,10 @@ enum class Status : std::uint8_t { error = 0, success = 1, failure = 2 };
 
 // What the server tells the application about the connection on every call.
 struct Env {
-  std::string url;    // absolute: ws://host:port/cable?query
-  StringMap headers;  // forwarded request headers (lower-case names) + REMOTE_ADDR
-  StringMap cstate;   // connection state (omitted on the wire when empty)
-  StringMap istate;   // a command: its subscription's state; disconnect: identifier -> JSON map
+  std::string url;      // absolute: ws://host:port/cable?query
+  StringMap headers;    // forwarded request headers (lower-case names) + REMOTE_ADDR
+  StringMap cstate;     // connection state (omitted on the wire when empty)
+  StringMap istate;     // a command: its subscription's state; disconnect: identifier -> JSON map
 };
 
 // State changes a reply asks for; merged key by key, an empty value deletes the key.
