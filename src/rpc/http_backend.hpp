@@ -42,7 +42,8 @@ class HttpBackend final : public Backend {
  public:
   // Parses options.url (Error::bad_url when it is not http(s)://host[:port][/base]), loads the
   // TLS trust store for https (Error::tls_failed when tls_ca_file cannot be read), and starts
-  // the backend's thread.
+  // the backend's thread. std::errc::invalid_argument: concurrency 0, a timeout <= 0, a secret
+  // with control characters (it could not be sent as a header), or back-off delays out of order.
   static boost::system::result<std::unique_ptr<HttpBackend>> create(BackendOptions options,
                                                                     HttpBackendTuning tuning = {});
   ~HttpBackend() override;  // shutdown()

@@ -33,7 +33,8 @@ using namespace std::chrono_literals;
 constexpr const char* kWelcome = R"({"status":1,"identifiers":"{\"user\":\"ann\"}",)"
                                  R"("transmissions":["{\"type\":\"welcome\"}"]})";
 
-// Runs completions on its own thread, as a client event loop would.
+// Runs completions on its own thread, as a client event loop would. Declared before the backend
+// in each test: until the backend is shut down its thread may still be inside a post to it.
 class ReplyLoop {
  public:
   ReplyLoop() : work_(io_.get_executor()), thread_([this] { io_.run(); }) {}
@@ -107,8 +108,8 @@ TEST(HttpBackend, ConnectPostsTheRequestWithAnyCablesHeadersAndDecodesTheReply) 
   ScriptedHttpServer server([](const Request&) { return ok(); });
   auto options = options_for(server.url("/_anycable/"));
   options.secret = "s3cret";
-  auto backend = make_backend(options);
   ReplyLoop loop;
+  auto backend = make_backend(options);
 
   auto reply = connect(*backend, loop, "sid-42");
   ASSERT_TRUE(reply) << reply.error().message();
@@ -131,8 +132,8 @@ TEST(HttpBackend, ConnectPostsTheRequestWithAnyCablesHeadersAndDecodesTheReply) 
 
 TEST(HttpBackend, SendsNoAuthorizationWithoutASecret) {
   ScriptedHttpServer server([](const Request&) { return ok(); });
-  auto backend = make_backend(options_for(server.url()));
   ReplyLoop loop;
+  auto backend = make_backend(options_for(server.url()));
   ASSERT_TRUE(connect(*backend, loop));
   auto requests = server.requests();
   ASSERT_EQ(requests.size(), 1u);
@@ -147,8 +148,8 @@ TEST(HttpBackend, CommandAndDisconnectGoToTheirOwnPaths) {
     }
     return ok(R"({"status":1})");
   });
-  auto backend = make_backend(options_for(server.url("/rpc")));
   ReplyLoop loop;
+  auto backend = make_backend(options_for(server.url("/rpc")));
 
   CommandMessage command;
   command.command = "subscribe";
@@ -177,8 +178,8 @@ TEST(HttpBackend, CommandAndDisconnectGoToTheirOwnPaths) {
 
 TEST(HttpBackend, ASidThatCouldForgeAHeaderLineIsNotSent) {
   ScriptedHttpServer server([](const Request&) { return ok(); });
-  auto backend = make_backend(options_for(server.url()));
   ReplyLoop loop;
+  auto backend = make_backend(options_for(server.url()));
   ASSERT_TRUE(connect(*backend, loop, "abc\r\nX-Evil: 1"));
   auto requests = server.requests();
   ASSERT_EQ(requests.size(), 1u);
@@ -191,8 +192,8 @@ TEST(HttpBackend, ASidThatCouldForgeAHeaderLineIsNotSent) {
 
 TEST(HttpBackend, AServerErrorIsAnHttpStatusErrorAndIsNotRetried) {
   ScriptedHttpServer server([](const Request&) { return answer(500, "oops"); });
-  auto backend = make_backend(options_for(server.url()));
   ReplyLoop loop;
+  auto backend = make_backend(options_for(server.url()));
   auto reply = connect(*backend, loop);
   ASSERT_FALSE(reply);
   EXPECT_EQ(reply.error(), Error::http_status);
@@ -201,8 +202,8 @@ TEST(HttpBackend, AServerErrorIsAnHttpStatusErrorAndIsNotRetried) {
 
 TEST(HttpBackend, ARefusedSecretIsUnauthorized) {
   ScriptedHttpServer server([](const Request&) { return answer(401, ""); });
-  auto backend = make_backend(options_for(server.url()));
   ReplyLoop loop;
+  auto backend = make_backend(options_for(server.url()));
   auto reply = connect(*backend, loop);
   ASSERT_FALSE(reply);
   EXPECT_EQ(reply.error(), Error::unauthorized);
@@ -212,8 +213,8 @@ TEST(HttpBackend, AGarbageBodyIsMalformedAndTheWrongShapeIsABadReply) {
   ScriptedHttpServer server([](const Request& r) {
     return r.connection == 1 && r.on_connection == 1 ? ok("<html>oops</html>") : ok("[1,2]");
   });
-  auto backend = make_backend(options_for(server.url()));
   ReplyLoop loop;
+  auto backend = make_backend(options_for(server.url()));
   auto garbage = connect(*backend, loop);
   ASSERT_FALSE(garbage);
   EXPECT_EQ(garbage.error(), Error::malformed_reply);
@@ -230,8 +231,8 @@ TEST(HttpBackend, AReplyOverTheSizeLimitIsRefusedAndItsConnectionNotReused) {
   });
   HttpBackendTuning tuning;
   tuning.max_reply_bytes = 64 * 1024;
-  auto backend = make_backend(options_for(server.url()), tuning);
   ReplyLoop loop;
+  auto backend = make_backend(options_for(server.url()), tuning);
   auto huge = connect(*backend, loop);
   ASSERT_FALSE(huge);
   EXPECT_EQ(huge.error(), Error::reply_too_large);
@@ -243,8 +244,8 @@ TEST(HttpBackend, TheDefaultSizeLimitIsSixteenMebibytes) {
   ScriptedHttpServer server([](const Request&) {
     return ok(R"({"status":1,"error_msg":")" + std::string(17u << 20, 'x') + "\"}");
   });
-  auto backend = make_backend(options_for(server.url()));
   ReplyLoop loop;
+  auto backend = make_backend(options_for(server.url()));
   auto huge = connect(*backend, loop);
   ASSERT_FALSE(huge);
   EXPECT_EQ(huge.error(), Error::reply_too_large);
@@ -257,8 +258,8 @@ TEST(HttpBackend, ABodyThatIsNotHttpIsMalformedAndACutReplyIsIncomplete) {
                                   : "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"status\":";
     return reply;
   });
-  auto backend = make_backend(options_for(server.url()));
   ReplyLoop loop;
+  auto backend = make_backend(options_for(server.url()));
   auto not_http = connect(*backend, loop);
   ASSERT_FALSE(not_http);
   EXPECT_EQ(not_http.error(), Error::malformed_reply);
@@ -276,8 +277,8 @@ TEST(HttpBackend, ASlowReplyTimesOutAndLeavesNothingPending) {
     reply.hold = r.connection == 1;
     return reply;
   });
-  auto backend = make_backend(options_for(server.url(), 300ms, 1));
   ReplyLoop loop;
+  auto backend = make_backend(options_for(server.url(), 300ms, 1));
   auto slow = connect(*backend, loop);
   ASSERT_FALSE(slow);
   EXPECT_EQ(slow.error(), Error::timeout);
@@ -295,8 +296,8 @@ TEST(HttpBackend, ABackendRefusingConnectionsUntilTheDeadlineIsUnavailableNotTim
     ScriptedHttpServer probe([](const Request&) { return ok(); });
     port = probe.port();
   }  // closed: connecting to it is refused
-  auto backend = make_backend(options_for("http://127.0.0.1:" + std::to_string(port), 300ms));
   ReplyLoop loop;
+  auto backend = make_backend(options_for("http://127.0.0.1:" + std::to_string(port), 300ms));
   auto reply = connect(*backend, loop);
   ASSERT_FALSE(reply);
   EXPECT_EQ(reply.error(), Error::unavailable);
@@ -314,9 +315,9 @@ TEST(HttpBackend, ARefusedConnectionIsRetriedUntilTheBackendAppears) {
   tuning.on_retry = [&](error_code cause) {
     if (!retried.exchange(true)) first_retry.set_value(cause);
   };
+  ReplyLoop loop;
   auto backend =
       make_backend(options_for("http://127.0.0.1:" + std::to_string(port), 10000ms), tuning);
-  ReplyLoop loop;
   auto promise = std::make_shared<std::promise<result<ConnectionResponse>>>();
   auto future = promise->get_future();
   backend->connect(sample_connect(), CallMeta{"s"}, loop.executor(),
@@ -340,8 +341,8 @@ TEST(HttpBackend, A503IsRetriedWithBackOff) {
   std::atomic<int> retries{0};
   HttpBackendTuning tuning;
   tuning.on_retry = [&](error_code) { ++retries; };
-  auto backend = make_backend(options_for(server.url()), tuning);
   ReplyLoop loop;
+  auto backend = make_backend(options_for(server.url()), tuning);
   auto reply = connect(*backend, loop);
   ASSERT_TRUE(reply) << reply.error().message();
   EXPECT_EQ(server.requests().size(), 2u);
@@ -353,8 +354,8 @@ TEST(HttpBackend, A503IsRetriedWithBackOff) {
 
 TEST(HttpBackend, SequentialCallsReuseOneKeepAliveConnection) {
   ScriptedHttpServer server([](const Request&) { return ok(); });
-  auto backend = make_backend(options_for(server.url()));
   ReplyLoop loop;
+  auto backend = make_backend(options_for(server.url()));
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(connect(*backend, loop));
   EXPECT_EQ(server.requests().size(), 20u);
   EXPECT_EQ(server.accepted(), 1u);
@@ -366,8 +367,8 @@ TEST(HttpBackend, AConnectionTheServerClosedWhileIdleIsNotUsed) {
     reply.close_after = true;  // says "Connection: close"
     return reply;
   });
-  auto backend = make_backend(options_for(server.url()));
   ReplyLoop loop;
+  auto backend = make_backend(options_for(server.url()));
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(connect(*backend, loop));
   EXPECT_EQ(server.accepted(), 3u);
 }
@@ -383,8 +384,8 @@ TEST(HttpBackend, AReusedConnectionClosedBeforeTheReplyIsRetriedAtOnceOnANewOne)
   std::atomic<int> backoffs{0};
   HttpBackendTuning tuning;
   tuning.on_retry = [&](error_code) { ++backoffs; };
-  auto backend = make_backend(options_for(server.url()), tuning);
   ReplyLoop loop;
+  auto backend = make_backend(options_for(server.url()), tuning);
   ASSERT_TRUE(connect(*backend, loop));
   auto reply = connect(*backend, loop);
   ASSERT_TRUE(reply) << reply.error().message();
@@ -398,8 +399,8 @@ TEST(HttpBackend, CallsBeyondTheConcurrencyWaitInTheQueue) {
     reply.hold = true;
     return reply;
   });
-  auto backend = make_backend(options_for(server.url(), 10000ms, 2));
   ReplyLoop loop;
+  auto backend = make_backend(options_for(server.url(), 10000ms, 2));
   std::atomic<int> succeeded{0};
   std::atomic<int> remaining{3};
   std::promise<void> all_done;
@@ -422,8 +423,8 @@ TEST(HttpBackend, CallsBeyondTheConcurrencyWaitInTheQueue) {
 
 TEST(HttpBackend, ManyCallsStayWithinTheConcurrencyAndCompleteOnTheirOwnLoops) {
   ScriptedHttpServer server([](const Request&) { return ok(); });
-  auto backend = make_backend(options_for(server.url(), 10000ms, 4));
   ReplyLoop loops[3];
+  auto backend = make_backend(options_for(server.url(), 10000ms, 4));
   constexpr int kCalls = 200;
   std::atomic<int> succeeded{0};
   std::atomic<int> wrong_loop{0};
@@ -451,9 +452,9 @@ TEST(HttpBackend, ManyCallsStayWithinTheConcurrencyAndCompleteOnTheirOwnLoops) {
 
 TEST(HttpBackend, ACompletionNeverRunsInsideTheCall) {
   ScriptedHttpServer server([](const Request&) { return ok(); });
-  auto backend = make_backend(options_for(server.url()));
   asio::io_context caller;  // run only by this thread, after the call returned
   auto work = asio::make_work_guard(caller);
+  auto backend = make_backend(options_for(server.url()));
   int calls = 0;
   backend->connect(sample_connect(), CallMeta{"s"}, caller.get_executor(),
                    [&](result<ConnectionResponse> r) {
@@ -471,8 +472,8 @@ TEST(HttpBackend, ShutdownFailsQueuedAndInFlightCallsAndRefusesNewOnes) {
     reply.hold = true;
     return reply;
   });
-  auto backend = make_backend(options_for(server.url(), 10000ms, 1));
   ReplyLoop loop;
+  auto backend = make_backend(options_for(server.url(), 10000ms, 1));
   std::atomic<int> aborted{0};
   std::atomic<int> other{0};
   auto count = [&](result<ConnectionResponse> r) {
@@ -541,8 +542,8 @@ TEST(HttpBackendTls, CallsAnHttpsBackendWhoseCertificateItTrusts) {
   TempFile ca(certificate.certificate_pem);
   HttpBackendTuning tuning;
   tuning.tls_ca_file = ca.path();
-  auto backend = make_backend(options_for(server.url("/rpc")), tuning);
   ReplyLoop loop;
+  auto backend = make_backend(options_for(server.url("/rpc")), tuning);
   for (int i = 0; i < 3; ++i) {
     auto reply = connect(*backend, loop);
     ASSERT_TRUE(reply) << reply.error().message();
@@ -556,8 +557,8 @@ TEST(HttpBackendTls, RefusesACertificateItDoesNotTrustWithoutRetrying) {
   std::atomic<int> retries{0};
   HttpBackendTuning tuning;
   tuning.on_retry = [&](error_code) { ++retries; };
-  auto backend = make_backend(options_for(server.url()), tuning);
   ReplyLoop loop;
+  auto backend = make_backend(options_for(server.url()), tuning);
   auto reply = connect(*backend, loop);
   ASSERT_FALSE(reply);
   EXPECT_EQ(reply.error(), Error::tls_failed);
