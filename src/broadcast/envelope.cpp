@@ -17,6 +17,11 @@ std::string wrap(const Meta& meta, std::string_view message) {
   json::object header;
   if (!meta.exclude_socket.empty()) header["exclude_socket"] = meta.exclude_socket;
   if (!meta.broadcast_type.empty()) header["broadcast_type"] = meta.broadcast_type;
+  if (meta.transient) header["transient"] = true;
+  if (meta.offset != 0) {
+    header["offset"] = meta.offset;
+    header["epoch"] = meta.epoch;
+  }
   std::string out(1, kEnvelopeMark);
   out += json::serialize(header);
   out += '\n';
@@ -41,6 +46,19 @@ boost::system::result<Unwrapped> unwrap(std::string_view payload) {
   if (const json::value* v = object.if_contains("broadcast_type")) {
     if (!v->is_string()) return Error::broadcast_type_not_string;
     out.meta.broadcast_type = v->get_string();
+  }
+  if (const json::value* v = object.if_contains("transient")) {
+    if (!v->is_bool()) return Error::transient_not_boolean;
+    out.meta.transient = v->get_bool();
+  }
+  // A position: written by a node's broker (the Redis history script writes it too).
+  if (const json::value* v = object.if_contains("offset")) {
+    const json::value* epoch = object.if_contains("epoch");
+    if (!v->is_number() || !epoch || !epoch->is_string()) return Error::not_json;
+    boost::system::error_code ec;
+    out.meta.offset = v->to_number<std::uint64_t>(ec);
+    if (ec) return Error::not_json;
+    out.meta.epoch = epoch->get_string();
   }
   out.message = payload.substr(end + 1);
   return out;

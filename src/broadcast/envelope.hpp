@@ -3,7 +3,8 @@
 //
 // A publication without meta that matters for delivery travels as its message's JSON text alone:
 // Rails' own wire format, so Rails processes sharing the broker keep receiving it. One with
-// `exclude_socket` or `broadcast_type` travels enveloped:
+// `exclude_socket`, `broadcast_type`, `transient` or a history position (`offset` + `epoch`)
+// travels enveloped:
 //
 //   "\x1E" <meta as a JSON object> "\n" <message JSON text>
 //

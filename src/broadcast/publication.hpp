@@ -13,6 +13,7 @@
 #include <boost/json/object.hpp>
 #include <boost/system/result.hpp>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,13 +26,19 @@ namespace cablecast::broadcast {
 struct Meta {
   std::string exclude_socket;  // the session id (sid) not to deliver to; empty: none
   std::string broadcast_type;  // the "type" key of every delivered frame; empty: none
-  // AnyCable: "do not store this one in the stream's history". Accepted and ignored for now:
-  // Cablecast keeps no stream history yet. When it does, transient publications must skip it.
+  // AnyCable: "do not store this one in the stream's history" (whispers, presence events).
   bool transient = false;
+  // The publication's place in its stream's history (broker/history.hpp), set by the broker
+  // that stored it: offset 0 = none (not stored, or history is off).
+  std::uint64_t offset = 0;
+  std::string epoch;
 
-  // Whether delivery depends on this meta (anything but `transient`): only then does it travel
-  // with the message to the other nodes (broadcast/envelope.hpp).
-  bool affects_delivery() const { return !exclude_socket.empty() || !broadcast_type.empty(); }
+  // Whether delivery depends on this meta: only then does it travel with the message to the
+  // other nodes (broadcast/envelope.hpp). `transient` does (a receiving node's history must skip
+  // it), as does a position (every node stamps the same one).
+  bool affects_delivery() const {
+    return !exclude_socket.empty() || !broadcast_type.empty() || transient || offset != 0;
+  }
 };
 
 struct Publication {
