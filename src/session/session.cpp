@@ -257,6 +257,20 @@ void Session::process(std::string_view frame) {
       return unsubscribe(command->identifier);
     case CommandType::message:
       return perform(command->identifier, command->data);
+    case CommandType::history:
+    case CommandType::join:
+    case CommandType::leave:
+    case CommandType::presence:
+    case CommandType::whisper:
+    case CommandType::pong:
+    case CommandType::ping:
+      // AnyCable's extension commands decode, but this session does not serve them yet: log them
+      // as it always has, as unknown commands.
+      if (bad_input_log_.allow()) {
+        CC_LOG_ERROR("Received unrecognized command \"{}\" (unknown command) in {}",
+                     log::clip(protocol::command_name(frame)), log::clip(frame));
+      }
+      return;
   }
 }
 
