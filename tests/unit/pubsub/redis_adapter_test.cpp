@@ -22,86 +22,16 @@
 #include <thread>
 
 #include "pubsub/redis/redis_error.hpp"
+#include "redis_test_support.hpp"
 
 namespace cablecast::pubsub::redis {
 namespace {
 
 using namespace std::chrono_literals;
 using boost::system::error_code;
-
-std::string test_url() {
-  const char* url = std::getenv("CABLECAST_TEST_REDIS_URL");
-  return url ? url : "";
-}
-
-std::string unique(std::string_view base) {
-  static std::mt19937_64 random{std::random_device{}()};
-  return std::string(base) + std::to_string(random() % 1000000000);
-}
-
-// A blocking connection for the test's side: PUBLISH/SUBSCRIBE/PUBSUB/CLIENT as Rails would.
-class RawRedis {
- public:
-  explicit RawRedis(const RedisEndpoint& e) {
-    timeval timeout{2, 0};
-    context_ = redisConnectWithTimeout(e.host.c_str(), e.port, timeout);
-    if (context_ && !context_->err) redisSetTimeout(context_, timeout);
-  }
-  ~RawRedis() {
-    if (context_) redisFree(context_);
-  }
-  bool ok() const { return context_ && !context_->err; }
-
-  // Runs a command given as separate arguments; returns the reply as text (integers in
-  // decimal, arrays joined by '\n'), or "ERR:" + text.
-  std::string command(std::initializer_list<std::string> args) {
-    std::vector<const char*> argv;
-    std::vector<std::size_t> lengths;
-    for (const auto& a : args) {
-      argv.push_back(a.data());
-      lengths.push_back(a.size());
-    }
-    void* raw =
-        redisCommandArgv(context_, static_cast<int>(argv.size()), argv.data(), lengths.data());
-    return take(raw);
-  }
-  // The next pushed message (subscribed mode), "" on timeout.
-  std::string next_push() {
-    void* raw = nullptr;
-    if (redisGetReply(context_, &raw) != REDIS_OK) return "";
-    return take(raw);
-  }
-
- private:
-  static std::string text(const redisReply* r) {
-    switch (r->type) {
-      case REDIS_REPLY_INTEGER:
-        return std::to_string(r->integer);
-      case REDIS_REPLY_ARRAY: {
-        std::string out;
-        for (std::size_t i = 0; i < r->elements; ++i) {
-          if (i) out += '\n';
-          out += text(r->element[i]);
-        }
-        return out;
-      }
-      case REDIS_REPLY_ERROR:
-        return "ERR:" + std::string(r->str, r->len);
-      case REDIS_REPLY_NIL:
-        return "(nil)";
-      default:
-        return std::string(r->str, r->len);
-    }
-  }
-  static std::string take(void* raw) {
-    if (!raw) return "";
-    auto* reply = static_cast<redisReply*>(raw);
-    std::string out = text(reply);
-    freeReplyObject(reply);
-    return out;
-  }
-  redisContext* context_ = nullptr;
-};
+using testing::eventually;
+using testing::RawRedis;
+using testing::unique;
 
 // One adapter on its own broker loop, recording what it delivers.
 struct Node {
@@ -147,25 +77,15 @@ struct Node {
   }
 };
 
-template <typename Predicate>
-bool eventually(Predicate predicate, std::chrono::milliseconds timeout = 5s) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (predicate()) return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return predicate();
-}
-
 struct RedisAdapterTest : ::testing::Test {
   void SetUp() override {
-    ASSERT_FALSE(test_url().empty())
+    ASSERT_FALSE(testing::test_redis_url().empty())
         << "CABLECAST_TEST_REDIS_URL is not set: run under scripts/with-services.sh";
-    auto parsed = parse_redis_url(test_url());
+    auto parsed = parse_redis_url(testing::test_redis_url());
     ASSERT_TRUE(parsed.endpoint) << parsed.error;
     endpoint = *parsed.endpoint;
     raw = std::make_unique<RawRedis>(endpoint);
-    ASSERT_TRUE(raw->ok()) << "cannot reach " << test_url();
+    ASSERT_TRUE(raw->ok()) << "cannot reach " << testing::test_redis_url();
   }
   RedisAdapterOptions options() {
     RedisAdapterOptions o;
