@@ -11,6 +11,7 @@
 #include <fstream>
 #include <initializer_list>
 #include <random>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -21,7 +22,7 @@
 
 namespace cablecast::testing {
 
-inline std::string test_redis_url() {
+inline std::string redis_test_url() {
   const char* url = std::getenv("CABLECAST_TEST_REDIS_URL");
   return url ? url : "";
 }
@@ -68,6 +69,19 @@ class RawRedis {
     void* raw = nullptr;
     if (redisGetReply(context_, &raw) != REDIS_OK) return "";
     return take(raw);
+  }
+
+  // Kills the connections named `client_name` (CLIENT SETNAME), as a broker restart would;
+  // returns how many.
+  int kill_clients(const std::string& client_name) {
+    std::istringstream list(command({"CLIENT", "LIST"}));
+    int killed = 0;
+    for (std::string line; std::getline(list, line);) {
+      if (line.find(" name=" + client_name + " ") == std::string::npos) continue;
+      auto id = line.substr(3, line.find(' ') - 3);
+      if (command({"CLIENT", "KILL", "ID", id}) == "1") ++killed;
+    }
+    return killed;
   }
 
  private:

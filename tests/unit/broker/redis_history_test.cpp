@@ -7,6 +7,7 @@
 // side, as the hub uses it) and a RedisHistory.
 #include "broker/redis_history.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -125,9 +126,9 @@ std::vector<std::uint64_t> offsets(const Slice& slice) {
 
 struct RedisHistoryTest : ::testing::Test {
   void SetUp() override {
-    ASSERT_FALSE(testing::test_redis_url().empty())
+    ASSERT_FALSE(testing::redis_test_url().empty())
         << "CABLECAST_TEST_REDIS_URL is not set: run under scripts/with-services.sh";
-    auto parsed = pubsub::redis::parse_redis_url(testing::test_redis_url());
+    auto parsed = pubsub::redis::parse_redis_url(testing::redis_test_url());
     ASSERT_TRUE(parsed.endpoint) << parsed.error;
     endpoint = *parsed.endpoint;
     raw = std::make_unique<RawRedis>(endpoint);
@@ -199,7 +200,8 @@ TEST_F(RedisHistoryTest, TwoNodesNumberConcurrentPublishesConsecutivelyAndAgreeO
   constexpr int kEach = 300;
   auto publish_from = [](Node& node, char name) {
     for (int i = 0; i < kEach; ++i) {
-      ASSERT_TRUE(node.history.publish("s", std::string(1, name) + std::to_string(i), {}));
+      // fmt, not std::string's operator+: g++ 12 warns (-Wrestrict) about the latter here.
+      ASSERT_TRUE(node.history.publish("s", fmt::format("{}{}", name, i), {}));
     }
   };
   std::thread from_a(publish_from, std::ref(a), 'a');

@@ -8,7 +8,7 @@
 #include <future>
 #include <thread>
 
-#include "redis_test_server.hpp"
+#include "redis_test_support.hpp"
 
 namespace cablecast::broker {
 namespace {

@@ -54,9 +54,9 @@ struct Consumer {
 
 struct RedisxConsumerTest : ::testing::Test {
   void SetUp() override {
-    ASSERT_FALSE(testing::test_redis_url().empty())
+    ASSERT_FALSE(testing::redis_test_url().empty())
         << "CABLECAST_TEST_REDIS_URL is not set: run under scripts/with-services.sh";
-    auto parsed = pubsub::redis::parse_redis_url(testing::test_redis_url());
+    auto parsed = pubsub::redis::parse_redis_url(testing::redis_test_url());
     ASSERT_TRUE(parsed.endpoint) << parsed.error;
     endpoint = *parsed.endpoint;
     raw = std::make_unique<RawRedis>(endpoint);
