@@ -7,7 +7,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <thread>
 
-#include "redis_test_support.hpp"
+#include "redis_test_server.hpp"
 
 namespace cablecast::broker {
 namespace {

@@ -8,7 +8,7 @@
 #include <future>
 #include <thread>
 
-#include "redis_test_support.hpp"
+#include "redis_test_server.hpp"
 
 namespace cablecast::broker {
 namespace {

@@ -19,7 +19,7 @@
 #include <thread>
 
 #include "pubsub/redis/redis_error.hpp"
-#include "redis_test_support.hpp"
+#include "redis_test_server.hpp"
 
 namespace cablecast::pubsub::redis {
 namespace {

@@ -1,8 +1,8 @@
 #pragma once
-// What the Redis unit tests share: the URL of the test server (scripts/with-services.sh starts
-// one and exports CABLECAST_TEST_REDIS_URL), unique names so cases may run in parallel on it, a
-// plain blocking hiredis connection for the test's own side of the wire, a polling wait, and a
-// private redis-server for the cases that flush, or stop, the whole server.
+// The test's side of a real redis-server: scripts/with-services.sh starts one and exports
+// CABLECAST_TEST_REDIS_URL (unset: the Redis cases fail, they never skip). RawRedis is a plain
+// blocking hiredis connection; names from unique() keep cases that share the server apart.
+// PrivateRedis is a redis-server of a test's own, for cases that flush or stop the whole server.
 #include <hiredis/hiredis.h>
 
 #include <chrono>
@@ -32,7 +32,18 @@ inline std::string unique(std::string_view base) {
   return std::string(base) + std::to_string(random() % 1000000000);
 }
 
-// A blocking connection for the test's side: commands as Rails or redis-cli would send them.
+// Polls `predicate` until it holds or `timeout` passes; returns its last value.
+template <typename Predicate>
+bool eventually(Predicate predicate,
+                std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (predicate()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return predicate();
+}
+
 class RawRedis {
  public:
   explicit RawRedis(const pubsub::redis::RedisEndpoint& e) {
@@ -70,7 +81,6 @@ class RawRedis {
     if (redisGetReply(context_, &raw) != REDIS_OK) return "";
     return take(raw);
   }
-
   // Kills the connections named `client_name` (CLIENT SETNAME), as a broker restart would;
   // returns how many.
   int kill_clients(const std::string& client_name) {
@@ -114,17 +124,6 @@ class RawRedis {
   }
   redisContext* context_ = nullptr;
 };
-
-template <typename Predicate>
-bool eventually(Predicate predicate,
-                std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (predicate()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return predicate();
-}
 
 #ifdef CABLECAST_SOURCE_DIR
 // A redis-server of the test's own (scripts/services.sh, in a temporary directory, on a free
