@@ -138,6 +138,7 @@ void Session::join_presence(Subscription& subscription, protocol::PresenceReques
     return;
   }
   ext.presence_id = presence.id;
+  ext.presence_info = presence.info;
   env_.broker.presence->join(ext.presence_stream, sid_.str(),
                              broker::PresenceMember{std::move(presence.id),
                                                     std::move(presence.info)});
@@ -152,6 +153,7 @@ void Session::leave_presence(Subscription& subscription, bool at_once) {
     env_.broker.presence->expire(ext->presence_stream, sid_.str());
   }
   subscription.extensions().presence_id.clear();
+  subscription.extensions().presence_info.clear();
 }
 
 void Session::presence_info(const std::string& identifier) {

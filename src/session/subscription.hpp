@@ -63,6 +63,7 @@ class Subscription : public hub::Subscriber, public std::enable_shared_from_this
     std::string whisper_stream;   // AnyCable's "$w": where whispers go; empty: not allowed
     std::string presence_stream;  // AnyCable's "$p": whose presence it joins; empty: none
     std::string presence_id;      // the id this session joined with; empty: not joined
+    std::string presence_info;    // and its info (JSON), kept for a restore
     bool restored = false;        // re-created from a cached session: no confirmation frame
     bool awaiting_history = false;  // restored: live messages held for the client's history
     // What the subscribe command asked for once confirmed (AnyCable's "history" and
