@@ -55,9 +55,9 @@ boost::system::result<Unwrapped> unwrap(std::string_view payload) {
   if (const json::value* v = object.if_contains("offset")) {
     const json::value* epoch = object.if_contains("epoch");
     if (!v->is_number() || !epoch || !epoch->is_string()) return Error::not_json;
-    boost::system::error_code ec;
-    out.meta.offset = v->to_number<std::uint64_t>(ec);
-    if (ec) return Error::not_json;
+    boost::system::error_code offset_error;
+    out.meta.offset = v->to_number<std::uint64_t>(offset_error);
+    if (offset_error) return Error::not_json;
     out.meta.epoch = epoch->get_string();
   }
   out.message = payload.substr(end + 1);
