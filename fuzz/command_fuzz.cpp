@@ -1,7 +1,9 @@
 // Fuzzes the client-command decoder and the string encoder. Invariants checked on every input:
-// no crash or sanitizer report; a decoded command satisfies what decode_command promises; an
-// encoded string is valid JSON that parses back to the input (to U+FFFD-repaired input when the
-// bytes are not UTF-8); an encoded message embeds the identifier the same way.
+// no crash or sanitizer report; a decoded command satisfies what decode_command promises (for
+// AnyCable's extension commands too: history and presence within their bounds, whisper and
+// presence data valid JSON); an encoded string is valid JSON that parses back to the input (to
+// U+FFFD-repaired input when the bytes are not UTF-8); an encoded message embeds the identifier the
+// same way.
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <cstdint>
@@ -73,9 +75,51 @@ void check_string_round_trip(std::string_view text) {
   check(frame.as_object().at("message").is_null());
 }
 
+void check_history(const HistoryRequest& history) {
+  check(history.since > 0 || !history.streams.empty());
+  check(history.since >= 0);
+  check(history.streams.size() <= max_history_streams);
+  for (const auto& [stream, position] : history.streams) {
+    check(stream.size() <= max_stream_name_bytes);
+    check(!position.epoch.empty() && position.epoch.size() <= max_epoch_bytes);
+  }
+}
+
+void check_presence(const PresenceRequest& presence) {
+  check(!presence.id.empty());
+  check(presence.id.size() <= max_presence_id_bytes);
+  check(presence.info.size() <= max_presence_info_bytes);
+  check(is_valid_json(presence.info));
+  // The info is inserted as is into presence events: the frame must stay valid JSON.
+  check(is_valid_json(encode_presence_event(true, presence.id, presence.info)));
+}
+
+void check_extension_fields(const Command& command) {
+  const bool carries_history =
+      command.type == CommandType::subscribe || command.type == CommandType::history;
+  const bool carries_presence = command.type == CommandType::subscribe ||
+                                command.type == CommandType::join ||
+                                command.type == CommandType::leave;
+  check(carries_history || !command.history);
+  check(carries_presence || !command.presence);
+  if (command.type == CommandType::history) check(command.history.has_value());
+  if (command.type == CommandType::join) check(command.presence.has_value());
+  if (command.history) check_history(*command.history);
+  if (command.presence) check_presence(*command.presence);
+  if (command.type == CommandType::whisper) check(is_valid_json(command.data));
+  if (command.type == CommandType::presence && !command.data.empty()) {
+    check(is_valid_json(command.data) && command.data.front() == '{');
+  }
+}
+
 void check_decoded(const Command& command) {
+  check_extension_fields(command);
+  if (command.type == CommandType::pong || command.type == CommandType::ping) return;
   check(!command.identifier.empty());
-  if (command.type != CommandType::message) check(command.data.empty());
+  if (command.type != CommandType::message && command.type != CommandType::whisper &&
+      command.type != CommandType::presence) {
+    check(command.data.empty());
+  }
   // Echoing the identifier must give back exactly the bytes the client sent (decoded).
   check_string_round_trip(command.identifier);
 
@@ -100,7 +144,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
   const std::string name = command_name(input);
   if (command) {
     check_decoded(*command);
-    check(name == "subscribe" || name == "unsubscribe" || name == "message");
+    check(name == "subscribe" || name == "unsubscribe" || name == "message" || name == "history" ||
+          name == "join" || name == "leave" || name == "presence" || name == "whisper" ||
+          name == "pong" || name == "ping");
   }
 
   // The raw input is also a plausible identifier, data string or payload.

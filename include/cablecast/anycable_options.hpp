@@ -50,6 +50,19 @@ struct SignedStreamsOptions {
   // "turbo/signed_stream_verifier_key"). Neither given: Turbo::StreamsChannel goes to RPC.
   std::string secret_key_base;
   std::string turbo_key_digest = "sha256";  // "sha1" for apps without Rails 7.0 defaults
+  bool presence = true;  // presence on signed $pubsub streams (public ones always have it)
+  bool whisper = false;  // whispers on signed $pubsub streams (public ones always have them)
+};
+
+// AnyCable's extended protocol (actioncable-v1-ext-json): stream history, resumable sessions,
+// presence, required pongs. With --pubsub redis the state lives in Redis (every node sees it);
+// otherwise in this process.
+struct ExtendedProtocolOptions {
+  std::size_t history_limit = 100;        // messages kept per stream; 0: history off
+  std::chrono::seconds history_ttl{300};  // how long a message is kept
+  std::chrono::seconds sessions_ttl{300};  // how long a closed ext session can be restored
+  std::chrono::seconds presence_ttl{15};   // how long a closed session stays present
+  std::chrono::seconds pong_timeout{0};    // ext clients must pong within it; 0: not required
 };
 
 struct AnyCableOptions {
@@ -61,6 +74,7 @@ struct AnyCableOptions {
   BroadcastApiOptions broadcast;
   JwtOptions jwt;
   SignedStreamsOptions streams;
+  ExtendedProtocolOptions extended;
 };
 
 }  // namespace cablecast

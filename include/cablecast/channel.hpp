@@ -54,6 +54,15 @@ std::string broadcasting_key(const T& key) {
   }
 }
 
+// What else a stream carries besides broadcasts (AnyCable's extended protocol):
+// whispers: clients may send "whisper" commands, delivered to every other subscriber of the
+// stream, never stored (typing indicators); presence: clients may join / leave the stream's
+// presence set and ask who is in it.
+struct StreamOptions {
+  bool whisper = false;
+  bool presence = false;
+};
+
 class Channel {
  public:
   virtual ~Channel() = default;
@@ -85,6 +94,9 @@ class Channel {
 
   // Starts delivering every broadcast on `broadcasting` to this client. Idempotent.
   void stream_from(std::string_view broadcasting);
+  // The same, with whispers and/or presence on that stream (one stream of a subscription
+  // carries each: the last one asked for wins).
+  void stream_from(std::string_view broadcasting, StreamOptions options);
   // stream_from("<channel_name>:<key>[:<key>...]"), as Rails' stream_for(model).
   template <class... Keys>
   void stream_for(const Keys&... keys) {

@@ -31,6 +31,9 @@ const boost::json::object& Channel::connection_identifiers() const {
 void Channel::reject() { context().reject(); }
 bool Channel::rejected() const { return context().rejected(); }
 void Channel::stream_from(std::string_view broadcasting) { context().stream_from(broadcasting); }
+void Channel::stream_from(std::string_view broadcasting, StreamOptions options) {
+  context().stream_from(broadcasting, options);
+}
 void Channel::stop_stream_from(std::string_view broadcasting) {
   context().stop_stream_from(broadcasting);
 }

@@ -20,6 +20,7 @@ class ChannelContext {
   virtual void reject() = 0;
   virtual bool rejected() const = 0;
   virtual void stream_from(std::string_view broadcasting) = 0;
+  virtual void stream_from(std::string_view broadcasting, StreamOptions options) = 0;
   virtual void stop_stream_from(std::string_view broadcasting) = 0;
   virtual void stop_all_streams() = 0;
   // `message_json`: one JSON value, encoded.

@@ -102,6 +102,50 @@ void HubShard::leave_if_unused(StreamMap::iterator it) {
   adapter_.unsubscribe(name);
 }
 
+namespace {
+
+// One frame per distinct identifier. Subscribers of a stream usually share very few identifiers
+// (often one), so a short vector beats a map and the last hit is checked first. Past kLinearScan
+// identifiers an index takes over: a client can subscribe one stream under hundreds of
+// identifiers, and scanning them per subscriber would be quadratic.
+template <class Encode>
+class FrameCache {
+ public:
+  explicit FrameCache(Encode encode) : encode_(std::move(encode)) {}
+
+  const SharedFrame& frame_for(std::string_view identifier) {
+    if (frames_.empty() || frames_[last_].first != identifier) last_ = find_or_make(identifier);
+    return frames_[last_].second;
+  }
+
+ private:
+  static constexpr std::size_t kLinearScan = 8;
+
+  std::size_t find_or_make(std::string_view identifier) {
+    if (index_.empty()) {
+      for (std::size_t i = 0; i < frames_.size(); ++i) {
+        if (frames_[i].first == identifier) return i;
+      }
+    } else if (auto hit = index_.find(identifier); hit != index_.end()) {
+      return hit->second;
+    }
+    frames_.emplace_back(identifier, ws::make_text_frame(encode_(identifier)));
+    if (!index_.empty()) {
+      index_.emplace(identifier, frames_.size() - 1);
+    } else if (frames_.size() > kLinearScan) {
+      for (std::size_t i = 0; i < frames_.size(); ++i) index_.emplace(frames_[i].first, i);
+    }
+    return frames_.size() - 1;
+  }
+
+  Encode encode_;
+  std::vector<std::pair<std::string_view, SharedFrame>> frames_;
+  std::unordered_map<std::string_view, std::size_t> index_;  // empty until frames outgrow the scan
+  std::size_t last_ = 0;
+};
+
+}  // namespace
+
 void HubShard::deliver(std::string_view stream_name, const pubsub::Payload& payload,
                        const broadcast::Meta* meta) {
   auto it = streams_.find(stream_name);
@@ -111,39 +155,25 @@ void HubShard::deliver(std::string_view stream_name, const pubsub::Payload& payl
   const std::string_view type = meta ? std::string_view(meta->broadcast_type) : std::string_view();
   const std::string_view excluded =
       meta ? std::string_view(meta->exclude_socket) : std::string_view();
-  // One frame per distinct identifier. Subscribers of a stream usually share very few
-  // identifiers (often one), so a short vector beats a map and the last hit is checked first.
-  // Past kLinearScan identifiers an index takes over: a client can subscribe one stream under
-  // hundreds of identifiers, and scanning them per subscriber would be quadratic.
-  constexpr std::size_t kLinearScan = 8;
-  std::vector<std::pair<std::string_view, SharedFrame>> frames;
-  std::unordered_map<std::string_view, std::size_t> index;  // empty until frames outgrow the scan
-  auto frame_for = [&](std::string_view identifier) -> std::size_t {
-    if (index.empty()) {
-      for (std::size_t i = 0; i < frames.size(); ++i) {
-        if (frames[i].first == identifier) return i;
-      }
-    } else if (auto hit = index.find(identifier); hit != index.end()) {
-      return hit->second;
-    }
-    frames.emplace_back(
-        identifier, ws::make_text_frame(
-                        type.empty() ? protocol::encode_message(identifier, *payload)
-                                     : protocol::encode_typed_message(type, identifier, *payload)));
-    if (!index.empty()) {
-      index.emplace(identifier, frames.size() - 1);
-    } else if (frames.size() > kLinearScan) {
-      for (std::size_t i = 0; i < frames.size(); ++i) index.emplace(frames[i].first, i);
-    }
-    return frames.size() - 1;
-  };
-  std::size_t last = 0;
+  // Only untyped broadcasts take part in history (presence events and whispers are transient).
+  const broadcast::Meta* position = meta && meta->offset != 0 && type.empty() ? meta : nullptr;
+  FrameCache plain([&](std::string_view identifier) {
+    return type.empty() ? protocol::encode_message(identifier, *payload)
+                        : protocol::encode_typed_message(type, identifier, *payload);
+  });
+  FrameCache positioned([&](std::string_view identifier) {
+    return protocol::encode_positioned_message(identifier, *payload, stream_name, position->epoch,
+                                               position->offset);
+  });
   for (Subscriber* subscriber : it->second.subscribers) {
     // A plain broadcast pays one test of an empty view here, never a virtual call.
     if (!excluded.empty() && subscriber->socket_id() == excluded) continue;
-    std::string_view identifier = subscriber->identifier();
-    if (frames.empty() || frames[last].first != identifier) last = frame_for(identifier);
-    subscriber->deliver(frames[last].second);
+    if (position && subscriber->wants_positions()) {
+      subscriber->deliver_positioned(positioned.frame_for(subscriber->identifier()), stream_name,
+                                     *position);
+    } else {
+      subscriber->deliver(plain.frame_for(subscriber->identifier()));
+    }
   }
   delivering_ = false;
 }
@@ -160,12 +190,16 @@ HubShard& Hub::add_shard(boost::asio::io_context& io) {
 
 void Hub::deliver(std::string_view stream, pubsub::Payload payload) {
   if (!broadcast::is_wrapped(*payload)) {
-    for (auto& shard : shards_) {
-      boost::asio::post(shard->io(), [shard = shard.get(), name = std::string(stream), payload] {
-        shard->deliver(name, payload);
-      });
+    if (!history_) return post_to_shards(stream, std::move(payload), nullptr);
+    std::lock_guard lock(numbering_);
+    std::shared_ptr<const broadcast::Meta> meta;
+    if (auto position = history_->on_receive(stream, *payload, nullptr)) {
+      auto stamped = std::make_shared<broadcast::Meta>();
+      stamped->offset = position->offset;
+      stamped->epoch = std::move(position->epoch);
+      meta = std::move(stamped);
     }
-    return;
+    return post_to_shards(stream, std::move(payload), std::move(meta));
   }
   auto unwrapped = broadcast::unwrap(*payload);
   if (!unwrapped) {
@@ -178,12 +212,24 @@ void Hub::deliver(std::string_view stream, pubsub::Payload payload) {
     }
     return;
   }
-  deliver(stream, std::make_shared<const std::string>(unwrapped->message),
-          std::make_shared<const broadcast::Meta>(std::move(unwrapped->meta)));
+  auto message = std::make_shared<const std::string>(unwrapped->message);
+  auto meta = std::make_shared<broadcast::Meta>(std::move(unwrapped->meta));
+  if (!history_) return post_to_shards(stream, std::move(message), std::move(meta));
+  std::lock_guard lock(numbering_);
+  if (auto position = history_->on_receive(stream, *message, meta.get())) {
+    meta->offset = position->offset;
+    meta->epoch = std::move(position->epoch);
+  }
+  post_to_shards(stream, std::move(message), std::move(meta));
 }
 
 void Hub::deliver(std::string_view stream, pubsub::Payload message,
                   std::shared_ptr<const broadcast::Meta> meta) {
+  post_to_shards(stream, std::move(message), std::move(meta));
+}
+
+void Hub::post_to_shards(std::string_view stream, pubsub::Payload message,
+                         std::shared_ptr<const broadcast::Meta> meta) {
   for (auto& shard : shards_) {
     boost::asio::post(shard->io(), [shard = shard.get(), name = std::string(stream), message,
                                     meta] { shard->deliver(name, message, meta.get()); });

@@ -16,12 +16,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "broadcast/publication.hpp"
+#include "broker/history.hpp"
 #include "core/shared_frame.hpp"
 #include "pubsub/adapter.hpp"
 
@@ -34,12 +36,24 @@ class Subscriber {
   virtual std::string_view identifier() const = 0;
   // Takes a ready {"identifier":…,"message":…} text frame. Must not call back into the hub.
   virtual void deliver(const SharedFrame& frame) = 0;
+  // For subscribers that want_positions(): a broadcast that has a place in its stream's history
+  // (meta.offset != 0), framed with "stream_id", "epoch" and "offset" (AnyCable's extended
+  // protocol). The subscriber may hold it (history being sent) or drop it (already sent).
+  virtual void deliver_positioned(const SharedFrame& frame, std::string_view stream,
+                                  const broadcast::Meta& position) {
+    (void)stream;
+    (void)position;
+    deliver(frame);
+  }
   // The id (sid) of the connection this subscriber belongs to, which a publication may exclude
   // (meta.exclude_socket). Asked only while delivering such a publication.
   virtual std::string_view socket_id() const { return {}; }
+  // A flag, not a virtual call: the hub asks it per subscriber and delivery.
+  bool wants_positions() const { return wants_positions_; }
 
  protected:
   ~Subscriber() = default;
+  bool wants_positions_ = false;
 };
 
 // Takes a stream's messages as JSON text instead of frames: a connection listening on its
@@ -124,6 +138,11 @@ class Hub {
  public:
   explicit Hub(pubsub::Adapter& adapter) : adapter_(adapter) {}
 
+  // Stream history (broker/history.hpp): every broadcast the adapter delivers passes through
+  // history->on_receive before the shards get it, and its position is stamped on the frames of
+  // ext-protocol subscribers. Set once at start-up, before traffic; null: history off.
+  void set_history(broker::History* history) { history_ = history; }
+
   // Called once per loop at start-up, before any traffic.
   HubShard& add_shard(boost::asio::io_context& io);
 
@@ -140,7 +159,16 @@ class Hub {
   HubShard& shard(std::size_t i) { return *shards_[i]; }
 
  private:
+  // Posts to every shard: in one order for all of them.
+  void post_to_shards(std::string_view stream, pubsub::Payload message,
+                      std::shared_ptr<const broadcast::Meta> meta);
+
   pubsub::Adapter& adapter_;
+  broker::History* history_ = nullptr;
+  // Held while a broadcast is numbered and posted, so the shards receive one stream's messages
+  // in offset order even when several threads deliver (the memory adapter delivers on the
+  // publisher's thread). Broker adapters deliver from one thread: never contended there.
+  std::mutex numbering_;
   std::vector<std::unique_ptr<HubShard>> shards_;
   std::atomic<std::uint32_t> bad_envelopes_{0};  // budgets their log lines (any thread)
 };

@@ -7,10 +7,15 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/parse_options.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <memory>
 #include <new>
 #include <optional>
+
+#include "core/assert.hpp"
+#include "protocol/encode.hpp"
+#include "protocol/extension_fields.hpp"
 
 namespace cablecast::protocol {
 namespace {
@@ -25,23 +30,34 @@ struct Field {
   enum class Kind { absent, null, string, other };
   Kind kind = Kind::absent;
   std::string_view text;  // the unescaped value when kind == string
+  // The value as JSON text when kind == other and the key's value matters whole (data, history,
+  // presence). Frames on the hot path carry strings there, so it costs them nothing.
+  std::string json;
 };
 
 struct FrameFields {
   Field command;
   Field identifier;
   Field data;
+  Field history;
+  Field presence;
 };
 
-Field field_of(simdjson::dom::element value) {
+// Whether a key's whole value is kept as JSON text (see Field::json).
+enum class Keep { kind_only, json };
+
+Field field_of(simdjson::dom::element value, Keep keep = Keep::kind_only) {
   std::string_view text;
-  if (value.get(text) == simdjson::SUCCESS) return {Field::Kind::string, text};
-  return {value.is_null() ? Field::Kind::null : Field::Kind::other, {}};
+  if (value.get(text) == simdjson::SUCCESS) return {Field::Kind::string, text, {}};
+  if (value.is_null()) return {Field::Kind::null, {}, {}};
+  return {Field::Kind::other, {}, keep == Keep::json ? simdjson::to_string(value) : std::string()};
 }
 
-Field field_of(const boost::json::value& value) {
-  if (const auto* text = value.if_string()) return {Field::Kind::string, *text};
-  return {value.is_null() ? Field::Kind::null : Field::Kind::other, {}};
+Field field_of(const boost::json::value& value, Keep keep = Keep::kind_only) {
+  if (const auto* text = value.if_string()) return {Field::Kind::string, *text, {}};
+  if (value.is_null()) return {Field::Kind::null, {}, {}};
+  return {
+      Field::Kind::other, {}, keep == Keep::json ? boost::json::serialize(value) : std::string()};
 }
 
 simdjson::dom::parser make_frame_parser(std::size_t capacity) {
@@ -84,7 +100,11 @@ auto with_frame_fields(std::string_view frame, Use&& use) {
       } else if (member.key == "identifier") {
         fields.identifier = field_of(member.value);
       } else if (member.key == "data") {
-        fields.data = field_of(member.value);
+        fields.data = field_of(member.value, Keep::json);
+      } else if (member.key == "history") {
+        fields.history = field_of(member.value, Keep::json);
+      } else if (member.key == "presence") {
+        fields.presence = field_of(member.value, Keep::json);
       }
     }
     return use(boost::system::result<FrameFields>(fields));
@@ -112,7 +132,9 @@ auto with_frame_fields(std::string_view frame, Use&& use) {
   // boost::json::object keeps the last of duplicate keys, as Ruby does.
   if (const auto* v = object->if_contains("command")) fields.command = field_of(*v);
   if (const auto* v = object->if_contains("identifier")) fields.identifier = field_of(*v);
-  if (const auto* v = object->if_contains("data")) fields.data = field_of(*v);
+  if (const auto* v = object->if_contains("data")) fields.data = field_of(*v, Keep::json);
+  if (const auto* v = object->if_contains("history")) fields.history = field_of(*v, Keep::json);
+  if (const auto* v = object->if_contains("presence")) fields.presence = field_of(*v, Keep::json);
   return use(boost::system::result<FrameFields>(fields));
 }
 
@@ -120,27 +142,130 @@ std::optional<CommandType> command_type(std::string_view name) {
   if (name == "subscribe") return CommandType::subscribe;
   if (name == "unsubscribe") return CommandType::unsubscribe;
   if (name == "message") return CommandType::message;
+  if (name == "history") return CommandType::history;
+  if (name == "join") return CommandType::join;
+  if (name == "leave") return CommandType::leave;
+  if (name == "presence") return CommandType::presence;
+  if (name == "whisper") return CommandType::whisper;
+  if (name == "pong") return CommandType::pong;
+  if (name == "ping") return CommandType::ping;
   return std::nullopt;
 }
 
+bool is_missing(const Field& field) {
+  return field.kind == Field::Kind::absent || field.kind == Field::Kind::null;
+}
+
+// A "history" value. `required`: a history command must ask for something; a subscribe whose
+// history asks for nothing simply has none (AnyCable's Subscribe only runs it when it does).
+boost::system::result<std::optional<HistoryRequest>> history_of(const Field& field, bool required) {
+  if (is_missing(field)) {
+    if (required) return Error::missing_history;
+    return std::optional<HistoryRequest>();
+  }
+  if (field.kind != Field::Kind::other) return Error::bad_history;
+  auto request = decode_history(field.json);
+  if (!request) return request.error();
+  if (request->since <= 0 && request->streams.empty()) {
+    if (required) return Error::bad_history;
+    return std::optional<HistoryRequest>();
+  }
+  return std::optional<HistoryRequest>(std::move(*request));
+}
+
+// A "presence" value; required for join only.
+boost::system::result<std::optional<PresenceRequest>> presence_of(const Field& field,
+                                                                  bool required) {
+  if (is_missing(field)) {
+    if (required) return Error::missing_presence;
+    return std::optional<PresenceRequest>();
+  }
+  if (field.kind != Field::Kind::other) return Error::bad_presence;
+  auto request = decode_presence(field.json);
+  if (!request) return request.error();
+  return std::optional<PresenceRequest>(std::move(*request));
+}
+
+// The extension parts of a command whose identifier is already checked.
+boost::system::result<void> add_extension_fields(Command& command, const FrameFields& fields) {
+  switch (command.type) {
+    case CommandType::subscribe: {
+      auto history = history_of(fields.history, false);
+      if (!history) return history.error();
+      auto presence = presence_of(fields.presence, false);
+      if (!presence) return presence.error();
+      command.history = std::move(*history);
+      command.presence = std::move(*presence);
+      return {};
+    }
+    case CommandType::history: {
+      auto history = history_of(fields.history, true);
+      if (!history) return history.error();
+      command.history = std::move(*history);
+      return {};
+    }
+    case CommandType::join:
+    case CommandType::leave: {
+      auto presence = presence_of(fields.presence, command.type == CommandType::join);
+      if (!presence) return presence.error();
+      command.presence = std::move(*presence);
+      return {};
+    }
+    case CommandType::presence:
+      if (is_missing(fields.data)) return {};
+      // Only an object can be an options hash ({"return_records": true}).
+      if (fields.data.kind != Field::Kind::other || fields.data.json.front() != '{') {
+        return Error::data_not_object;
+      }
+      command.data = fields.data.json;
+      return {};
+    case CommandType::whisper:
+      // Unlike a message's, a whisper's data is sent as a JSON value, not as JSON text in a
+      // string: a string value is a string to deliver, re-encoded as JSON here.
+      if (is_missing(fields.data)) return Error::missing_data;
+      if (fields.data.kind == Field::Kind::string) {
+        append_json_string(command.data, fields.data.text);
+      } else {
+        command.data = fields.data.json;
+      }
+      return {};
+    case CommandType::unsubscribe:
+    case CommandType::message:
+    case CommandType::pong:
+    case CommandType::ping:
+      return {};
+  }
+  CABLE_ASSERT(false && "every command type is handled above");
+  return {};
+}
+
 // The checks run in the order Rails trips over them: command first, then the identifier (looked
-// up before the data is decoded), then the data of a "message".
+// up before the data is decoded), then the data of a "message". Extension commands follow the
+// same order, their own objects last.
 boost::system::result<Command> command_from(const FrameFields& fields) {
   if (fields.command.kind != Field::Kind::string) return Error::missing_command;
   const auto type = command_type(fields.command.text);
   if (!type) return Error::unknown_command;
+  if (*type == CommandType::pong || *type == CommandType::ping) {
+    // Connection-level: an identifier, if any, means nothing; keep it only for log lines.
+    Command command{*type, {}, {}, {}, {}};
+    if (fields.identifier.kind == Field::Kind::string) {
+      command.identifier = std::string(fields.identifier.text);
+    }
+    return command;
+  }
   if (fields.identifier.kind != Field::Kind::string || fields.identifier.text.empty()) {
     return Error::missing_identifier;
   }
-  Command command{*type, std::string(fields.identifier.text), {}};
+  Command command{*type, std::string(fields.identifier.text), {}, {}, {}};
   if (*type == CommandType::message) {
     // `"data":null` fails in Rails exactly like a missing key (JSON.parse(nil)).
-    if (fields.data.kind == Field::Kind::absent || fields.data.kind == Field::Kind::null) {
-      return Error::missing_data;
-    }
+    if (is_missing(fields.data)) return Error::missing_data;
     if (fields.data.kind != Field::Kind::string) return Error::data_not_string;
     command.data = std::string(fields.data.text);
+    return command;
   }
+  if (auto added = add_extension_fields(command, fields); !added) return added.error();
   return command;
 }
 

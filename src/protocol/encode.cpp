@@ -98,6 +98,25 @@ simdjson::dom::parser make_payload_parser(std::size_t capacity) {
   return parser;
 }
 
+// {"type":"<type>","identifier":"<id>"}: AnyCable's order, type first.
+std::string encode_typed_reply(std::string_view head, std::string_view identifier) {
+  std::string out;
+  out.reserve(head.size() + identifier.size() + identifier.size() / 4 + 20);
+  out.append(head);
+  out.append(R"(,"identifier":)");
+  append_json_string(out, identifier);
+  out.push_back('}');
+  return out;
+}
+
+void append_unsigned(std::string& out, std::uint64_t value) {
+  std::array<char, 24> digits{};
+  const auto [digits_end, error] =
+      std::to_chars(digits.data(), digits.data() + digits.size(), value);
+  CABLE_ASSERT(error == std::errc{});  // 24 chars hold any uint64
+  out.append(digits.data(), digits_end);
+}
+
 // Payloads up to this size are checked by a per-thread parser that keeps its buffers; a bigger
 // one gets a parser of its own so it does not pin its buffers to the thread.
 constexpr std::size_t retained_parser_capacity = 64 * 1024;
@@ -203,6 +222,110 @@ std::string encode_typed_message(std::string_view type, std::string_view identif
   out.append(R"(,"message":)");
   out.append(message_json);
   out.push_back('}');
+  return out;
+}
+
+std::string encode_welcome(std::string_view sid) {
+  std::string out;
+  out.reserve(sid.size() + 40);
+  out.append(R"({"type":"welcome","sid":)");
+  append_json_string(out, sid);
+  out.push_back('}');
+  return out;
+}
+
+std::string encode_restored_welcome(std::string_view sid,
+                                    const std::vector<std::string>& restored_ids) {
+  std::size_t size = sid.size() + 80;
+  for (const auto& id : restored_ids) size += id.size() + id.size() / 4 + 3;
+  std::string out;
+  out.reserve(size);
+  out.append(R"({"type":"welcome","sid":)");
+  append_json_string(out, sid);
+  out.append(R"(,"restored":true,"restored_ids":[)");
+  for (std::size_t i = 0; i < restored_ids.size(); ++i) {
+    if (i != 0) out.push_back(',');
+    append_json_string(out, restored_ids[i]);
+  }
+  out.append("]}");
+  return out;
+}
+
+std::string encode_confirm_history(std::string_view identifier) {
+  return encode_typed_reply(R"({"type":"confirm_history")", identifier);
+}
+
+std::string encode_reject_history(std::string_view identifier) {
+  return encode_typed_reply(R"({"type":"reject_history")", identifier);
+}
+
+std::string encode_pong() { return R"({"type":"pong"})"; }
+
+std::string encode_positioned_message(std::string_view identifier, std::string_view message_json,
+                                      std::string_view stream, std::string_view epoch,
+                                      std::uint64_t offset) {
+  std::string out;
+  out.reserve(identifier.size() + identifier.size() / 4 + message_json.size() + stream.size() +
+              epoch.size() + 80);
+  out.append(R"({"identifier":)");
+  append_json_string(out, identifier);
+  out.append(R"(,"message":)");
+  out.append(message_json);
+  out.append(R"(,"stream_id":)");
+  append_json_string(out, stream);
+  out.append(R"(,"epoch":)");
+  append_json_string(out, epoch);
+  out.append(R"(,"offset":)");
+  append_unsigned(out, offset);
+  out.push_back('}');
+  return out;
+}
+
+std::string encode_presence_event(bool join, std::string_view id, std::string_view info_json) {
+  std::string out;
+  out.reserve(id.size() + info_json.size() + 40);
+  out.append(join ? R"({"type":"join","id":)" : R"({"type":"leave","id":)");
+  append_json_string(out, id);
+  if (join) {
+    out.append(R"(,"info":)");
+    out.append(info_json);
+  }
+  out.push_back('}');
+  return out;
+}
+
+std::string encode_presence_info(
+    std::string_view identifier,
+    const std::vector<std::pair<std::string, std::string>>& id_and_info_json) {
+  std::size_t size = identifier.size() + identifier.size() / 4 + 96;
+  for (const auto& [id, info] : id_and_info_json) size += id.size() + info.size() + 20;
+  std::string out;
+  out.reserve(size);
+  out.append(R"({"type":"presence","identifier":)");
+  append_json_string(out, identifier);
+  out.append(R"(,"message":{"type":"info","total":)");
+  append_unsigned(out, id_and_info_json.size());
+  out.append(R"(,"records":[)");
+  bool first = true;
+  for (const auto& [id, info] : id_and_info_json) {
+    if (!first) out.push_back(',');
+    first = false;
+    out.append(R"({"id":)");
+    append_json_string(out, id);
+    out.append(R"(,"info":)");
+    out.append(info);
+    out.push_back('}');
+  }
+  out.append("]}}");
+  return out;
+}
+
+std::string encode_presence_error(std::string_view identifier) {
+  std::string out;
+  out.reserve(identifier.size() + identifier.size() / 4 + 72);
+  out.append(R"({"type":"presence","identifier":)");
+  append_json_string(out, identifier);
+  out.append(R"(,"message":{"type":"error"}})");
   return out;
 }
 

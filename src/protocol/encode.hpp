@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace cablecast::protocol {
 
@@ -25,6 +27,39 @@ std::string encode_message(std::string_view identifier, std::string_view message
 // meta.broadcast_type, keys in AnyCable's order (its Reply struct: type, identifier, message).
 std::string encode_typed_message(std::string_view type, std::string_view identifier,
                                  std::string_view message_json);
+
+// AnyCable's extended protocol (protocol.md 7.2-7.6). Keys in the order of AnyCable's Reply
+// struct (type, identifier, message, presence, reason, reconnect, stream_id, epoch, offset, sid,
+// restored, restored_ids), so frames compare equal to its byte for byte.
+
+// {"type":"welcome","sid":"<sid>"}
+std::string encode_welcome(std::string_view sid);
+// {"type":"welcome","sid":"<sid>","restored":true,"restored_ids":["<id>",...]}
+std::string encode_restored_welcome(std::string_view sid,
+                                    const std::vector<std::string>& restored_ids);
+// {"type":"confirm_history","identifier":"<id>"}
+std::string encode_confirm_history(std::string_view identifier);
+// {"type":"reject_history","identifier":"<id>"}
+std::string encode_reject_history(std::string_view identifier);
+// {"type":"pong"}: the answer to a client's ping command.
+std::string encode_pong();
+// {"identifier":"<id>","message":<message_json>,"stream_id":"<stream>","epoch":"<epoch>",
+// "offset":<offset>}: a broadcast with its place in the stream's history. `message_json` as for
+// encode_message.
+std::string encode_positioned_message(std::string_view identifier, std::string_view message_json,
+                                      std::string_view stream, std::string_view epoch,
+                                      std::uint64_t offset);
+// The *message* of a presence event (wrapped by encode_typed_message("presence", ...)):
+// join  -> {"type":"join","id":"<id>","info":<info_json>}  (`info_json` one JSON value, as is)
+// leave -> {"type":"leave","id":"<id>"}                     (`info_json` ignored)
+std::string encode_presence_event(bool join, std::string_view id, std::string_view info_json);
+// {"type":"presence","identifier":"<id>","message":{"type":"info","total":N,
+// "records":[{"id":"<id>","info":<info_json>},...]}}: the answer to a presence command.
+std::string encode_presence_info(
+    std::string_view identifier,
+    const std::vector<std::pair<std::string, std::string>>& id_and_info_json);
+// {"type":"presence","identifier":"<id>","message":{"type":"error"}}
+std::string encode_presence_error(std::string_view identifier);
 
 // Appends `text` as a JSON string literal (with quotes), escaped as described above.
 void append_json_string(std::string& out, std::string_view text);

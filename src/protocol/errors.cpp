@@ -24,7 +24,8 @@ class ProtocolCategory final : public boost::system::error_category {
       case Error::missing_command:
         return "frame has no \"command\" string";
       case Error::unknown_command:
-        return "command is not subscribe, unsubscribe or message";
+        return "command is not subscribe, unsubscribe, message or one of AnyCable's (history, "
+               "join, leave, presence, whisper, pong, ping)";
       case Error::missing_identifier:
         return "command has no \"identifier\" string, or it is empty";
       case Error::missing_data:
@@ -43,6 +44,18 @@ class ProtocolCategory final : public boost::system::error_category {
         return "\"data\" is JSON but not an object";
       case Error::too_deep:
         return "JSON nested deeper than the server accepts";
+      case Error::missing_history:
+        return "\"history\" command has no \"history\" object";
+      case Error::bad_history:
+        return "\"history\" is not {\"since\": seconds, \"streams\": {name: {\"epoch\", "
+               "\"offset\"}}}, or asks for nothing";
+      case Error::missing_presence:
+        return "\"join\" command has no \"presence\" object";
+      case Error::bad_presence:
+        return "\"presence\" is not {\"id\": string or number, \"info\": any JSON}";
+      case Error::over_limit:
+        return "history or presence exceeds the server's limits (streams, id, name, epoch or "
+               "info size)";
     }
     return "unknown protocol error " + std::to_string(value);
   }

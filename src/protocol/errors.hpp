@@ -9,7 +9,7 @@ enum class Error {
   malformed_json = 1,     // the frame is not JSON
   not_an_object,          // JSON, but not an object
   missing_command,        // no "command" key, or not a string
-  unknown_command,        // "command" is not subscribe/unsubscribe/message
+  unknown_command,        // "command" is none of Action Cable's nor AnyCable's
   missing_identifier,     // no "identifier" key, or not a string, or empty
   missing_data,           // "message" without "data"
   data_not_string,        // "data" present but not a string (Rails: TypeError)
@@ -19,6 +19,12 @@ enum class Error {
   data_not_json,          // data string is not JSON
   data_not_object,        // data JSON is not an object
   too_deep,               // nesting deeper than the decoder allows (JSON bomb)
+  // AnyCable's extension commands:
+  missing_history,   // "history" command without a "history" object
+  bad_history,       // "history" is not {since, streams: {name: {epoch, offset}}}, or asks nothing
+  missing_presence,  // "join" command without a "presence" object
+  bad_presence,      // "presence" is not {id: string or number, info: any JSON}
+  over_limit,        // more streams, or a longer id, name, epoch or info than the server accepts
 };
 
 const boost::system::error_category& error_category() noexcept;

@@ -32,7 +32,7 @@ class BroadcastEndpoint::Body final : public ws::BodyHandler {
                             body.error().message(), log::clip(text));
       return ws::http_response(422, kText, body.error().message() + "\n");
     }
-    if (auto published = publish_body(*body, endpoint_.adapter_); !published) {
+    if (auto published = publish_body(*body, endpoint_.history_, endpoint_.adapter_); !published) {
       // Never a silent loss: the application hears that it must retry.
       endpoint_.log_refusal("broadcast API: the {} pub/sub refused a publication (503): {}",
                             endpoint_.adapter_.name(), published.error().message());

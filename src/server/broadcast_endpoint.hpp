@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "broker/history.hpp"
 #include "core/line_budget.hpp"
 #include "core/log.hpp"
 #include "pubsub/adapter.hpp"
@@ -19,8 +20,10 @@ namespace cablecast::server {
 
 class BroadcastEndpoint {
  public:
-  BroadcastEndpoint(const BroadcastApiOptions& options, pubsub::Adapter& adapter)
-      : options_(options), adapter_(adapter) {}
+  // `history`: where publications enter stream history (null: off).
+  BroadcastEndpoint(const BroadcastApiOptions& options, pubsub::Adapter& adapter,
+                    broker::History* history)
+      : options_(options), adapter_(adapter), history_(history) {}
 
   // Its path is its own even while it is off, so the demo pages never answer there.
   bool serves(std::string_view path) const { return path == options_.path; }
@@ -37,6 +40,7 @@ class BroadcastEndpoint {
 
   const BroadcastApiOptions& options_;
   pubsub::Adapter& adapter_;
+  broker::History* history_;
   log::LineBudget refusals_;
 };
 

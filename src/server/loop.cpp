@@ -30,7 +30,8 @@ Loop::Loop(unsigned index, LoopShared shared)
            shared.session_limits,
            session::RpcEnvironment{
                shared.rpc, shared.rpc_forward_headers, shared.tls != nullptr, {}},
-           shared.jwt},
+           shared.jwt,
+           shared.broker},
       router_(shared.router_options, env_),
       connections_(std::make_unique<ws::ConnectionContext>(io_, shared.limits, router_, shared.tls,
                                                            shared.batch_sends)),
@@ -81,7 +82,13 @@ void Loop::ping_all() {
                      std::chrono::system_clock::now().time_since_epoch())
                      .count();
   SharedFrame ping = ws::make_text_frame(protocol::encode_ping(seconds));
-  for (auto& session : sessions_) session.send(ping);
+  const auto now = static_cast<std::uint32_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch()).count());
+  for (auto it = sessions_.begin(); it != sessions_.end();) {
+    auto& session = *it++;  // on_heartbeat may close it, which unlinks it
+    session.send(ping);
+    session.on_heartbeat(now);
+  }
 }
 
 void Loop::shutdown(Clock::time_point deadline) {

@@ -32,6 +32,7 @@ struct LoopShared {
   rpc::Backend* rpc = nullptr;                   // the application over RPC (--rpc-url), if any
   std::vector<std::string> rpc_forward_headers;  // lower-case header names for env.headers
   session::JwtEnvironment jwt;                   // token identification, if configured
+  session::BrokerEnvironment broker;             // history, presence, sessions (ext protocol)
 };
 
 class Loop {

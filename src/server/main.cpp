@@ -119,6 +119,20 @@ void add_anycable_options(CLI::App* cmd, ServeSettings& s) {
          "Serve Turbo::StreamsChannel natively with the key Rails derives from secret_key_base");
   option(cmd, "--turbo-key-digest", a.streams.turbo_key_digest,
          "Digest of that derivation: sha256 (Rails 7+ defaults) or sha1");
+  option(cmd, "--streams-presence", a.streams.presence,
+         "Presence on signed $pubsub streams (public ones always have it): true or false");
+  option(cmd, "--streams-whisper", a.streams.whisper,
+         "Whispers on signed $pubsub streams (public ones always have them): true or false");
+  auto& e = a.extended;
+  option(cmd, "--history-limit", e.history_limit,
+         "Messages kept per stream for clients that reconnect (0: history off)");
+  option(cmd, "--history-ttl", s.history_ttl_s, "Seconds a stream's message is kept in history");
+  option(cmd, "--sessions-ttl", s.sessions_ttl_s,
+         "Seconds a closed extended-protocol session can be restored by its sid");
+  option(cmd, "--presence-ttl", s.presence_ttl_s,
+         "Seconds a closed connection stays present (a reconnecting tab does not flicker)");
+  option(cmd, "--pong-timeout", s.pong_timeout_s,
+         "Seconds an extended-protocol client may leave pings unanswered (0: pongs not required)");
   option(cmd, "--demo-channels", s.demo_channels,
          "The demo's ChatChannel, BenchmarkChannel and ?user= identification: auto (on unless "
          "--rpc-url is set, so they never shadow the application's), true or false")

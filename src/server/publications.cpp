@@ -4,12 +4,15 @@
 
 #include "broadcast/envelope.hpp"
 #include "broadcast/remote_disconnect.hpp"
+#include "broker/publish.hpp"
 
 namespace cablecast::server {
 
-boost::system::result<void> publish_body(const broadcast::Body& body, pubsub::Adapter& adapter) {
+boost::system::result<void> publish_body(const broadcast::Body& body, broker::History* history,
+                                         pubsub::Adapter& adapter) {
   for (const auto& publication : body.publications) {
-    auto sent = adapter.publish(publication.stream, broadcast::to_wire(publication));
+    auto sent = broker::publish(history, adapter, publication.stream, publication.message,
+                                publication.meta);
     if (!sent) return sent.error();
   }
   if (body.disconnect) {

@@ -9,6 +9,7 @@
 #include <boost/system/result.hpp>
 
 #include "broadcast/publication.hpp"
+#include "broker/history.hpp"
 #include "hub/hub.hpp"
 #include "pubsub/adapter.hpp"
 
@@ -16,7 +17,9 @@ namespace cablecast::server {
 
 // Publishes in order; stops at the first publish the adapter refuses (the broker is down) and
 // returns its error: the publications before it did leave, the rest did not.
-boost::system::result<void> publish_body(const broadcast::Body& body, pubsub::Adapter& adapter);
+// Publications enter `history` (may be null: off) unless transient.
+boost::system::result<void> publish_body(const broadcast::Body& body, broker::History* history,
+                                         pubsub::Adapter& adapter);
 
 // Delivers in order to this node's shards. Any thread.
 void deliver_body(const broadcast::Body& body, hub::Hub& hub);

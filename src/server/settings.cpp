@@ -124,6 +124,14 @@ std::map<std::string, Setter> setters(ServeSettings& s) {
       {"secret_key_base", text(s.server.anycable.streams.secret_key_base)},
       {"turbo_key_digest", text(s.server.anycable.streams.turbo_key_digest)},
       {"demo_channels", text(s.demo_channels)},
+      {"streams_presence", boolean(s.server.anycable.streams.presence)},
+      {"streams_whisper", boolean(s.server.anycable.streams.whisper)},
+      // AnyCable's extended protocol
+      {"history_limit", integer(s.server.anycable.extended.history_limit)},
+      {"history_ttl", integer(s.history_ttl_s)},
+      {"sessions_ttl", integer(s.sessions_ttl_s)},
+      {"presence_ttl", integer(s.presence_ttl_s)},
+      {"pong_timeout", integer(s.pong_timeout_s)},
       // HTTP broadcasts, anycable-rails' Redis channel
       {"broadcast_key", text(s.server.anycable.broadcast.key)},
       {"broadcast_path", text(s.server.anycable.broadcast.path)},
@@ -142,6 +150,11 @@ ServerOptions ServeSettings::finish() const {
   options.shutdown_timeout = std::chrono::milliseconds(shutdown_timeout_ms);
   options.anycable.rpc.forward_headers = split_list(rpc_headers);
   options.anycable.rpc.timeout = std::chrono::milliseconds(rpc_timeout_ms);
+  auto& extended = options.anycable.extended;
+  extended.history_ttl = std::chrono::seconds(history_ttl_s);
+  extended.sessions_ttl = std::chrono::seconds(sessions_ttl_s);
+  extended.presence_ttl = std::chrono::seconds(presence_ttl_s);
+  extended.pong_timeout = std::chrono::seconds(pong_timeout_s);
   return options;
 }
 
@@ -215,6 +228,13 @@ std::optional<std::string> apply_anycable_environment(
       {{"ANYCABLE_ENFORCE_JWT", "ANYCABLE_JWT_ID_ENFORCE"}, Kind::boolean, boolean(a.jwt.enforce)},
       {{"ANYCABLE_STREAMS_SECRET"}, Kind::text, text(a.streams.secret)},
       {{"ANYCABLE_PUBLIC_STREAMS"}, Kind::boolean, boolean(a.streams.public_streams)},
+      {{"ANYCABLE_STREAMS_PRESENCE"}, Kind::boolean, boolean(a.streams.presence)},
+      {{"ANYCABLE_STREAMS_WHISPER"}, Kind::boolean, boolean(a.streams.whisper)},
+      {{"ANYCABLE_HISTORY_LIMIT"}, Kind::integer, integer(a.extended.history_limit)},
+      {{"ANYCABLE_HISTORY_TTL"}, Kind::integer, integer(settings.history_ttl_s)},
+      {{"ANYCABLE_SESSIONS_TTL"}, Kind::integer, integer(settings.sessions_ttl_s)},
+      {{"ANYCABLE_PRESENCE_TTL"}, Kind::integer, integer(settings.presence_ttl_s)},
+      {{"ANYCABLE_PONG_TIMEOUT"}, Kind::integer, integer(settings.pong_timeout_s)},
       {{"ANYCABLE_TURBO_STREAMS_SECRET", "ANYCABLE_TURBO_RAILS_KEY"},
        Kind::text,
        text(a.streams.turbo_secret)},

@@ -17,6 +17,11 @@ struct ServeSettings {
   std::string log_level = "info";
   std::string rpc_headers = "cookie";  // comma-separated, split into anycable.rpc.forward_headers
   unsigned rpc_timeout_ms = 3000;
+  // AnyCable's extended protocol, in seconds (anycable.extended)
+  unsigned history_ttl_s = 300;
+  unsigned sessions_ttl_s = 300;
+  unsigned presence_ttl_s = 15;
+  unsigned pong_timeout_s = 0;
   // The binary's demo channels and `user` query identification: "auto" = on unless --rpc-url
   // is set (an application's channel of the same name must never be shadowed), or true/false.
   std::string demo_channels = "auto";

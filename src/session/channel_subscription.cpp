@@ -92,8 +92,16 @@ void ChannelSubscription::transmit(std::string message_json) {
   session().transmit_json(protocol::encode_message(identifier_string(), message_json));
 }
 
+void ChannelSubscription::stream_from(std::string_view broadcasting, StreamOptions options) {
+  add_stream(broadcasting);
+  if (!options.whisper && !options.presence) return;
+  auto& ext = extensions();
+  if (options.whisper) ext.whisper_stream = broadcasting;
+  if (options.presence) ext.presence_stream = broadcasting;
+}
+
 bool ChannelSubscription::broadcast(std::string_view broadcasting, std::string payload_json) {
-  auto result = session().env().adapter.publish(broadcasting, payload_json);
+  auto result = publish(session().env(), broadcasting, payload_json);
   if (!result) {
     CC_LOG_ERROR("broadcast to {} failed: {}", log::clip(broadcasting), result.error().message());
     return false;

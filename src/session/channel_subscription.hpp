@@ -35,6 +35,7 @@ class ChannelSubscription final : public Subscription, public detail::ChannelCon
   void reject() override { mark_rejected(); }
   bool rejected() const override { return is_rejected(); }
   void stream_from(std::string_view broadcasting) override { add_stream(broadcasting); }
+  void stream_from(std::string_view broadcasting, StreamOptions options) override;
   void stop_stream_from(std::string_view broadcasting) override { remove_stream(broadcasting); }
   void stop_all_streams() override { remove_all_streams(); }
   void transmit(std::string message_json) override;

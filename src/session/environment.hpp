@@ -2,6 +2,7 @@
 // What every session of one event loop shares: the loop, its hub shard, the registry of channel
 // classes, the connect hook, the blocking pool, and the loop's list of sessions.
 #include <atomic>
+#include <chrono>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/intrusive/list.hpp>
@@ -12,6 +13,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "broadcast/publication.hpp"
+#include "broker/history.hpp"
+#include "broker/presence.hpp"
+#include "broker/session_cache.hpp"
 #include "core/line_budget.hpp"
 #include "hub/hub.hpp"
 #include "pubsub/adapter.hpp"
@@ -59,6 +64,19 @@ struct JwtEnvironment {
   bool enforce = false;       // no token: unauthorized
 };
 
+// AnyCable's extended protocol: history, presence, resumable sessions (broker/*.hpp). Null
+// stores: that feature is off.
+struct BrokerEnvironment {
+  broker::History* history = nullptr;
+  broker::Presence* presence = nullptr;
+  broker::SessionCache* sessions = nullptr;
+  std::chrono::seconds history_ttl{300};   // a stream with nothing kept had nothing this long
+  std::chrono::seconds sessions_ttl{300};  // how long a closed ext session can be restored
+  std::uint32_t pong_timeout_seconds = 0;  // ext sessions must answer pings; 0: not required
+  std::chrono::seconds restore_hold{5};    // a restored session's live messages wait this long
+                                           // for the client's history request
+};
+
 struct Environment {
   boost::asio::io_context& io;
   hub::HubShard& hub;
@@ -73,6 +91,12 @@ struct Environment {
   SessionLimits limits;
   RpcEnvironment rpc;
   JwtEnvironment jwt;
+  BrokerEnvironment broker;
 };
+
+// Publishes a broadcast from this node: through history when it should enter it (not transient,
+// history on), else through the adapter as is (meta in the envelope when it matters).
+boost::system::result<void> publish(Environment& env, std::string_view stream,
+                                    std::string_view message, const broadcast::Meta& meta = {});
 
 }  // namespace cablecast::session

@@ -87,6 +87,24 @@ void RpcSubscription::apply_streams_and_state(const rpc::CommandResponse& reply)
   for (const auto& stream : reply.streams) add_stream(stream);
   merge_state(istate_, reply.env.istate);
   session().merge_connection_state(reply.env.cstate);
+  read_extension_streams();
+}
+
+void RpcSubscription::read_extension_streams() {
+  auto whisper = istate_.find("$w");
+  auto presence = istate_.find("$p");
+  if (whisper == istate_.end() && presence == istate_.end() && !find_extensions()) return;
+  auto& ext = extensions();
+  ext.whisper_stream = whisper == istate_.end() ? std::string() : whisper->second;
+  ext.presence_stream = presence == istate_.end() ? std::string() : presence->second;
+}
+
+void RpcSubscription::restore(rpc::StringMap istate, const std::vector<std::string>& streams) {
+  istate_ = std::move(istate);
+  read_extension_streams();
+  hold();  // settles once every stream is live, like a subscribe reply
+  for (const auto& stream : streams) add_stream(stream);
+  release();
 }
 
 void RpcSubscription::on_stop(StopCause cause) {

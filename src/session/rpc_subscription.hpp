@@ -23,6 +23,9 @@ class RpcSubscription final : public Subscription {
   bool served_by_rpc() const override { return true; }
   // This subscription's state, as the disconnect call carries it (JSON-encoded map).
   std::string istate_json() const;
+  const rpc::StringMap& istate() const { return istate_; }
+  // A restored session (session_state.hpp): streams and state back as they were, no call.
+  void restore(rpc::StringMap istate, const std::vector<std::string>& streams);
 
  private:
   void on_stop(StopCause cause) override;
@@ -33,6 +36,8 @@ class RpcSubscription final : public Subscription {
   void on_performed(boost::system::result<rpc::CommandResponse> reply);
   // Streams and state of a successful reply (not its transmissions).
   void apply_streams_and_state(const rpc::CommandResponse& reply);
+  // AnyCable marks a subscription's whisper and presence streams in its state ("$w", "$p").
+  void read_extension_streams();
 
   std::string channel_;
   rpc::StringMap istate_;

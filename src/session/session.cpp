@@ -14,6 +14,7 @@
 #include "protocol/command.hpp"
 #include "protocol/encode.hpp"
 #include "session/channel_subscription.hpp"
+#include "session/pending_restore.hpp"
 #include "session/rpc_link.hpp"
 #include "session/rpc_subscription.hpp"
 #include "ws/frame.hpp"
@@ -57,7 +58,11 @@ std::unique_ptr<RpcLink> make_rpc_link(const RpcEnvironment& rpc, const ws::Upgr
 
 void Session::on_open(const ws::UpgradeInfo& info) {
   sid_ = SessionId::generate();
+  extended_ = info.subprotocol == "actioncable-v1-ext-json";
   if (env_.rpc.backend) rpc_ = make_rpc_link(env_.rpc, info);
+  if (extended_ && env_.broker.sessions) {
+    if (auto old_sid = restore_sid(info)) return begin_restore(info, std::move(*old_sid));
+  }
   identify(info);
 }
 
@@ -129,12 +134,19 @@ void Session::identify(const ws::UpgradeInfo& info) {
       return;
     }
     welcome(std::move(result.identifiers()));
-    transport_.send(ws::make_text_frame(protocol::encode_welcome()));
+    send_welcome_frame();
     return;
   }
   if (rpc_) return connect_over_rpc();
   welcome({});
-  transport_.send(ws::make_text_frame(protocol::encode_welcome()));
+  send_welcome_frame();
+}
+
+// Rails' welcome is {"type":"welcome"}, and plain clients keep getting exactly that; an ext
+// client needs its session id to come back with (AnyCable's welcome).
+void Session::send_welcome_frame() {
+  transport_.send(ws::make_text_frame(extended_ ? protocol::encode_welcome(sid_.view())
+                                                : protocol::encode_welcome()));
 }
 
 void Session::connect_over_rpc() {
@@ -191,6 +203,7 @@ void Session::welcome(boost::json::object identifiers) {
 
 void Session::disconnect(std::string_view reason, bool reconnect) {
   if (closed_) return;
+  resumable_ = false;  // @anycable/core forgets its sid on any disconnect frame
   transport_.send(ws::make_text_frame(protocol::encode_disconnect(reason, reconnect)));
   transport_.close(ws::close_code::normal, {});  // Rails closes with 1000 after disconnect
 }
@@ -210,6 +223,7 @@ bool Session::over_rate_limit() {
 
 void Session::on_text(std::string_view message) {
   if (closed_ || (!welcomed_ && !connecting_)) return;
+  awaiting_pong_since_ = 0;  // any command proves the client alive (AnyCable's keepalive)
   if (over_rate_limit()) {
     CC_LOG_WARN(
         "closing a connection that sent more than {} commands in one second "
@@ -252,11 +266,14 @@ void Session::process(std::string_view frame) {
   }
   switch (command->type) {
     case CommandType::subscribe:
-      return subscribe(std::move(command->identifier));
+      return subscribe(std::move(command->identifier), std::move(command->history),
+                       std::move(command->presence));
     case CommandType::unsubscribe:
       return unsubscribe(command->identifier);
     case CommandType::message:
       return perform(command->identifier, command->data);
+    default:
+      return process_extended(*command);
   }
 }
 
@@ -267,7 +284,8 @@ std::shared_ptr<Subscription>* Session::find(std::string_view identifier) {
   return nullptr;
 }
 
-void Session::subscribe(std::string identifier) {
+void Session::subscribe(std::string identifier, std::optional<protocol::HistoryRequest> history,
+                        std::optional<protocol::PresenceRequest> presence) {
   if (find(identifier)) {
     // The official client re-sends subscribe every 500 ms until it hears back: ignore, as Rails.
     CC_LOG_DEBUG("Already subscribed to {}: ignoring the duplicate subscribe",
@@ -325,6 +343,13 @@ void Session::subscribe(std::string identifier) {
     transport_.send(ws::make_text_frame(protocol::encode_reject(identifier)));
     return;
   }
+  if (history || presence) {
+    auto& ext = subscription->extensions();
+    // Live messages wait for the history, which is sent once the subscription is confirmed.
+    if (history) ext.positions.hold();
+    ext.history_after_confirm = std::move(history);
+    ext.join_after_confirm = std::move(presence);
+  }
   subscriptions_.push_back(subscription);
   hold_commands();        // until it settles (on_subscription_settled)
   subscription->start();  // may settle synchronously (memory adapter) or later
@@ -338,6 +363,8 @@ void Session::on_subscription_settled(Subscription& subscription) {
     // Every caller of this holds its own reference, so erasing here cannot destroy the
     // subscription under its own feet.
     if (it != subscriptions_.end()) subscriptions_.erase(it);
+  } else {
+    after_subscribe(subscription.shared_from_this());  // before later commands run
   }
   resume_commands();
 }
@@ -374,8 +401,10 @@ void Session::unsubscribe(const std::string& identifier) {
   }
   auto subscription = std::move(*found);
   subscriptions_.erase(subscriptions_.begin() + (found - subscriptions_.data()));
+  leave_presence(*subscription, /*at_once=*/true);
   // No acknowledgement frame: Action Cable has none.
   subscription->stop(Subscription::StopCause::unsubscribe);
+  save_state();
 }
 
 void Session::perform(const std::string& identifier, std::string_view data) {
@@ -444,6 +473,8 @@ void Session::on_closed() {
   closed_ = true;
   if (is_linked()) env_.sessions.erase(env_.sessions.iterator_to(*this));
   leave_internal_channel();
+  if (resumable_) save_state();
+  for (auto& s : subscriptions_) leave_presence(*s, /*at_once=*/false);
   tell_application_of_close();
   // Like Rails' unsubscribe_from_all: every channel hears unsubscribed().
   auto subscriptions = std::move(subscriptions_);

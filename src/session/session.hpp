@@ -13,13 +13,16 @@
 #include <boost/system/result.hpp>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/line_budget.hpp"
+#include "protocol/command.hpp"
 #include "rpc/messages.hpp"
 #include "session/environment.hpp"
+#include "session/history_fetch.hpp"
 #include "session/session_id.hpp"
 #include "ws/transport.hpp"
 
@@ -42,6 +45,11 @@ class Session final : public ws::MessageHandler,
 
   // Loop-wide actions (heartbeat, shutdown).
   void send(const SharedFrame& frame) { transport_.send(frame); }
+  // After each ping (every few seconds): ends a restored session's hold that the client never
+  // asked history for, and closes an ext session that answered no ping for --pong-timeout.
+  void on_heartbeat(std::uint32_t now_seconds);
+  // The client speaks AnyCable's extended protocol (actioncable-v1-ext-json).
+  bool extended() const { return extended_; }
   // Sends {"type":"disconnect","reason":…,"reconnect":…} and closes the socket (1000).
   void disconnect(std::string_view reason, bool reconnect);
 
@@ -71,6 +79,7 @@ class Session final : public ws::MessageHandler,
 
  private:
   void identify(const ws::UpgradeInfo& info);
+  void send_welcome_frame();
   void connect_over_rpc();
   void on_rpc_connected(boost::system::result<rpc::ConnectionResponse> reply);
   // Identified: the session joins the loop's list (pings, shutdown). Sends no frame.
@@ -81,9 +90,32 @@ class Session final : public ws::MessageHandler,
   void leave_internal_channel();
   void on_stream_message(std::string_view message) override;  // hub::Listener
   void process(std::string_view frame);
-  void subscribe(std::string identifier);
+  void subscribe(std::string identifier, std::optional<protocol::HistoryRequest> history = {},
+                 std::optional<protocol::PresenceRequest> presence = {});
   void unsubscribe(const std::string& identifier);
   void perform(const std::string& identifier, std::string_view data);
+
+  // AnyCable's extended commands (session/session_ext.cpp).
+  void process_extended(protocol::Command& command);
+  // A confirmed subscription's history (a "history" command, or "history" in "subscribe"):
+  // later commands and the subscription's live messages wait until it is sent.
+  void send_history(const std::shared_ptr<Subscription>& subscription,
+                    protocol::HistoryRequest request);
+  void deliver_history(Subscription& subscription, HistoryOutcome outcome);
+  void whisper(const std::string& identifier, std::string_view data);
+  void join_presence(Subscription& subscription, protocol::PresenceRequest presence);
+  void leave_presence(Subscription& subscription, bool at_once);
+  void presence_info(const std::string& identifier);
+  // What a subscription that settled asked for along with its subscribe.
+  void after_subscribe(const std::shared_ptr<Subscription>& subscription);
+
+  // Resumable sessions (session/session_restore.cpp).
+  struct PendingRestore;
+  std::optional<std::string> restore_sid(const ws::UpgradeInfo& info) const;
+  void begin_restore(const ws::UpgradeInfo& info, std::string old_sid);
+  void on_restore_state(std::optional<std::string> state);
+  // Saves this ext session's state under its sid (subscriptions changed, or it closed).
+  void save_state();
   // Command processing waits while anything is held (see "Ordering" above).
   void hold_commands() { ++held_; }
   void resume_commands();
@@ -111,6 +143,11 @@ class Session final : public ws::MessageHandler,
   std::uint32_t rate_count_ = 0;   // commands received in that second
   log::LineBudget bad_input_log_;
   SessionId sid_;
+  std::unique_ptr<PendingRestore> restore_;  // the upgrade request, while a restore is looked up
+  std::uint32_t awaiting_pong_since_ = 0;    // ext + --pong-timeout: a ping not answered yet
+  std::uint32_t restored_at_ = 0;            // restored subscriptions hold live messages
+  bool extended_ = false;
+  bool resumable_ = true;  // false once the server sent disconnect: nothing to restore then
   bool welcomed_ = false;
   bool connecting_ = false;  // identification is pending (an RPC connect call)
   bool closed_ = false;

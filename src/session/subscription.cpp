@@ -10,7 +10,9 @@
 namespace cablecast::session {
 
 Subscription::Subscription(Session& session, std::string identifier)
-    : session_(session), identifier_(std::move(identifier)) {}
+    : session_(session), identifier_(std::move(identifier)) {
+  wants_positions_ = session.extended();
+}
 
 // Sources call stop() from their own destructors: on_stop must not run after they are gone.
 Subscription::~Subscription() { CABLE_ASSERT(phase_ == Phase::stopped || streams_.empty()); }
@@ -24,7 +26,7 @@ void Subscription::release() {
     send_rejection();
   } else {
     phase_ = Phase::confirmed;
-    send_confirmation();
+    if (!ext_ || !ext_->restored) send_confirmation();
     for (auto& frame : early_) session_.send(frame);
     std::vector<SharedFrame>().swap(early_);
   }
@@ -80,6 +82,31 @@ void Subscription::remove_stream(std::string_view stream) {
 void Subscription::remove_all_streams() {
   for (auto& stream : streams_) session_.env().hub.unsubscribe(stream, this);
   streams_.clear();
+}
+
+Subscription::Extensions& Subscription::extensions() {
+  if (!ext_) ext_ = std::make_unique<Extensions>();
+  return *ext_;
+}
+
+void Subscription::deliver_positioned(const SharedFrame& frame, std::string_view stream,
+                                      const broadcast::Meta& position) {
+  if (phase_ == Phase::stopped) return;
+  auto& positions = extensions().positions;
+  if (!positions.admit_live(stream, position.epoch, position.offset, frame)) {
+    if (positions.overflowing()) {
+      CC_LOG_WARN("{}: {} live messages held while its history is pending: sending them now",
+                  log::clip(identifier_), StreamPositions::kMaxHeld);
+      release_held();
+    }
+    return;
+  }
+  deliver(frame);
+}
+
+void Subscription::release_held() {
+  if (!ext_) return;
+  for (auto& frame : ext_->positions.release()) deliver(frame);
 }
 
 std::string_view Subscription::socket_id() const { return session_.sid().view(); }

@@ -6,11 +6,14 @@
 // meanwhile goes first, stream deliveries that arrived early right after the confirmation.
 #include <boost/json/object.hpp>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "hub/hub.hpp"
+#include "protocol/command.hpp"
+#include "session/stream_positions.hpp"
 
 namespace cablecast::session {
 
@@ -46,7 +49,31 @@ class Subscription : public hub::Subscriber, public std::enable_shared_from_this
   std::string_view identifier() const override { return identifier_; }
   const std::string& identifier_string() const { return identifier_; }
   void deliver(const SharedFrame& frame) override;
+  void deliver_positioned(const SharedFrame& frame, std::string_view stream,
+                          const broadcast::Meta& position) override;
   std::string_view socket_id() const override;  // the session's sid
+
+  // The streams it receives, in the order they were added.
+  const std::vector<std::string>& streams() const { return streams_; }
+
+  // AnyCable's extensions of a subscription, made on first use: most subscriptions of plain
+  // Action Cable clients never need them, and pay one pointer.
+  struct Extensions {
+    StreamPositions positions;    // ext-protocol sessions: what was sent, what is held
+    std::string whisper_stream;   // AnyCable's "$w": where whispers go; empty: not allowed
+    std::string presence_stream;  // AnyCable's "$p": whose presence it joins; empty: none
+    std::string presence_id;      // the id this session joined with; empty: not joined
+    bool restored = false;        // re-created from a cached session: no confirmation frame
+    bool awaiting_history = false;  // restored: live messages held for the client's history
+    // What the subscribe command asked for once confirmed (AnyCable's "history" and
+    // "presence" keys of subscribe).
+    std::optional<protocol::HistoryRequest> history_after_confirm;
+    std::optional<protocol::PresenceRequest> join_after_confirm;
+  };
+  Extensions& extensions();
+  const Extensions* find_extensions() const { return ext_.get(); }
+  // Sends the frames a hold kept back (history sent, or never asked for).
+  void release_held();
 
  protected:
   // The source's own part of stop(): runs once, before the streams are dropped.
@@ -81,6 +108,7 @@ class Subscription : public hub::Subscriber, public std::enable_shared_from_this
   std::string identifier_;
   std::vector<std::string> streams_;
   std::vector<SharedFrame> early_;  // stream frames that arrived before the confirmation
+  std::unique_ptr<Extensions> ext_;
   int pending_ = 0;
   Phase phase_ = Phase::subscribing;
   bool rejected_ = false;

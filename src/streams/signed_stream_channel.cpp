@@ -83,22 +83,26 @@ void SignedStreamChannel::subscribed() {
     CC_LOG_DEBUG("{}: subscription rejected: {}", channel_name(), stream.error().message());
     return reject();
   }
-  stream_from(*stream);
+  auto signed_name = param("signed_stream_name");
+  const bool was_signed = signed_name && !signed_name->empty();
+  stream_from(*stream, was_signed ? policy_->signed_options : policy_->public_options);
 }
 
 detail::ChannelClass pubsub_channel_class(std::string streams_secret, bool allow_public_streams,
-                                          std::string name) {
+                                          StreamOptions signed_options, std::string name) {
   return make_class(std::move(name),
                     SignedStreamPolicy{.key = std::move(streams_secret),
                                        .digest = auth::Digest::sha256,
-                                       .allow_public_streams = allow_public_streams});
+                                       .allow_public_streams = allow_public_streams,
+                                       .signed_options = signed_options});
 }
 
 detail::ChannelClass turbo_streams_channel_class(std::string verifier_key) {
   return make_class(std::string(kTurboStreamsChannel),
                     SignedStreamPolicy{.key = std::move(verifier_key),
                                        .digest = auth::Digest::sha256,
-                                       .allow_public_streams = false});
+                                       .allow_public_streams = false,
+                                       .public_options = {}});
 }
 
 }  // namespace cablecast::streams

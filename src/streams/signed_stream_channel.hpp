@@ -29,6 +29,11 @@ struct SignedStreamPolicy {
   std::string key;                             // MessageVerifier key (raw bytes)
   auth::Digest digest = auth::Digest::sha256;  // both AnyCable and Turbo sign with SHA256
   bool allow_public_streams = false;           // accept an unsigned `stream_name`
+  // Whispers and presence on the stream (AnyCable: public streams have both, signed ones
+  // presence unless --streams-presence=false and whispers only with --streams-whisper, Turbo
+  // streams neither).
+  StreamOptions signed_options{};
+  StreamOptions public_options{.whisper = true, .presence = true};
 };
 
 // Why a subscription asked for no acceptable stream (besides a SignedStreamError).
@@ -65,6 +70,7 @@ class SignedStreamChannel final : public Channel {
 // verified with the streams secret (AnyCable's --streams_secret, default --secret), unsigned
 // `stream_name` accepted only when `allow_public_streams`.
 detail::ChannelClass pubsub_channel_class(std::string streams_secret, bool allow_public_streams,
+                                          StreamOptions signed_options = {.presence = true},
                                           std::string name = std::string(kPubSubChannel));
 
 // turbo-rails' `Turbo::StreamsChannel`: signed names only, verified with `verifier_key`: the

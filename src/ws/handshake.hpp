@@ -19,7 +19,8 @@ struct HandshakeOptions {
   std::vector<std::string> allowed_origins;
   // Sub-protocols the server speaks, in preference order is irrelevant: the FIRST one the
   // client offers that is in this list wins (websocket-driver / Rails behaviour).
-  std::vector<std::string> subprotocols = {"actioncable-v1-json", "actioncable-unsupported"};
+  std::vector<std::string> subprotocols = {"actioncable-v1-json", "actioncable-v1-ext-json",
+                                           "actioncable-unsupported"};
 };
 
 // What to answer a request for the WebSocket endpoint.

@@ -142,7 +142,7 @@ TEST(DecodeCommand, RefusesAMissingOrNonStringCommand) {
 TEST(DecodeCommand, RefusesUnknownCommandsCaseSensitively) {
   for (const char* frame :
        {R"({"command":"Subscribe","identifier":"id"})", R"({"command":"","identifier":"id"})",
-        R"({"command":"pong"})", R"({"command":"subscribe "})"}) {
+        R"({"command":"Pong"})", R"({"command":"subscribe "})"}) {
     EXPECT_EQ(error_of(frame), Error::unknown_command) << frame;
   }
 }

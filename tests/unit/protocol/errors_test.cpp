@@ -17,13 +17,13 @@ TEST(ProtocolErrorCategory, IsNamedCablecastProtocol) {
 TEST(ProtocolErrorCategory, GivesEveryValueADistinctMessage) {
   std::set<std::string> messages;
   for (int value = static_cast<int>(Error::malformed_json);
-       value <= static_cast<int>(Error::too_deep); ++value) {
+       value <= static_cast<int>(Error::over_limit); ++value) {
     const auto message = make_error_code(static_cast<Error>(value)).message();
     EXPECT_FALSE(message.empty()) << value;
     EXPECT_EQ(message.find("unknown"), std::string::npos) << value << ": " << message;
     messages.insert(message);
   }
-  EXPECT_EQ(messages.size(), static_cast<std::size_t>(Error::too_deep));
+  EXPECT_EQ(messages.size(), static_cast<std::size_t>(Error::over_limit));
 }
 
 TEST(ProtocolErrorCategory, NamesValuesOutsideTheEnum) {

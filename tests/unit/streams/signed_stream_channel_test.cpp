@@ -82,7 +82,7 @@ TEST(RequestedStream, RefusesEverythingWithoutAKey) {
 
 TEST(ChannelClasses, CarryTheirNames) {
   EXPECT_EQ(pubsub_channel_class(kSecret, false).name, "$pubsub");
-  EXPECT_EQ(pubsub_channel_class(kSecret, false, "custom").name, "custom");
+  EXPECT_EQ(pubsub_channel_class(kSecret, false, {}, "custom").name, "custom");
   EXPECT_EQ(turbo_streams_channel_class(kSecret).name, "Turbo::StreamsChannel");
   EXPECT_TRUE(turbo_streams_channel_class(kSecret).actions.empty());
 }
@@ -92,7 +92,7 @@ TEST(ChannelClasses, CarryTheirNames) {
 struct SignedStreamSessionTest : ::testing::Test, testing::TestLoop {
   SignedStreamSessionTest() {
     channels.emplace("$pubsub", pubsub_channel_class(kSecret, /*allow_public_streams=*/false));
-    channels.emplace("public", pubsub_channel_class(kSecret, true, "public"));
+    channels.emplace("public", pubsub_channel_class(kSecret, true, {}, "public"));
     channels.emplace("Turbo::StreamsChannel", turbo_streams_channel_class(turbo_key));
     hook = [](const ConnectionRequest&) { return ConnectResult::accept({}); };
     ws::Request request{boost::beast::http::verb::get, "/cable", 11};

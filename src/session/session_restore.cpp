@@ -1,0 +1,132 @@
+// Resumable sessions (AnyCable's extended protocol, protocol.md 7.2): an ext session's state is
+// cached under its sid while it lives and after it closes; a client that comes back with that
+// sid within --sessions-ttl gets its identity and subscriptions back without authenticating
+// again, and a welcome that says which subscriptions were restored.
+#include <chrono>
+
+#include "core/log.hpp"
+#include "protocol/encode.hpp"
+#include "session/channel_subscription.hpp"
+#include "session/pending_restore.hpp"
+#include "session/rpc_link.hpp"
+#include "session/rpc_subscription.hpp"
+#include "session/session.hpp"
+#include "session/session_state.hpp"
+#include "ws/frame_encoder.hpp"
+#include "ws/handshake.hpp"
+
+namespace cablecast::session {
+
+namespace {
+
+std::uint32_t steady_seconds() {
+  return static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                        std::chrono::steady_clock::now().time_since_epoch())
+                                        .count());
+}
+
+}  // namespace
+
+// AnyCable's two places: the header X-AnyCable-Restore-Sid (wins) or the query parameter "sid"
+// (what @anycable/core sends).
+std::optional<std::string> Session::restore_sid(const ws::UpgradeInfo& info) const {
+  ConnectionRequest request(&info.request, info.remote_address);
+  auto sid = request.header("X-AnyCable-Restore-Sid");
+  if (!sid || sid->empty()) sid = request.query("sid");
+  if (!sid || sid->empty() || sid->size() > 64) return std::nullopt;
+  return sid;
+}
+
+void Session::begin_restore(const ws::UpgradeInfo& info, std::string old_sid) {
+  restore_ = std::make_unique<PendingRestore>(PendingRestore{
+      info.request, std::string(info.remote_address), std::string(info.subprotocol)});
+  connecting_ = true;
+  hold_commands();  // commands sent before the welcome wait for it
+  env_.broker.sessions->take(old_sid, env_.io.get_executor(),
+                             [weak = weak_self()](std::optional<std::string> state) {
+                               if (auto self = weak.lock()) {
+                                 (*self)->on_restore_state(std::move(state));
+                               }
+                             });
+}
+
+void Session::on_restore_state(std::optional<std::string> state) {
+  connecting_ = false;
+  auto pending = std::move(restore_);
+  if (closed_) return;
+  auto saved = state ? decode_session_state(*state)
+                     : boost::system::result<SavedSession>(boost::system::error_code(
+                           ENOENT, boost::system::generic_category()));
+  if (!saved) {
+    // Unknown, expired or unreadable: the client is authenticated as a new one.
+    identify(ws::UpgradeInfo{pending->request, pending->remote_address, pending->subprotocol});
+    resume_commands();
+    return;
+  }
+  if (rpc_) {
+    rpc_->identifiers = std::move(saved->rpc_identifiers);
+    rpc_->cstate = std::move(saved->cstate);
+    rpc_->used = true;  // the application knows this connection: it hears of its end
+  }
+  welcome(std::move(saved->identifiers));
+  std::vector<std::string> restored_ids;
+  std::vector<std::pair<std::shared_ptr<Subscription>, SavedSubscription*>> to_start;
+  for (auto& sub : saved->subscriptions) {
+    auto parsed = protocol::parse_identifier(sub.identifier);
+    if (!parsed) continue;
+    std::shared_ptr<Subscription> subscription;
+    if (auto cls = env_.channels.find(parsed->channel); cls != env_.channels.end()) {
+      subscription = std::make_shared<ChannelSubscription>(*this, sub.identifier, cls->second,
+                                                           std::move(parsed->params));
+    } else if (rpc_ && sub.rpc) {
+      subscription = std::make_shared<RpcSubscription>(*this, sub.identifier, parsed->channel);
+    } else {
+      continue;  // its source is gone (e.g. a channel no longer registered): the client re-subscribes
+    }
+    auto& ext = subscription->extensions();
+    ext.restored = true;
+    ext.awaiting_history = true;  // until the client asks for what it missed
+    ext.positions.hold();
+    restored_ids.push_back(sub.identifier);
+    to_start.emplace_back(std::move(subscription), &sub);
+  }
+  CC_LOG_DEBUG("connection {} restored with {} subscription(s)", sid_.view(), restored_ids.size());
+  transport_.send(
+      ws::make_text_frame(protocol::encode_restored_welcome(sid_.view(), restored_ids)));
+  restored_at_ = steady_seconds();
+  if (restored_at_ == 0) restored_at_ = 1;
+  for (auto& [subscription, sub] : to_start) {
+    subscriptions_.push_back(subscription);
+    hold_commands();  // until it settles
+    if (sub->rpc && subscription->served_by_rpc()) {
+      static_cast<RpcSubscription&>(*subscription).restore(std::move(sub->istate), sub->streams);
+    } else {
+      subscription->start();
+    }
+  }
+  resume_commands();
+}
+
+void Session::save_state() {
+  if (!extended_ || !welcomed_ || !env_.broker.sessions) return;
+  SavedSession saved;
+  saved.identifiers = identifiers_;
+  if (rpc_) {
+    saved.rpc_identifiers = rpc_->identifiers;
+    saved.cstate = rpc_->cstate;
+  }
+  for (const auto& s : subscriptions_) {
+    if (s->phase() != Subscription::Phase::confirmed) continue;
+    SavedSubscription sub;
+    sub.identifier = s->identifier_string();
+    if (s->served_by_rpc()) {
+      sub.rpc = true;
+      sub.istate = static_cast<const RpcSubscription&>(*s).istate();
+      sub.streams = s->streams();
+    }
+    saved.subscriptions.push_back(std::move(sub));
+  }
+  env_.broker.sessions->save(sid_.str(), encode_session_state(saved), env_.broker.sessions_ttl);
+}
+
+}  // namespace cablecast::session
