@@ -16,9 +16,11 @@
 
 #include "core/assert.hpp"
 #include "core/log.hpp"
+#include "broker/publish.hpp"
 #include "hub/hub.hpp"
 #include "pubsub/factory.hpp"
 #include "server/anycable_setup.hpp"
+#include "server/broker_setup.hpp"
 #include "server/loop.hpp"
 #include "server/options_check.hpp"
 #include "server/publications.hpp"
@@ -87,6 +89,9 @@ struct Server::Impl {
   std::unique_ptr<pubsub::Adapter> adapter;
   std::string adapter_error;  // why options.pubsub could not be turned into an adapter
   hub::Hub hub;
+  // History, presence and the session cache (the extended protocol). Declared before the loops:
+  // their sessions use them to the end.
+  server::BrokerStores broker_stores;
   asio::thread_pool blocking;
   server::RouterOptions router_options;
   std::atomic<std::size_t> open_sessions{0};
@@ -157,6 +162,7 @@ void Server::Impl::on_application_publication(std::string_view message) {
 
 void Server::Impl::stop_broker() {
   if (!broker_thread.joinable()) return;
+  broker_stores.stop();
   adapter->stop();
   broker_work.reset();
   broker_thread.join();
@@ -233,6 +239,23 @@ boost::system::result<void> Server::start() {
   limits.handshake_timeout = o.handshake_timeout;
   limits.idle_timeout = o.idle_timeout;
 
+  if (s.adapter_error.empty()) {
+    auto stores = server::make_broker_stores(o, *s.adapter, s.broker_io);
+    if (!stores) {
+      s.started = false;
+      return stores.error();
+    }
+    s.broker_stores = std::move(*stores);
+    s.hub.set_history(s.broker_stores.history.get());
+    if (s.broker_stores.presence) {
+      s.broker_stores.presence->start([&adapter = *s.adapter](broker::PresenceEvent event) {
+        server::publish_presence_event(adapter, event);
+      });
+    }
+  }
+  const session::BrokerEnvironment broker_env =
+      s.broker_stores.environment(o.anycable.extended);
+
   unsigned count = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < count; ++i) {
     s.loops.push_back(std::make_unique<server::Loop>(
@@ -241,7 +264,8 @@ boost::system::result<void> Server::start() {
                               session_limits, tls, o.io_uring, s.rpc_backend.get(),
                               lower_case(o.anycable.rpc.forward_headers),
                               session::JwtEnvironment{o.anycable.jwt.secret, o.anycable.jwt.param,
-                                                      o.anycable.jwt.enforce}}));
+                                                      o.anycable.jwt.enforce},
+                              broker_env}));
   }
   if (auto broker = s.start_broker(); !broker) {
     for (auto& loop : s.loops) loop->shutdown(std::chrono::steady_clock::now());
@@ -441,7 +465,8 @@ boost::system::result<void> Server::broadcast(std::string_view broadcasting,
   if (impl_->stopping) {
     return boost::system::errc::make_error_code(boost::system::errc::operation_canceled);
   }
-  return impl_->adapter->publish(broadcasting, boost::json::serialize(message));
+  return broker::publish(impl_->broker_stores.history.get(), *impl_->adapter, broadcasting,
+                         boost::json::serialize(message));
 }
 
 std::uint16_t Server::port() const { return impl_->port; }

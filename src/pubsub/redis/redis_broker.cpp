@@ -32,8 +32,8 @@ RedisBroker::~RedisBroker() {
   // close() normally released both connections on the broker loop. If it never ran (start()
   // was never called), there is nothing to free; freeing here would run hiredis callbacks into
   // a half-destroyed object, hence the explicit order.
-  if (subscriber_.connection) subscriber_.connection->close();
-  if (publisher_.connection) publisher_.connection->close();
+  if (subscriber_) subscriber_->close();
+  if (publisher_) publisher_->close();
 }
 
 // ---------------------------------------------------------------------------- any thread
@@ -89,25 +89,38 @@ RedisCounters RedisBroker::counters() const {
 void RedisBroker::open(std::function<void(error_code)> started) {
   started_ = std::move(started);
   std::weak_ptr<RedisBroker> weak = weak_from_this();
-  auto make = [&](Link& link, const char* role, auto on_up) {
-    link.next_delay = options_.first_retry;
-    link.connection = std::make_shared<RedisConnection>(
-        io_, options_.endpoint, role, options_.client_name, options_.connect_timeout,
-        RedisConnection::Events{[weak, on_up] {
-                                  if (auto self = weak.lock()) ((*self).*on_up)();
-                                },
-                                [weak, &link](error_code code, const std::string& detail) {
-                                  if (auto self = weak.lock()) self->on_down(link, code, detail);
-                                }});
-    link.connection->open();
+  auto make = [&](const char* role, const char* while_down, bool subscriber) {
+    RedisClientOptions o{options_.endpoint,
+                         role,
+                         options_.client_name,
+                         options_.connect_timeout,
+                         options_.first_retry,
+                         options_.max_retry,
+                         while_down};
+    auto client = std::make_shared<RedisClient>(
+        io_, std::move(o),
+        RedisClient::Events{[weak, subscriber](bool reconnected) {
+                              auto self = weak.lock();
+                              if (!self) return;
+                              if (subscriber) {
+                                self->on_subscriber_up(reconnected);
+                              } else {
+                                self->on_publisher_up(reconnected);
+                              }
+                            },
+                            [weak, subscriber](error_code code, const std::string& detail) {
+                              auto self = weak.lock();
+                              return self && self->on_down(subscriber, code, detail);
+                            }});
+    client->open();
+    return client;
   };
-  make(subscriber_, "subscriber", &RedisBroker::on_subscriber_up);
-  make(publisher_, "publisher", &RedisBroker::on_publisher_up);
+  subscriber_ = make("subscriber", " (streams are resubscribed once it is back)", true);
+  publisher_ = make("publisher", " (broadcasts fail until it is back)", false);
 }
 
-void RedisBroker::on_subscriber_up() {
+void RedisBroker::on_subscriber_up(bool reconnected) {
   if (stopping_) return;
-  subscriber_.next_delay = options_.first_retry;
   // Rails' listener subscribes this first: the subscription count never drops to zero, and its
   // acknowledgement tells us the connection is in pub/sub mode.
   send_subscribe(kInternalChannel);
@@ -115,25 +128,21 @@ void RedisBroker::on_subscriber_up() {
   if (!raw_ready_) send_subscribe(options_.raw_channel);
   std::vector<std::string> streams = table_.connected();
   for (const auto& stream : streams) send_subscribe(channel_for(options_.channel_prefix, stream));
-  if (subscriber_.lost) {
-    subscriber_.lost = false;
+  if (reconnected) {
     ++reconnects_;
     CC_LOG_INFO("redis subscriber reconnected to {}; resubscribing {} stream(s)",
                 options_.endpoint.describe(), streams.size());
   }
 }
 
-void RedisBroker::on_publisher_up() {
+void RedisBroker::on_publisher_up(bool reconnected) {
   if (stopping_) return;
-  publisher_.next_delay = options_.first_retry;
   publisher_up_ = true;
   failure_logged_ = false;
-  if (publisher_.lost) {
-    publisher_.lost = false;
+  if (reconnected) {
     ++reconnects_;
     CC_LOG_INFO("redis publisher reconnected to {}; {} broadcast(s) failed while it was down",
-                options_.endpoint.describe(),
-                publish_failures_.load() - publisher_.failures_at_loss);
+                options_.endpoint.describe(), publish_failures_.load() - failures_at_loss_);
   }
   check_started();
 }
@@ -153,51 +162,29 @@ void RedisBroker::check_started() {
 void RedisBroker::fail_start(error_code code) {
   // At start-up a failure is final: a bad URL or password does not get better by retrying, and
   // the operator must see it at once (non-zero exit).
-  subscriber_.connection->close();
-  publisher_.connection->close();
+  subscriber_->close();
+  publisher_->close();
   publisher_up_ = false;
   std::exchange(started_, nullptr)(code);
 }
 
-void RedisBroker::on_down(Link& link, error_code code, const std::string& detail) {
-  const bool is_subscriber = &link == &subscriber_;
-  if (is_subscriber) {
+bool RedisBroker::on_down(bool subscriber, error_code code, const std::string& detail) {
+  if (subscriber) {
     listener_ready_ = false;
     table_.disconnected();
   } else {
+    if (publisher_up_) failures_at_loss_ = publish_failures_.load();
     publisher_up_ = false;
   }
-  if (stopping_) return;
+  if (stopping_) return false;
   if (started_) {
-    CC_LOG_ERROR("redis {} connection to {} failed: {} ({})", link.connection->role(),
-                 options_.endpoint.describe(), code.message(), detail);
+    CC_LOG_ERROR("redis {} connection to {} failed: {} ({})",
+                 subscriber ? "subscriber" : "publisher", options_.endpoint.describe(),
+                 code.message(), detail);
     fail_start(code);
-    return;
+    return false;
   }
-  if (!link.lost) {
-    link.lost = true;
-    link.failures_at_loss = publish_failures_.load();
-    CC_LOG_WARN("redis {} connection to {} lost: {}; reconnecting{}", link.connection->role(),
-                options_.endpoint.describe(), detail,
-                is_subscriber ? " (streams are resubscribed once it is back)"
-                              : " (broadcasts fail until it is back)");
-  } else {
-    CC_LOG_WARN("redis {} reconnect to {} failed: {} ({}); next attempt in {} ms",
-                link.connection->role(), options_.endpoint.describe(), code.message(), detail,
-                link.next_delay.count());
-  }
-  schedule_reconnect(link);
-}
-
-void RedisBroker::schedule_reconnect(Link& link) {
-  if (!link.retry) link.retry.emplace(io_);
-  link.retry->expires_after(link.next_delay);
-  link.next_delay = std::min(link.next_delay * 2, options_.max_retry);
-  link.retry->async_wait([weak = weak_from_this(), &link](error_code ec) {
-    auto self = weak.lock();
-    if (ec || !self || self->stopping_ || link.connection->is_open()) return;
-    link.connection->open();
-  });
+  return true;  // the client logs the loss and reconnects with backoff
 }
 
 void RedisBroker::do_subscribe(const std::string& stream, ReadyFn on_ready) {
@@ -212,14 +199,14 @@ void RedisBroker::do_subscribe(const std::string& stream, ReadyFn on_ready) {
 void RedisBroker::do_unsubscribe(const std::string& stream) {
   if (stopping_) return;
   if (!table_.remove(stream)) return;
-  redisAsyncContext* context = subscriber_.connection->context();
+  redisAsyncContext* context = subscriber_->context();
   if (!context) return;  // lost meanwhile: the stream is simply not resubscribed
   std::string channel = channel_for(options_.channel_prefix, stream);
   redisAsyncCommand(context, nullptr, nullptr, "UNSUBSCRIBE %b", channel.data(), channel.size());
 }
 
 void RedisBroker::send_subscribe(std::string_view channel) {
-  redisAsyncContext* context = subscriber_.connection->context();
+  redisAsyncContext* context = subscriber_->context();
   if (!context) return;  // lost meanwhile: on_down has reset the table, reconnect resubscribes
   redisAsyncCommand(context, &RedisBroker::on_subscriber_reply, this, "SUBSCRIBE %b",
                     channel.data(), channel.size());
@@ -267,8 +254,8 @@ void RedisBroker::flush_publishes() {
     batch.swap(queue_);
     flush_posted_ = false;
   }
-  redisAsyncContext* context = publisher_.connection ? publisher_.connection->context() : nullptr;
-  const bool up = context && publisher_.connection->is_up();
+  redisAsyncContext* context = publisher_ ? publisher_->context() : nullptr;
+  const bool up = context && publisher_->is_up();
   for (auto& item : batch) {
     const std::size_t bytes = item.channel.size() + item.payload.size();
     if (!up) {
@@ -319,18 +306,16 @@ void RedisBroker::close(std::function<void()> done) {
   stopping_ = true;
   accepting_ = false;
   started_ = nullptr;
-  subscriber_.retry.reset();  // cancels: the handler sees operation_aborted
-  publisher_.retry.reset();
   table_ = SubscriptionTable{};  // pending ready callbacks are dropped
-  if (subscriber_.connection) subscriber_.connection->close();
+  if (subscriber_) subscriber_->close();
   flush_publishes();  // what other threads queued before stop() still goes out
   auto finish = [weak = weak_from_this(), done = std::move(done)] {
     if (auto self = weak.lock()) {
       self->publisher_up_ = false;
       // The connections own timers bound to the loop: release them here, on the loop, so
       // nothing of ours outlives stop() on it.
-      self->subscriber_.connection.reset();
-      self->publisher_.connection.reset();
+      self->subscriber_.reset();
+      self->publisher_.reset();
       auto c = self->counters();
       CC_LOG_INFO(
           "redis pub/sub stopped: {} broadcast(s) published, {} failed, {} reconnect(s), {} "
@@ -339,8 +324,8 @@ void RedisBroker::close(std::function<void()> done) {
     }
     done();
   };
-  if (publisher_.connection) {
-    publisher_.connection->close_gracefully(options_.shutdown_flush, std::move(finish));
+  if (publisher_) {
+    publisher_->close_gracefully(options_.shutdown_flush, std::move(finish));
   } else {
     asio::post(io_, std::move(finish));
   }

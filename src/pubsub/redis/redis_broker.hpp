@@ -8,7 +8,6 @@
 // everything else runs on the broker loop only.
 #include <atomic>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/system/error_code.hpp>
 #include <boost/system/result.hpp>
 #include <chrono>
@@ -17,13 +16,12 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "pubsub/adapter.hpp"
-#include "pubsub/redis/redis_connection.hpp"
+#include "pubsub/redis/redis_client.hpp"
 #include "pubsub/redis/redis_url.hpp"
 #include "pubsub/redis/subscription_table.hpp"
 
@@ -78,19 +76,10 @@ class RedisBroker : public std::enable_shared_from_this<RedisBroker> {
   void close(std::function<void()> done);
 
  private:
-  // One of the two connections, with its reconnect schedule.
-  struct Link {
-    std::shared_ptr<RedisConnection> connection;
-    std::optional<boost::asio::steady_timer> retry;
-    std::chrono::milliseconds next_delay{0};
-    bool lost = false;  // went down after having been up: the next up is a reconnect
-    std::uint64_t failures_at_loss = 0;
-  };
-
-  void on_subscriber_up();
-  void on_publisher_up();
-  void on_down(Link& link, boost::system::error_code code, const std::string& detail);
-  void schedule_reconnect(Link& link);
+  void on_subscriber_up(bool reconnected);
+  void on_publisher_up(bool reconnected);
+  // Returns whether to reconnect (not at start-up, where a failure is final, nor when stopping).
+  bool on_down(bool subscriber, boost::system::error_code code, const std::string& detail);
   void fail_start(boost::system::error_code code);
   void check_started();
 
@@ -108,8 +97,9 @@ class RedisBroker : public std::enable_shared_from_this<RedisBroker> {
   DeliverFn deliver_;
 
   // Broker loop only.
-  Link subscriber_;
-  Link publisher_;
+  std::shared_ptr<RedisClient> subscriber_;
+  std::shared_ptr<RedisClient> publisher_;
+  std::uint64_t failures_at_loss_ = 0;  // publish_failures_ when the publisher went down
   SubscriptionTable table_;
   std::function<void(boost::system::error_code)> started_;  // set while start() waits
   bool listener_ready_ = false;  // _action_cable_internal acknowledged on this connection

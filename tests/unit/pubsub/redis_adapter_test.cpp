@@ -5,7 +5,6 @@
 #include "pubsub/redis/redis_adapter.hpp"
 
 #include <gtest/gtest.h>
-#include <hiredis/hiredis.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -17,11 +16,10 @@
 #include <condition_variable>
 #include <future>
 #include <mutex>
-#include <random>
-#include <sstream>
 #include <thread>
 
 #include "pubsub/redis/redis_error.hpp"
+#include "redis_test_server.hpp"
 
 namespace cablecast::pubsub::redis {
 namespace {
@@ -29,79 +27,11 @@ namespace {
 using namespace std::chrono_literals;
 using boost::system::error_code;
 
-std::string test_url() {
-  const char* url = std::getenv("CABLECAST_TEST_REDIS_URL");
-  return url ? url : "";
-}
+using cablecast::testing::eventually;
+using cablecast::testing::RawRedis;
+using cablecast::testing::unique;
 
-std::string unique(std::string_view base) {
-  static std::mt19937_64 random{std::random_device{}()};
-  return std::string(base) + std::to_string(random() % 1000000000);
-}
-
-// A blocking connection for the test's side: PUBLISH/SUBSCRIBE/PUBSUB/CLIENT as Rails would.
-class RawRedis {
- public:
-  explicit RawRedis(const RedisEndpoint& e) {
-    timeval timeout{2, 0};
-    context_ = redisConnectWithTimeout(e.host.c_str(), e.port, timeout);
-    if (context_ && !context_->err) redisSetTimeout(context_, timeout);
-  }
-  ~RawRedis() {
-    if (context_) redisFree(context_);
-  }
-  bool ok() const { return context_ && !context_->err; }
-
-  // Runs a command given as separate arguments; returns the reply as text (integers in
-  // decimal, arrays joined by '\n'), or "ERR:" + text.
-  std::string command(std::initializer_list<std::string> args) {
-    std::vector<const char*> argv;
-    std::vector<std::size_t> lengths;
-    for (const auto& a : args) {
-      argv.push_back(a.data());
-      lengths.push_back(a.size());
-    }
-    void* raw =
-        redisCommandArgv(context_, static_cast<int>(argv.size()), argv.data(), lengths.data());
-    return take(raw);
-  }
-  // The next pushed message (subscribed mode), "" on timeout.
-  std::string next_push() {
-    void* raw = nullptr;
-    if (redisGetReply(context_, &raw) != REDIS_OK) return "";
-    return take(raw);
-  }
-
- private:
-  static std::string text(const redisReply* r) {
-    switch (r->type) {
-      case REDIS_REPLY_INTEGER:
-        return std::to_string(r->integer);
-      case REDIS_REPLY_ARRAY: {
-        std::string out;
-        for (std::size_t i = 0; i < r->elements; ++i) {
-          if (i) out += '\n';
-          out += text(r->element[i]);
-        }
-        return out;
-      }
-      case REDIS_REPLY_ERROR:
-        return "ERR:" + std::string(r->str, r->len);
-      case REDIS_REPLY_NIL:
-        return "(nil)";
-      default:
-        return std::string(r->str, r->len);
-    }
-  }
-  static std::string take(void* raw) {
-    if (!raw) return "";
-    auto* reply = static_cast<redisReply*>(raw);
-    std::string out = text(reply);
-    freeReplyObject(reply);
-    return out;
-  }
-  redisContext* context_ = nullptr;
-};
+std::string test_url() { return cablecast::testing::redis_test_url(); }
 
 // One adapter on its own broker loop, recording what it delivers.
 struct Node {
@@ -147,16 +77,6 @@ struct Node {
   }
 };
 
-template <typename Predicate>
-bool eventually(Predicate predicate, std::chrono::milliseconds timeout = 5s) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (predicate()) return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return predicate();
-}
-
 struct RedisAdapterTest : ::testing::Test {
   void SetUp() override {
     ASSERT_FALSE(test_url().empty())
@@ -179,16 +99,7 @@ struct RedisAdapterTest : ::testing::Test {
     return reply.substr(reply.find('\n') + 1);
   }
   // Kills this test's adapter connections (by their CLIENT SETNAME), as a broker restart would.
-  int kill_connections() {
-    std::istringstream list(raw->command({"CLIENT", "LIST"}));
-    int killed = 0;
-    for (std::string line; std::getline(list, line);) {
-      if (line.find(" name=" + client_name + " ") == std::string::npos) continue;
-      auto id = line.substr(3, line.find(' ') - 3);
-      if (raw->command({"CLIENT", "KILL", "ID", id}) == "1") ++killed;
-    }
-    return killed;
-  }
+  int kill_connections() { return raw->kill_clients(client_name); }
 
   RedisEndpoint endpoint;
   std::unique_ptr<RawRedis> raw;

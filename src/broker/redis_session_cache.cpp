@@ -1,0 +1,173 @@
+#include "broker/redis_session_cache.hpp"
+
+#include <hiredis/hiredis.h>
+
+#include <boost/asio/post.hpp>
+#include <deque>
+#include <future>
+#include <optional>
+#include <utility>
+
+#include "core/log.hpp"
+#include "pubsub/redis/redis_client.hpp"
+
+namespace cablecast::broker {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+using pubsub::redis::RedisClient;
+
+// Everything below runs on the broker loop.
+class RedisSessionCache::Impl : public std::enable_shared_from_this<Impl> {
+ public:
+  explicit Impl(asio::io_context& io, RedisSessionCacheOptions options)
+      : io_(io), options_(std::move(options)) {}
+
+  void open() {
+    std::weak_ptr<Impl> weak = weak_from_this();
+    client_ = std::make_shared<RedisClient>(
+        io_,
+        pubsub::redis::RedisClientOptions{options_.endpoint, "session cache", options_.client_name,
+                                          options_.connect_timeout, options_.first_retry,
+                                          options_.max_retry,
+                                          " (sessions cannot be restored until it is back)"},
+        RedisClient::Events{[weak](bool) {
+                              if (auto self = weak.lock()) self->flush();
+                            },
+                            [weak](error_code, const std::string&) {
+                              auto self = weak.lock();
+                              return self && !self->stopping_;
+                            }});
+    client_->open();
+  }
+
+  void save(std::string sid, std::string state, std::chrono::seconds ttl) {
+    if (stopping_ || !client_) return;
+    if (!client_->is_up()) {
+      if (queued_bytes_ + state.size() > options_.max_queued_bytes) {
+        if (dropped_++ == 0) {
+          CC_LOG_WARN(
+              "redis session cache: Redis unreachable and {} bytes of sessions queued; "
+              "dropping more (those sessions cannot be restored)",
+              queued_bytes_);
+        }
+        return;
+      }
+      queued_bytes_ += state.size();
+      queue_.push_back({std::move(sid), std::move(state), ttl});
+      return;
+    }
+    send({std::move(sid), std::move(state), ttl});
+  }
+
+  void take(const std::string& sid, asio::any_io_executor ex, TakeFn done) {
+    const std::string key = key_for(sid);
+    auto answer = [ex](TakeFn& to, std::optional<std::string> state) {
+      asio::post(ex, [to = std::move(to), state = std::move(state)]() mutable {
+        to(std::move(state));
+      });
+    };
+    if (stopping_ || !client_ || !client_->is_up()) return answer(done, std::nullopt);
+    auto reply_done = std::make_shared<TakeFn>(std::move(done));
+    const bool sent = client_->command({"GETDEL", key}, [answer, reply_done](const redisReply* r) {
+      std::optional<std::string> state;
+      if (r && r->type == REDIS_REPLY_STRING) {
+        state.emplace(r->str, r->len);
+      } else if (r && r->type == REDIS_REPLY_ERROR) {
+        CC_LOG_ERROR("redis session cache: GETDEL refused: {}",
+                     log::clip(std::string_view(r->str, r->len)));
+      }
+      answer(*reply_done, std::move(state));
+    });
+    if (!sent) answer(*reply_done, std::nullopt);
+  }
+
+  void close(std::function<void()> done) {
+    stopping_ = true;
+    if (!client_) return asio::post(io_, std::move(done));
+    client_->close_gracefully(options_.shutdown_flush,
+                              [weak = weak_from_this(), done = std::move(done)] {
+                                if (auto self = weak.lock()) self->client_.reset();
+                                done();
+                              });
+  }
+
+ private:
+  struct Save {
+    std::string sid;
+    std::string state;
+    std::chrono::seconds ttl;
+  };
+
+  std::string key_for(const std::string& sid) const { return options_.prefix + "session:" + sid; }
+
+  void flush() {
+    if (dropped_)
+      CC_LOG_WARN("redis session cache: {} session(s) dropped while Redis was down", dropped_);
+    dropped_ = 0;
+    queued_bytes_ = 0;
+    for (auto& save : std::exchange(queue_, {})) send(std::move(save));
+  }
+
+  void send(Save save) {
+    const std::string key = key_for(save.sid);
+    // EX must be positive: a state worth saving lives at least a second.
+    const std::string seconds = std::to_string(std::max<std::int64_t>(1, save.ttl.count()));
+    client_->command({"SET", key, save.state, "EX", seconds}, [](const redisReply* r) {
+      if (!r) {
+        CC_LOG_WARN("redis session cache: connection lost before a save was acknowledged");
+      } else if (r->type == REDIS_REPLY_ERROR) {
+        CC_LOG_ERROR("redis session cache: SET refused: {}",
+                     log::clip(std::string_view(r->str, r->len)));
+      }
+    });
+  }
+
+  asio::io_context& io_;
+  const RedisSessionCacheOptions options_;
+  std::shared_ptr<RedisClient> client_;
+  std::deque<Save> queue_;  // saves made while Redis was unreachable
+  std::size_t queued_bytes_ = 0;
+  std::size_t dropped_ = 0;
+  bool stopping_ = false;
+};
+
+RedisSessionCache::RedisSessionCache(asio::io_context& io, RedisSessionCacheOptions options)
+    : io_(io),
+      shutdown_flush_(options.shutdown_flush),
+      impl_(std::make_shared<Impl>(io, std::move(options))) {
+  asio::post(io_, [impl = impl_] { impl->open(); });
+}
+
+RedisSessionCache::~RedisSessionCache() { stop(); }
+
+void RedisSessionCache::save(const std::string& sid, std::string state, std::chrono::seconds ttl) {
+  asio::post(io_, [weak = std::weak_ptr(impl_), sid, state = std::move(state), ttl]() mutable {
+    if (auto impl = weak.lock()) impl->save(std::move(sid), std::move(state), ttl);
+  });
+}
+
+void RedisSessionCache::take(const std::string& sid, asio::any_io_executor ex, TakeFn done) {
+  asio::post(io_, [weak = std::weak_ptr(impl_), sid, ex, done = std::move(done)]() mutable {
+    if (auto impl = weak.lock()) {
+      impl->take(sid, ex, std::move(done));
+    } else {
+      asio::post(ex, [done = std::move(done)] { done(std::nullopt); });
+    }
+  });
+}
+
+void RedisSessionCache::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  auto closed = std::make_shared<std::promise<void>>();
+  auto done = closed->get_future();
+  asio::post(io_, [impl = impl_, closed] { impl->close([closed] { closed->set_value(); }); });
+  if (io_.get_executor().running_in_this_thread()) return;  // it completes after this turn
+  // close() is bounded by shutdown_flush; the margin only guards against a stalled loop.
+  if (done.wait_for(shutdown_flush_ + std::chrono::seconds(5)) != std::future_status::ready) {
+    CC_LOG_ERROR("redis session cache: the broker loop did not finish closing the connection");
+  }
+}
+
+}  // namespace cablecast::broker

@@ -1,0 +1,65 @@
+#include "server/broker_setup.hpp"
+
+#include "broker/memory_history.hpp"
+#include "broker/publish.hpp"
+#include "core/log.hpp"
+#include "protocol/encode.hpp"
+
+namespace cablecast::server {
+
+session::BrokerEnvironment BrokerStores::environment(const ExtendedProtocolOptions& o) const {
+  session::BrokerEnvironment env;
+  env.history = history.get();
+  env.presence = presence.get();
+  env.sessions = sessions.get();
+  env.history_ttl = o.history_ttl;
+  env.sessions_ttl = o.sessions_ttl;
+  env.pong_timeout_seconds = static_cast<std::uint32_t>(o.pong_timeout.count());
+  return env;
+}
+
+void BrokerStores::stop() {
+  if (presence) presence->stop();
+  if (sessions) sessions->stop();
+}
+
+boost::system::result<BrokerStores> make_broker_stores(const ServerOptions& options,
+                                                       pubsub::Adapter& adapter,
+                                                       boost::asio::io_context& broker_io) {
+  (void)broker_io;
+  const auto& o = options.anycable.extended;
+  BrokerStores stores;
+  if (o.history_limit > 0) {
+    stores.history = std::make_unique<broker::MemoryHistory>(
+        broker::HistoryOptions{o.history_limit, o.history_ttl}, adapter);
+  }
+  if (stores.history) {
+    if (adapter.name() == "postgres") {
+      CC_LOG_WARN(
+          "stream history: {}: with --pubsub postgres every node numbers and keeps what it "
+          "receives; a client that reconnects to another node gets reject_history",
+          stores.history->description());
+    } else {
+      CC_LOG_INFO("stream history: {}, {} messages per stream for {} s",
+                  stores.history->description(), o.history_limit, o.history_ttl.count());
+    }
+  }
+  return stores;
+}
+
+void publish_presence_event(pubsub::Adapter& adapter, const broker::PresenceEvent& event) {
+  broadcast::Meta meta;
+  meta.broadcast_type = "presence";
+  meta.transient = true;
+  const bool join = event.kind == broker::PresenceEvent::Kind::join;
+  auto sent = broker::publish(nullptr, adapter, event.stream,
+                              protocol::encode_presence_event(join, event.member.id,
+                                                              event.member.info),
+                              meta);
+  if (!sent) {
+    CC_LOG_WARN("presence {} of {} on {} could not be published: {}", join ? "join" : "leave",
+                log::clip(event.member.id), log::clip(event.stream), sent.error().message());
+  }
+}
+
+}  // namespace cablecast::server
