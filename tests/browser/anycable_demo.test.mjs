@@ -15,8 +15,8 @@
 //   scripts/with-services.sh node --test tests/browser/anycable_demo.test.mjs   (with the restart)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { startCablecast } from '../support/servers.mjs';
+import { startTcpProxy } from '../support/tcp_proxy.mjs';
 import { uniquePrefix } from '../support/redis_env.mjs';
 import {
   launchChromium,
@@ -32,50 +32,6 @@ const RECONNECT_TIMEOUT_MS = 20_000;
 // The page shows a typing indicator for 3 s after the last whisper.
 const TYPING_CLEARED_TIMEOUT_MS = 8_000;
 const CLIENT_MODULES = ['/vendor/@anycable/web/index.js', '/vendor/@anycable/core/index.js', '/vendor/nanoevents/index.js'];
-
-/**
- * A TCP proxy on loopback to `targetPort`: cut() resets every connection through it and refuses
- * new ones until restore(). It stands for the network between one browser and the server.
- */
-async function startProxy(targetPort) {
-  const open = new Set();
-  let up = true;
-  const server = net.createServer((client) => {
-    if (!up) {
-      client.resetAndDestroy();
-      return;
-    }
-    const upstream = net.connect(targetPort, '127.0.0.1');
-    for (const [socket, peer] of [
-      [client, upstream],
-      [upstream, client],
-    ]) {
-      open.add(socket);
-      socket.on('error', () => {}); // a reset is the point of this proxy
-      socket.on('close', () => {
-        open.delete(socket);
-        peer.destroy();
-      });
-      socket.pipe(peer);
-    }
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const proxy = {
-    port: server.address().port,
-    cut() {
-      up = false;
-      for (const socket of open) socket.resetAndDestroy();
-    },
-    restore() {
-      up = true;
-    },
-    close() {
-      proxy.cut();
-      return new Promise((resolve) => server.close(resolve));
-    },
-  };
-  return proxy;
-}
 
 const frames = (socket) => socket.received.concat(socket.sent).map((frame) => JSON.parse(frame));
 const sentFrames = (socket) => socket.sent.map((frame) => JSON.parse(frame));
@@ -157,7 +113,7 @@ test('the demo chat on the extended protocol', { timeout: 240_000 }, async (t) =
   await t.test('presence, typing and a network drop lose nothing', async (st) => {
     const server = await startCablecast();
     st.after(() => server.stop());
-    const proxy = await startProxy(server.port);
+    const proxy = await startTcpProxy(server.port);
     st.after(() => proxy.close());
     const browser = await browserReady;
 
@@ -249,7 +205,7 @@ test('the demo chat on the extended protocol', { timeout: 240_000 }, async (t) =
       let server = await startCablecast(args);
       const port = server.port;
       st.after(() => server.stop());
-      const proxy = await startProxy(port);
+      const proxy = await startTcpProxy(port);
       st.after(() => proxy.close());
       const browser = await browserReady;
       // A room of its own: history and presence live in Redis, shared with every other test.
