@@ -40,6 +40,7 @@ const ui = {
   room: byId("room"),
   presenceCount: byId("presence-count"),
   presenceList: byId("presence-list"),
+  presenceUnavailable: byId("presence-unavailable"),
   currentRoom: byId("current-room"),
   messageCount: byId("message-count"),
   scroller: byId("scroller"),
@@ -272,9 +273,20 @@ function switchRoom(rawRoom) {
 // ---- presence ------------------------------------------------------------------------------------
 
 function refreshPresence(channel) {
-  channel.presence.info().then((members) => {
-    if (channel === state.channel) renderPresence(members || {});
-  }, warnOf("presence info failed"));
+  channel.presence.info().then(
+    (members) => {
+      if (channel !== state.channel) return;
+      ui.presenceUnavailable.hidden = true;
+      renderPresence(members || {});
+    },
+    (error) => {
+      // A server (or stream) without presence answers with an error frame; other failures
+      // (the connection dropped meanwhile) are retried on the next connect.
+      const unsupported = error && error.message === "failed to retrieve presence";
+      if (channel === state.channel && unsupported) ui.presenceUnavailable.hidden = false;
+      warnOf("presence info failed")(error);
+    },
+  );
 }
 
 function renderPresence(members) {
