@@ -73,12 +73,12 @@ class RedisPresence::Impl : public std::enable_shared_from_this<Impl> {
 
   void join(const std::string& stream, const std::string& sid, PresenceMember member) {
     if (stopping_) return;
-    auto& entry = live_[stream][sid];
-    if (!entry.id.empty() && entry.id != member.id) {
+    auto [entry, is_new] = live_[stream].try_emplace(sid, member);
+    if (!is_new) {
       // The session now stands for another id: its old entry goes first.
-      push({'l', stream, entry.id, sid, {}});
+      if (entry->second.id != member.id) push({'l', stream, entry->second.id, sid, {}});
+      entry->second = member;
     }
-    entry = member;
     push({'j', stream, std::move(member.id), sid, std::move(member.info)});
   }
 

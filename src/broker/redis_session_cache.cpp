@@ -63,9 +63,8 @@ class RedisSessionCache::Impl : public std::enable_shared_from_this<Impl> {
   void take(const std::string& sid, asio::any_io_executor ex, TakeFn done) {
     const std::string key = key_for(sid);
     auto answer = [ex](TakeFn& to, std::optional<std::string> state) {
-      asio::post(ex, [to = std::move(to), state = std::move(state)]() mutable {
-        to(std::move(state));
-      });
+      asio::post(
+          ex, [to = std::move(to), state = std::move(state)]() mutable { to(std::move(state)); });
     };
     if (stopping_ || !client_ || !client_->is_up()) return answer(done, std::nullopt);
     auto reply_done = std::make_shared<TakeFn>(std::move(done));

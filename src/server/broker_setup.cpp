@@ -1,8 +1,14 @@
 #include "server/broker_setup.hpp"
 
 #include "broker/memory_history.hpp"
+#include "broker/memory_presence.hpp"
+#include "broker/memory_session_cache.hpp"
+#include "broker/redis_presence.hpp"
+#include "broker/redis_session_cache.hpp"
+#include "pubsub/redis/redis_url.hpp"
 #include "broker/publish.hpp"
 #include "core/log.hpp"
+#include <boost/system/errc.hpp>
 #include "protocol/encode.hpp"
 
 namespace cablecast::server {
@@ -26,12 +32,39 @@ void BrokerStores::stop() {
 boost::system::result<BrokerStores> make_broker_stores(const ServerOptions& options,
                                                        pubsub::Adapter& adapter,
                                                        boost::asio::io_context& broker_io) {
-  (void)broker_io;
   const auto& o = options.anycable.extended;
   BrokerStores stores;
-  if (o.history_limit > 0) {
-    stores.history = std::make_unique<broker::MemoryHistory>(
-        broker::HistoryOptions{o.history_limit, o.history_ttl}, adapter);
+  const broker::PresenceOptions presence{o.presence_ttl};
+  if (adapter.name() == "redis") {
+    auto url = pubsub::redis::parse_redis_url(options.pubsub.redis_url);
+    if (!url.endpoint) {
+      CC_LOG_ERROR("--redis-url: {}", url.error);
+      return boost::system::errc::make_error_code(boost::system::errc::invalid_argument);
+    }
+    // Keys of every node of one deployment meet under the same prefix (Rails' channel_prefix
+    // separates deployments sharing a Redis).
+    std::string prefix = "cablecast:";
+    if (!options.pubsub.channel_prefix.empty()) prefix += options.pubsub.channel_prefix + ":";
+    broker::RedisPresenceOptions presence_options;
+    presence_options.endpoint = *url.endpoint;
+    presence_options.prefix = prefix;
+    presence_options.presence = presence;
+    stores.presence = std::make_unique<broker::RedisPresence>(broker_io, presence_options);
+    broker::RedisSessionCacheOptions session_options;
+    session_options.endpoint = *url.endpoint;
+    session_options.prefix = prefix;
+    stores.sessions = std::make_unique<broker::RedisSessionCache>(broker_io, session_options);
+    if (o.history_limit > 0) {
+      stores.history = std::make_unique<broker::MemoryHistory>(
+          broker::HistoryOptions{o.history_limit, o.history_ttl}, adapter);
+    }
+  } else {
+    stores.presence = std::make_unique<broker::MemoryPresence>(broker_io, presence);
+    stores.sessions = std::make_unique<broker::MemorySessionCache>(broker_io);
+    if (o.history_limit > 0) {
+      stores.history = std::make_unique<broker::MemoryHistory>(
+          broker::HistoryOptions{o.history_limit, o.history_ttl}, adapter);
+    }
   }
   if (stores.history) {
     if (adapter.name() == "postgres") {

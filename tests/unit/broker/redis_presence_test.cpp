@@ -277,6 +277,15 @@ TEST_F(RedisPresenceTest, LiveSessionsLostByRedisAreAddedAgainByTheRefresh) {
   EXPECT_EQ(a->member_list("room"), "42=null");
 }
 
+TEST_F(RedisPresenceTest, ASessionJoiningAsAnotherIdLeavesAsTheFirst) {
+  auto a = node("a", options());
+  a->presence.join("room", "tab1", {"guest", "null"});
+  a->presence.join("room", "tab1", {"42", "null"});
+  ASSERT_FALSE(log.wait_for("join room 42 null").empty());
+  ASSERT_FALSE(log.wait_for("leave room guest null").empty());
+  EXPECT_EQ(a->member_list("room"), "42=null");
+}
+
 TEST_F(RedisPresenceTest, NamesWithAnyBytesAreKeptApart) {
   auto a = node("a", options());
   const std::string stream =
