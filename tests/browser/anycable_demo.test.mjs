@@ -181,7 +181,8 @@ test('the demo chat on the extended protocol', { timeout: 240_000 }, async (t) =
     for (const n of [1, 2, 3]) await chat.say(alice, `while bob is away ${n}`);
     assert.equal(await alice.page.textContent('#presence-count'), '2', 'a dropped member stays listed for the presence TTL');
     const bobSocket = await reconnectAfterCut(bob, proxy, 'lobby');
-    assert.match(bobSocket.url, /[?&]sid=/, "bob's client asks to restore its session");
+    assert.match(bobSocket.url, /[?&]sid=\w/, "bob's client asks to restore its session");
+    assert.equal(receivedFrames(bobSocket)[0]?.restored, true, "the server restores bob's session");
     assert.deepEqual(await renderedMessages(bob.page, chat.length), chat.view('bob'));
     assert.deepEqual(await renderedMessages(alice.page, chat.length), chat.view('alice'));
     await presenceList(bob.page, ['alice', 'bob']);
@@ -229,7 +230,8 @@ test('the demo chat on the extended protocol', { timeout: 240_000 }, async (t) =
       await waitConnected(alice.page, 'alice', room, { timeout: RECONNECT_TIMEOUT_MS });
       await chat.say(alice, 'the server is back');
 
-      await reconnectAfterCut(bob, proxy, room);
+      const bobSocket = await reconnectAfterCut(bob, proxy, room);
+      assert.equal(receivedFrames(bobSocket)[0]?.restored, true, 'the restarted server restores the session from Redis');
       assert.deepEqual(await renderedMessages(bob.page, chat.length), chat.view('bob'));
       assert.deepEqual(await renderedMessages(alice.page, chat.length), chat.view('alice'));
       await presenceList(bob.page, ['alice', 'bob']);
