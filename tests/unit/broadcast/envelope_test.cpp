@@ -21,8 +21,8 @@ TEST(Envelope, MetaTravelsInWhitespaceBeforeTheMessage) {
   std::string wire = to_wire(publication(R"({"a":1})", meta));
   EXPECT_TRUE(is_wrapped(wire));
   EXPECT_EQ(wire, envelope_prefix(R"({"exclude_socket":"sid-1"})") + R"({"a":1})");
-  // '{' is 0x7B = 1323 in base 4: tab, newline, CR, CR.
-  EXPECT_EQ(envelope_prefix("{"), std::string("\t\r\t\r") + "\t\n\r\r" + "    ");
+  // '{' is 0x7B = 1323 in base 4: tab, CR, newline, CR.
+  EXPECT_EQ(envelope_prefix("{"), std::string("\t\r\t\r") + "\t\r\n\r" + "    ");
   EXPECT_FALSE(is_wrapped(R"({"a":1})"));
   EXPECT_FALSE(is_wrapped(""));
   EXPECT_FALSE(is_wrapped(" \t{}")) << "other leading whitespace is not an envelope";
