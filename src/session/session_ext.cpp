@@ -63,13 +63,10 @@ void Session::process_extended(protocol::Command& command) {
 void Session::after_subscribe(const std::shared_ptr<Subscription>& subscription) {
   auto* ext = subscription->find_extensions();
   if (!ext) return;
-  auto& extensions = subscription->extensions();
-  if (auto presence = std::move(extensions.join_after_confirm)) {
-    extensions.join_after_confirm.reset();
-    join_presence(*subscription, std::move(*presence));
-  }
-  if (auto history = std::move(extensions.history_after_confirm)) {
-    extensions.history_after_confirm.reset();
+  auto after = std::move(subscription->extensions().after_confirm);
+  if (!after) return;
+  if (after->join) join_presence(*subscription, std::move(*after->join));
+  if (auto& history = after->history) {
     if (env_.broker.history) return send_history(subscription, std::move(*history));
     transport_.send(
         ws::make_text_frame(protocol::encode_reject_history(subscription->identifier())));
