@@ -12,8 +12,12 @@
 
 namespace cablecast::hub {
 
-HubShard::HubShard(boost::asio::io_context& io, pubsub::Adapter& adapter)
-    : io_(io), adapter_(adapter), self_(std::make_shared<HubShard*>(this)) {}
+HubShard::HubShard(boost::asio::io_context& io, pubsub::Adapter& adapter,
+                   std::chrono::seconds keep_unused)
+    : io_(io),
+      adapter_(adapter),
+      keep_unused_(keep_unused),
+      self_(std::make_shared<HubShard*>(this)) {}
 
 HubShard::~HubShard() {
   *self_ = nullptr;
@@ -96,10 +100,31 @@ void HubShard::unlisten(std::string_view stream_name, Listener* listener) {
 }
 
 void HubShard::leave_if_unused(StreamMap::iterator it) {
-  if (!it->second.subscribers.empty() || !it->second.listeners.empty()) return;
+  Stream& stream = it->second;
+  if (!stream.subscribers.empty() || !stream.listeners.empty()) return;
+  // Kept only once live on the broker: a stream whose subscribe failed leaves, so that the next
+  // subscriber asks the broker again instead of waiting for an answer that already came.
+  if (keep_unused_.count() > 0 && stream.ready) {
+    stream.unused_until = std::chrono::steady_clock::now() + keep_unused_;
+    unused_.emplace_back(stream.unused_until, it->first);
+    return;
+  }
   std::string name = it->first;
   streams_.erase(it);
   adapter_.unsubscribe(name);
+}
+
+void HubShard::forget_unused_streams(std::chrono::steady_clock::time_point now) {
+  CABLE_ASSERT(!delivering_);
+  while (!unused_.empty() && unused_.front().first <= now) {
+    auto [until, name] = std::move(unused_.front());
+    unused_.pop_front();
+    auto it = streams_.find(name);
+    if (it == streams_.end() || it->second.unused_until != until) continue;  // a later entry's
+    if (!it->second.subscribers.empty() || !it->second.listeners.empty()) continue;  // used again
+    streams_.erase(it);
+    adapter_.unsubscribe(name);
+  }
 }
 
 namespace {
@@ -184,7 +209,7 @@ std::size_t HubShard::subscriber_count(std::string_view stream) const {
 }
 
 HubShard& Hub::add_shard(boost::asio::io_context& io) {
-  shards_.push_back(std::make_unique<HubShard>(io, adapter_));
+  shards_.push_back(std::make_unique<HubShard>(io, adapter_, keep_unused_streams_));
   return *shards_.back();
 }
 

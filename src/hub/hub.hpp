@@ -13,7 +13,9 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/system/error_code.hpp>
+#include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -79,7 +81,10 @@ struct StringHash {
 
 class HubShard {
  public:
-  HubShard(boost::asio::io_context& io, pubsub::Adapter& adapter);
+  // `keep_unused`: how long a stream nobody on this loop subscribes to any more stays on the
+  // broker (0: it leaves at once). See Hub::set_history.
+  HubShard(boost::asio::io_context& io, pubsub::Adapter& adapter,
+           std::chrono::seconds keep_unused = std::chrono::seconds(0));
   ~HubShard();
   HubShard(const HubShard&) = delete;
   HubShard& operator=(const HubShard&) = delete;
@@ -101,6 +106,10 @@ class HubShard {
   void deliver(std::string_view stream, const pubsub::Payload& payload,
                const broadcast::Meta* meta = nullptr);
 
+  // Leaves the broker's streams kept unused past their time (keep_unused). The loop calls it
+  // periodically (on its ping ticks); on this loop only.
+  void forget_unused_streams(std::chrono::steady_clock::time_point now);
+
   std::size_t stream_count() const { return streams_.size(); }
   std::size_t subscriber_count(std::string_view stream) const;
   boost::asio::io_context& io() { return io_; }
@@ -112,6 +121,7 @@ class HubShard {
     std::vector<ReadyFn> waiting;  // on_ready callbacks until the broker confirms
     std::uint64_t epoch = 0;       // tells a late confirmation of an earlier life to go away
     bool ready = false;
+    std::chrono::steady_clock::time_point unused_until{};  // kept unused until then
   };
   using StreamMap = std::unordered_map<std::string, Stream, StringHash, std::equal_to<>>;
 
@@ -128,6 +138,10 @@ class HubShard {
   pubsub::Adapter& adapter_;
   StreamMap streams_;
   std::uint64_t next_epoch_ = 1;
+  const std::chrono::seconds keep_unused_;
+  // Streams kept unused, by the time they may leave (oldest first: keep_unused_ is constant). A
+  // stream used again, or left again later, is skipped when its old entry comes up.
+  std::deque<std::pair<std::chrono::steady_clock::time_point, std::string>> unused_;
   bool delivering_ = false;  // asserts that subscribers do not modify the index mid-delivery
   // Liveness token for broker callbacks that arrive after the shard is gone.
   std::shared_ptr<HubShard*> self_;
@@ -141,7 +155,15 @@ class Hub {
   // Stream history (broker/history.hpp): every broadcast the adapter delivers passes through
   // history->on_receive before the shards get it, and its position is stamped on the frames of
   // ext-protocol subscribers. Set once at start-up, before traffic; null: history off.
-  void set_history(broker::History* history) { history_ = history; }
+  // `keep_unused_streams`: with history numbered on receipt by an adapter that only delivers
+  // the streams a node subscribes to (PostgreSQL), a stream stays subscribed on the broker this
+  // long after its last local subscriber left, so the node keeps numbering and storing what is
+  // broadcast while that client is away (it comes back to no gap). Before add_shard.
+  void set_history(broker::History* history,
+                   std::chrono::seconds keep_unused_streams = std::chrono::seconds(0)) {
+    history_ = history;
+    keep_unused_streams_ = keep_unused_streams;
+  }
 
   // Called once per loop at start-up, before any traffic.
   HubShard& add_shard(boost::asio::io_context& io);
@@ -165,6 +187,7 @@ class Hub {
 
   pubsub::Adapter& adapter_;
   broker::History* history_ = nullptr;
+  std::chrono::seconds keep_unused_streams_{0};
   // Held while a broadcast is numbered and posted, so the shards receive one stream's messages
   // in offset order even when several threads deliver (the memory adapter delivers on the
   // publisher's thread). Broker adapters deliver from one thread: never contended there.

@@ -1,15 +1,16 @@
 #include "server/broker_setup.hpp"
 
+#include <boost/system/errc.hpp>
+
 #include "broker/memory_history.hpp"
 #include "broker/memory_presence.hpp"
 #include "broker/memory_session_cache.hpp"
+#include "broker/publish.hpp"
 #include "broker/redis_presence.hpp"
 #include "broker/redis_session_cache.hpp"
-#include "pubsub/redis/redis_url.hpp"
-#include "broker/publish.hpp"
 #include "core/log.hpp"
-#include <boost/system/errc.hpp>
 #include "protocol/encode.hpp"
+#include "pubsub/redis/redis_url.hpp"
 #include "server/publications.hpp"
 
 namespace cablecast::server {
@@ -104,6 +105,9 @@ boost::system::result<BrokerStores> make_broker_stores(const ServerOptions& opti
   }
   if (stores.history) {
     if (adapter.name() == "postgres") {
+      // Without it, a stream whose last client on this node dropped would stop being received
+      // here, and that client would come back to a gap nobody numbered (the same node, too).
+      stores.keep_unused_streams = o.history_ttl;
       CC_LOG_WARN(
           "stream history: {}: with --pubsub postgres every node numbers and keeps what it "
           "receives; a client that reconnects to another node gets reject_history",
@@ -121,10 +125,9 @@ void publish_presence_event(pubsub::Adapter& adapter, const broker::PresenceEven
   meta.broadcast_type = "presence";
   meta.transient = true;
   const bool join = event.kind == broker::PresenceEvent::Kind::join;
-  auto sent = broker::publish(nullptr, adapter, event.stream,
-                              protocol::encode_presence_event(join, event.member.id,
-                                                              event.member.info),
-                              meta);
+  auto sent = broker::publish(
+      nullptr, adapter, event.stream,
+      protocol::encode_presence_event(join, event.member.id, event.member.info), meta);
   if (!sent) {
     CC_LOG_WARN("presence {} of {} on {} could not be published: {}", join ? "join" : "leave",
                 log::clip(event.member.id), log::clip(event.stream), sent.error().message());

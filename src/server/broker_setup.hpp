@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/system/result.hpp>
 #include <cablecast/server.hpp>
+#include <chrono>
 #include <memory>
 
 #include "broker/history.hpp"
@@ -25,6 +26,10 @@ struct BrokerStores {
   // broadcasts (XADD __anycable__), read by one node each.
   broker::RedisHistory* redis_history = nullptr;
   std::unique_ptr<broker::RedisxConsumer> redisx;
+  // How long the hub keeps a stream without local subscribers on the broker (Hub::set_history):
+  // the history ttl with PostgreSQL, where a node receives only the streams it listens to and
+  // numbers on receipt; 0 otherwise (memory delivers every stream, Redis numbers on publish).
+  std::chrono::seconds keep_unused_streams{0};
 
   // Connects what needs a connection before the adapter delivers (the broker loop runs; not on
   // it). Errors: the Redis history's (refused, too old).

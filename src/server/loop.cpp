@@ -70,6 +70,7 @@ void Loop::arm_ping() {
   ping_timer_.expires_after(shared_.ping_interval);
   ping_timer_.async_wait([this](boost::system::error_code ec) {
     if (ec) return;
+    shard_.forget_unused_streams(Clock::now());
     ping_all();
     arm_ping();
   });

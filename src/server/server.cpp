@@ -14,9 +14,9 @@
 #include <mutex>
 #include <thread>
 
+#include "broker/publish.hpp"
 #include "core/assert.hpp"
 #include "core/log.hpp"
-#include "broker/publish.hpp"
 #include "hub/hub.hpp"
 #include "pubsub/factory.hpp"
 #include "server/anycable_setup.hpp"
@@ -250,15 +250,14 @@ boost::system::result<void> Server::start() {
       return stores.error();
     }
     s.broker_stores = std::move(*stores);
-    s.hub.set_history(s.broker_stores.history.get());
+    s.hub.set_history(s.broker_stores.history.get(), s.broker_stores.keep_unused_streams);
     if (s.broker_stores.presence) {
       s.broker_stores.presence->start([&adapter = *s.adapter](broker::PresenceEvent event) {
         server::publish_presence_event(adapter, event);
       });
     }
   }
-  const session::BrokerEnvironment broker_env =
-      s.broker_stores.environment(o.anycable.extended);
+  const session::BrokerEnvironment broker_env = s.broker_stores.environment(o.anycable.extended);
 
   unsigned count = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < count; ++i) {

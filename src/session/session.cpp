@@ -474,7 +474,11 @@ void Session::on_closed() {
   closed_ = true;
   if (is_linked()) env_.sessions.erase(env_.sessions.iterator_to(*this));
   leave_internal_channel();
-  if (resumable_) save_state();
+  if (resumable_) {
+    save_state();
+  } else {
+    forget_state();
+  }
   for (auto& s : subscriptions_) leave_presence(*s, /*at_once=*/false);
   tell_application_of_close();
   // Like Rails' unsubscribe_from_all: every channel hears unsubscribed().

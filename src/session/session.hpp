@@ -119,6 +119,8 @@ class Session final : public ws::MessageHandler,
                           const std::string& old_sid);
   // Saves this ext session's state under its sid (subscriptions changed, or it closed).
   void save_state();
+  // Drops what save_state() kept: the server closed this session with a disconnect frame.
+  void forget_state();
   // Command processing waits while anything is held (see "Ordering" above).
   void hold_commands() { ++held_; }
   void resume_commands();

@@ -55,8 +55,8 @@ void Session::on_restore_state(std::optional<std::string> state) {
   auto pending = std::move(restore_);
   if (closed_) return;
   auto saved = state ? decode_session_state(*state)
-                     : boost::system::result<SavedSession>(boost::system::error_code(
-                           ENOENT, boost::system::generic_category()));
+                     : boost::system::result<SavedSession>(
+                           boost::system::error_code(ENOENT, boost::system::generic_category()));
   if (!saved) {
     // Unknown, expired or unreadable: the client is authenticated as a new one.
     identify(ws::UpgradeInfo{pending->request, pending->remote_address, pending->subprotocol});
@@ -81,7 +81,8 @@ void Session::on_restore_state(std::optional<std::string> state) {
     } else if (rpc_ && sub.rpc) {
       subscription = std::make_shared<RpcSubscription>(*this, sub.identifier, parsed->channel);
     } else {
-      continue;  // its source is gone (e.g. a channel no longer registered): the client re-subscribes
+      continue;  // its source is gone (e.g. a channel no longer registered): the client
+                 // re-subscribes
     }
     auto& ext = subscription->extensions();
     ext.restored = true;
@@ -150,6 +151,15 @@ void Session::save_state() {
     saved.subscriptions.push_back(std::move(sub));
   }
   env_.broker.sessions->save(sid_.str(), encode_session_state(saved), env_.broker.sessions_ttl);
+}
+
+// The state is saved after every confirmed subscription, while the connection lives. A session
+// the server ends with a disconnect frame (a remote disconnect: the application logged the user
+// out or banned them; a shutdown) must not come back through its sid without authenticating
+// again: taking the state is how it goes (the store's one removal; the state is thrown away).
+void Session::forget_state() {
+  if (!extended_ || !welcomed_ || !env_.broker.sessions) return;
+  env_.broker.sessions->take(sid_.str(), env_.io.get_executor(), [](std::optional<std::string>) {});
 }
 
 }  // namespace cablecast::session

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import {after, before, test} from 'node:test';
 
+import {connectExt} from '../support/anycable_client.mjs';
 import {connectJson} from '../support/json_client.mjs';
 import {freePort, startCablecast} from '../support/servers.mjs';
 import {
@@ -46,11 +47,30 @@ class ChatChannel extends Channel {
   }
 }
 
+// A room with whispers ("typing…") and presence. serverless-js has no whispers_to or presence
+// helper: the channel state keys AnyCable reads, "$w" (the whisper stream) and "$p" (the presence
+// stream), go into the reply's istate, as anycable-rails' whispers_to and presence do.
+class RoomChannel extends Channel {
+  async subscribed(handle, params) {
+    const stream = `room_${params.room}`;
+    handle.streamFrom(stream);
+    handle.state = {room: params.room, count: 0};
+    handle.env.istate = {...(handle.env.istate ?? {}), $w: stream, $p: stream};
+  }
+  async bump(handle) {
+    handle.state.count += 1;
+    handle.transmit({count: handle.state.count});
+  }
+  async speak(handle, params, data) {
+    await broadcast(`room_${params.room}`, {user: handle.identifiers.user, text: data.text});
+  }
+}
+
 async function startBackend(port = 0) {
   return startServerlessBackend({
     secret: RPC_SECRET,
     port,
-    channels: {ChatChannel: new ChatChannel()},
+    channels: {ChatChannel: new ChatChannel(), RoomChannel: new RoomChannel()},
     connect: (handle) => {
       const token = new URL(handle.env.url).searchParams.get('user');
       if (!token || token === 'mallory') return handle.reject();
@@ -210,6 +230,101 @@ test('tokens from serverless-js identificator: valid identifies with no connect 
   const forged = await identificator('not-the-secret', '1h').generateToken({user: 'ivy'});
   const fake = await open(`?jid=${forged}`);
   assert.deepEqual(await fake.next(), {type: 'disconnect', reason: 'unauthorized', reconnect: false});
+});
+
+const room = (name) => JSON.stringify({channel: 'RoomChannel', room: name});
+const openExt = (query, options = {}) => connectExt(`${server.url}${query}`, options);
+const subscribeCalls = (identifier) => callsOf('command').filter((c) => c.body.command === 'subscribe' && c.body.identifier === identifier);
+const connectCallsOf = (user) => callsOf('connect').filter((c) => new URL(c.body.env.url).searchParams.get('user') === user);
+const isTyping = (m) => m.message?.event === 'typing';
+
+async function disconnectCallFor(user, after) {
+  const identifiers = JSON.stringify({user});
+  const find = () => callsOf('disconnect').slice(after).find((c) => c.body.identifiers === identifiers);
+  const deadline = Date.now() + 5000;
+  while (!find() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(find(), `no disconnect call for ${user}`);
+  return find();
+}
+
+test('a channel whose state names $w and $p gets whispers and presence, on either protocol', async () => {
+  const id = room('whispers');
+  const ann = (await openExt('?user=ann')).client;
+  const bob = await open('?user=bob');
+  await bob.next((m) => m.type === 'welcome');
+  for (const c of [ann, bob]) await c.subscribe(id);
+
+  ann.send({command: 'whisper', identifier: id, data: {event: 'typing', user: 'ann'}});
+  assert.equal((await bob.nextEntry(isTyping)).text, JSON.stringify({identifier: id, message: {event: 'typing', user: 'ann'}}));
+  bob.send({command: 'whisper', identifier: id, data: {event: 'typing', user: 'bob'}});
+  assert.deepEqual((await ann.next(isTyping)).message, {event: 'typing', user: 'bob'});
+  // Fence: a broadcast after both whispers; neither sender got its own.
+  bob.perform(id, 'speak', {text: 'fence'});
+  for (const c of [ann, bob]) await c.next((m) => m.message?.text === 'fence');
+  assert.ok(!ann.texts.some((t) => t.includes('"event":"typing","user":"ann"')), 'ann got her whisper back');
+  assert.ok(!bob.texts.some((t) => t.includes('"event":"typing","user":"bob"')), 'bob got his whisper back');
+
+  const commandsBefore = callsOf('command').length;
+  ann.send({command: 'join', identifier: id, presence: {id: 'ann', info: {name: 'Ann'}}});
+  assert.equal((await bob.nextEntry((m) => m.type === 'presence')).text,
+    JSON.stringify({type: 'presence', identifier: id, message: {type: 'join', id: 'ann', info: {name: 'Ann'}}}));
+  bob.send({command: 'presence', identifier: id, data: {}});
+  assert.deepEqual((await bob.next((m) => m.type === 'presence' && m.message.type === 'info')).message,
+    {type: 'info', total: 1, records: [{id: 'ann', info: {name: 'Ann'}}]});
+  ann.send({command: 'leave', identifier: id});
+  assert.deepEqual((await bob.next((m) => m.type === 'presence')).message, {type: 'leave', id: 'ann'});
+  assert.equal(callsOf('command').length, commandsBefore, 'whispers and presence never call the application');
+  ann.close();
+  bob.close();
+});
+
+test('a restored session gets its RPC subscription and state back without connect or subscribe calls', async () => {
+  const id = room('restore');
+  const first = await openExt('?user=kim');
+  assert.equal(first.welcome.sid, connectCallsOf('kim')[0].headers['x-anycable-meta-sid']);
+  await first.client.subscribe(id);
+  first.client.perform(id, 'bump');
+  assert.deepEqual((await first.client.next((m) => m.message?.count)).message, {count: 1});
+  const lastBeforeDrop = callsOf('command').at(-1);
+  const disconnectsBefore = callsOf('disconnect').length;
+  const mark = server.logs.length;
+  first.client.terminate();
+  await server.waitForLog(/connection aborted/, 5000, mark);
+  await disconnectCallFor('kim', disconnectsBefore);  // the application hears the connection went
+
+  const back = await openExt('?user=kim', {sid: first.welcome.sid});
+  assert.equal(back.welcome.restored, true, back.welcomeText);
+  assert.deepEqual(back.welcome.restored_ids, [id]);
+  back.client.send({command: 'history', identifier: id, history: {since: Math.floor(Date.now() / 1000) - 60}});
+  await back.client.next((m) => m.type === 'confirm_history');
+  assert.equal(connectCallsOf('kim').length, 1, 'no connect call on restore');
+  assert.equal(subscribeCalls(id).length, 1, 'no subscribe call on restore');
+
+  back.client.perform(id, 'bump');
+  assert.deepEqual((await back.client.next((m) => m.message?.count)).message, {count: 2}, 'the state came back');
+  const afterRestore = callsOf('command').at(-1);
+  assert.equal(afterRestore.body.identifier, id);
+  assert.deepEqual(afterRestore.body.env.istate, lastBeforeDrop.reply.env.istate,
+    'the istate the application left before the drop');
+  assert.deepEqual(JSON.parse(afterRestore.body.env.istate[id]), {room: 'restore', count: 1});
+  assert.equal(afterRestore.body.env.istate.$w, 'room_restore');
+
+  // Its streams and whispers are back too.
+  const lee = await open('?user=lee');
+  await lee.next((m) => m.type === 'welcome');
+  await lee.subscribe(id);
+  back.client.send({command: 'whisper', identifier: id, data: {event: 'typing', user: 'kim'}});
+  assert.deepEqual((await lee.next(isTyping)).message, {event: 'typing', user: 'kim'});
+  lee.perform(id, 'speak', {text: 'welcome back'});
+  await back.client.next((m) => m.message?.text === 'welcome back');
+
+  const closing = callsOf('disconnect').length;
+  back.client.close();
+  const last = await disconnectCallFor('kim', closing);
+  assert.deepEqual(last.body.subscriptions, [id]);
+  assert.deepEqual(JSON.parse(last.body.env.istate[id]), {[id]: JSON.stringify({room: 'restore', count: 2}),
+    $w: 'room_restore', $p: 'room_restore'});
+  lee.close();
 });
 
 test('the application down: connections close with 1011 and no frame; back up: served again', async () => {

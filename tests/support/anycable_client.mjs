@@ -79,9 +79,11 @@ function waitUntil(check, subscribe, timeoutMs, what) {
  * channel receives: `messages` ({message, meta} in arrival order; meta has stream, epoch, offset
  * when the server sent a position), `infos` (history_received / history_not_found / ...) and
  * `presence` events. Resolves once the subscription is confirmed (rejects after `timeoutMs`).
+ * `name` may also be a channel the test made itself, e.g. cable.subscribeTo('ChatChannel', {room}).
  */
 export async function followStream(cable, name, {timeoutMs = 30000} = {}) {
-  const channel = cable.streamFrom(name);
+  const channel = typeof name === 'string' ? cable.streamFrom(name) : name;
+  if (typeof name !== 'string') name = channel.identifier;
   const messages = [];
   const infos = [];
   const presence = [];
