@@ -23,6 +23,7 @@ class MemorySessionCache final : public SessionCache {
 
   void save(const std::string& sid, std::string state, std::chrono::seconds ttl) override;
   void take(const std::string& sid, boost::asio::any_io_executor ex, TakeFn done) override;
+  bool outlives_process() const override { return false; }
   void stop() override;
 
   // Drops the states past their ttl; returns whether some are still kept. The timer calls it;

@@ -36,6 +36,7 @@ class RedisSessionCache final : public SessionCache {
 
   void save(const std::string& sid, std::string state, std::chrono::seconds ttl) override;
   void take(const std::string& sid, boost::asio::any_io_executor ex, TakeFn done) override;
+  bool outlives_process() const override { return true; }
   // Sends queued saves, then closes the connection, waiting (at most shutdown_flush). Call it
   // off the broker loop's thread (on it, the close completes later, without waiting).
   void stop() override;

@@ -26,6 +26,10 @@ class SessionCache {
   // unreachable). A state is taken once. `done` is posted to `ex`.
   virtual void take(const std::string& sid, boost::asio::any_io_executor ex, TakeFn done) = 0;
   virtual void stop() = 0;
+  // Whether what it keeps outlives this process (Redis). Only then is a live session's state
+  // worth saving before it closes (so a client whose node died can restore elsewhere); an
+  // in-process cache gets a session's state once, when it closes.
+  virtual bool outlives_process() const = 0;
 };
 
 }  // namespace cablecast::broker

@@ -475,7 +475,7 @@ void Session::on_closed() {
   if (is_linked()) env_.sessions.erase(env_.sessions.iterator_to(*this));
   leave_internal_channel();
   if (resumable_) {
-    save_state();
+    save_state(/*closing=*/true);
   } else {
     forget_state();
   }

@@ -118,7 +118,7 @@ class Session final : public ws::MessageHandler,
   void take_over_presence(Subscription& subscription, SavedSubscription& saved,
                           const std::string& old_sid);
   // Saves this ext session's state under its sid (subscriptions changed, or it closed).
-  void save_state();
+  void save_state(bool closing = false);
   // Drops what save_state() kept: the server closed this session with a disconnect frame.
   void forget_state();
   // Command processing waits while anything is held (see "Ordering" above).

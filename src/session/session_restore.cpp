@@ -125,8 +125,12 @@ void Session::take_over_presence(Subscription& subscription, SavedSubscription& 
   if (!old_sid.empty()) env_.broker.presence->leave(saved.presence_stream, old_sid);
 }
 
-void Session::save_state() {
+void Session::save_state(bool closing) {
   if (!extended_ || !welcomed_ || !env_.broker.sessions) return;
+  // While it lives, a session's state is worth keeping only where it outlives this process (a
+  // client whose node died restores elsewhere); an in-process cache gets it once, at the close,
+  // so a live connection costs it nothing.
+  if (!closing && !env_.broker.sessions->outlives_process()) return;
   SavedSession saved;
   saved.sid = sid_.str();
   saved.identifiers = identifiers_;
@@ -159,6 +163,7 @@ void Session::save_state() {
 // again: taking the state is how it goes (the store's one removal; the state is thrown away).
 void Session::forget_state() {
   if (!extended_ || !welcomed_ || !env_.broker.sessions) return;
+  if (!env_.broker.sessions->outlives_process()) return;  // nothing was saved yet
   env_.broker.sessions->take(sid_.str(), env_.io.get_executor(), [](std::optional<std::string>) {});
 }
 
