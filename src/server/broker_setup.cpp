@@ -10,6 +10,7 @@
 #include "core/log.hpp"
 #include <boost/system/errc.hpp>
 #include "protocol/encode.hpp"
+#include "server/publications.hpp"
 
 namespace cablecast::server {
 
@@ -24,9 +25,28 @@ session::BrokerEnvironment BrokerStores::environment(const ExtendedProtocolOptio
   return env;
 }
 
+boost::system::result<void> BrokerStores::start() {
+  if (redis_history) {
+    if (auto started = redis_history->start(); !started) {
+      CC_LOG_ERROR("stream history in Redis could not start: {}", started.error().message());
+      return started.error();
+    }
+  }
+  if (redisx) {
+    if (auto started = redisx->start(); !started) {
+      CC_LOG_ERROR("reading anycable-rails' redisx broadcasts could not start: {}",
+                   started.error().message());
+      return started.error();
+    }
+  }
+  return {};
+}
+
 void BrokerStores::stop() {
+  if (redisx) redisx->stop();
   if (presence) presence->stop();
   if (sessions) sessions->stop();
+  if (redis_history) redis_history->stop();
 }
 
 boost::system::result<BrokerStores> make_broker_stores(const ServerOptions& options,
@@ -54,9 +74,25 @@ boost::system::result<BrokerStores> make_broker_stores(const ServerOptions& opti
     session_options.endpoint = *url.endpoint;
     session_options.prefix = prefix;
     stores.sessions = std::make_unique<broker::RedisSessionCache>(broker_io, session_options);
+    // Every publication goes through the history script (when history is off it only
+    // PUBLISHes), so anycable-rails' redisx broadcasts enter history on whichever node reads them.
     if (o.history_limit > 0) {
-      stores.history = std::make_unique<broker::MemoryHistory>(
-          broker::HistoryOptions{o.history_limit, o.history_ttl}, adapter);
+      auto history = std::make_unique<broker::RedisHistory>(
+          broker_io, *url.endpoint, options.pubsub.channel_prefix,
+          broker::HistoryOptions{o.history_limit, o.history_ttl}, prefix);
+      stores.redis_history = history.get();
+      stores.history = std::move(history);
+    }
+    // anycable-rails' redisx adapter: each publication read by one node, which publishes it
+    // through history, so every node delivers it once with the same position.
+    if (const auto& stream = options.anycable.broadcast.redis_channel; !stream.empty()) {
+      broker::RedisxOptions redisx_options;
+      redisx_options.stream = stream;
+      stores.redisx = std::make_unique<broker::RedisxConsumer>(
+          broker_io, *url.endpoint, redisx_options,
+          [history = stores.history.get(), &adapter](std::string_view payload) {
+            publish_application_payload(payload, history, adapter);
+          });
     }
   } else {
     stores.presence = std::make_unique<broker::MemoryPresence>(broker_io, presence);

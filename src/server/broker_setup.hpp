@@ -9,6 +9,8 @@
 
 #include "broker/history.hpp"
 #include "broker/presence.hpp"
+#include "broker/redis_history.hpp"
+#include "broker/redisx_consumer.hpp"
 #include "broker/session_cache.hpp"
 #include "pubsub/adapter.hpp"
 #include "session/environment.hpp"
@@ -19,6 +21,14 @@ struct BrokerStores {
   std::unique_ptr<broker::History> history;  // null: --history-limit 0
   std::unique_ptr<broker::Presence> presence;
   std::unique_ptr<broker::SessionCache> sessions;
+  // With --pubsub redis: the same history, as what must be started; anycable-rails' redisx
+  // broadcasts (XADD __anycable__), read by one node each.
+  broker::RedisHistory* redis_history = nullptr;
+  std::unique_ptr<broker::RedisxConsumer> redisx;
+
+  // Connects what needs a connection before the adapter delivers (the broker loop runs; not on
+  // it). Errors: the Redis history's (refused, too old).
+  boost::system::result<void> start();
 
   // What every loop's sessions see of them.
   session::BrokerEnvironment environment(const ExtendedProtocolOptions& options) const;

@@ -21,6 +21,11 @@ namespace cablecast::server {
 boost::system::result<void> publish_body(const broadcast::Body& body, broker::History* history,
                                          pubsub::Adapter& adapter);
 
+// A publication body the application handed this node alone to publish (anycable-rails' redisx
+// stream): parsed and published (history included); a malformed one is logged (budgeted).
+void publish_application_payload(std::string_view payload, broker::History* history,
+                                 pubsub::Adapter& adapter);
+
 // Delivers in order to this node's shards. Any thread.
 void deliver_body(const broadcast::Body& body, hub::Hub& hub);
 

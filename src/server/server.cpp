@@ -127,6 +127,10 @@ boost::system::result<void> Server::Impl::start_broker() {
   }
   broker_work.emplace(asio::make_work_guard(broker_io));
   broker_thread = std::thread([this] { broker_io.run(); });
+  if (auto stores = broker_stores.start(); !stores) {
+    stop_broker();
+    return stores.error();
+  }
   // anycable-rails publishes each broadcast once on this channel and every node receives it:
   // delivered here to this node's clients, never published again.
   if (const auto& channel = options.anycable.broadcast.redis_channel; !channel.empty()) {

@@ -365,6 +365,7 @@ void Session::on_subscription_settled(Subscription& subscription) {
     if (it != subscriptions_.end()) subscriptions_.erase(it);
   } else {
     after_subscribe(subscription.shared_from_this());  // before later commands run
+    save_state();
   }
   resume_commands();
 }

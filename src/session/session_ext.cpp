@@ -75,7 +75,6 @@ void Session::after_subscribe(const std::shared_ptr<Subscription>& subscription)
         ws::make_text_frame(protocol::encode_reject_history(subscription->identifier())));
     subscription->release_held();
   }
-  save_state();
 }
 
 void Session::send_history(const std::shared_ptr<Subscription>& subscription,

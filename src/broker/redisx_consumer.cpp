@@ -1,0 +1,433 @@
+#include "broker/redisx_consumer.hpp"
+
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+
+#include <atomic>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <future>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "broker/history_rules.hpp"
+#include "core/assert.hpp"
+#include "core/log.hpp"
+#include "pubsub/redis/redis_error.hpp"
+
+namespace cablecast::broker {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+using pubsub::redis::RedisError;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::string_view text_of(const redisReply* reply) {
+  return reply->str ? std::string_view(reply->str, reply->len) : std::string_view{};
+}
+
+// Appends the entries of a stream reply ([[id, [field, value, ...]], ...]) to `ids` and
+// `payloads` (nullopt: no payload field; entries deleted meanwhile have no fields at all).
+void collect(const redisReply* entries, std::vector<std::string>& ids,
+             std::vector<std::optional<std::string_view>>& payloads) {
+  if (entries->type != REDIS_REPLY_ARRAY) return;
+  for (std::size_t i = 0; i < entries->elements; ++i) {
+    const redisReply* entry = entries->element[i];
+    if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2) continue;
+    ids.emplace_back(text_of(entry->element[0]));
+    std::optional<std::string_view> payload;
+    const redisReply* fields = entry->element[1];
+    if (fields->type == REDIS_REPLY_ARRAY) {
+      for (std::size_t f = 0; f + 1 < fields->elements; f += 2) {
+        if (text_of(fields->element[f]) == "payload") payload = text_of(fields->element[f + 1]);
+      }
+    }
+    payloads.push_back(payload);
+  }
+}
+
+}  // namespace
+
+class RedisxConsumer::Reader : public std::enable_shared_from_this<Reader> {
+ public:
+  Reader(asio::io_context& io, pubsub::redis::RedisEndpoint endpoint, RedisxOptions options,
+         PayloadFn on_payload, pubsub::redis::RedisConnectionTuning tuning)
+      : io_(io),
+        endpoint_(std::move(endpoint)),
+        options_(std::move(options)),
+        on_payload_(std::move(on_payload)),
+        tuning_(std::move(tuning)) {}
+
+  RedisxCounters counters() const {
+    return {delivered_.load(), claimed_.load(), reconnects_.load()};
+  }
+
+  void open(std::function<void(error_code)> started) {
+    started_ = std::move(started);
+    watchdog_.emplace(io_);
+    std::weak_ptr<Reader> weak = weak_from_this();
+    link_.emplace(
+        io_, endpoint_, "redisx", tuning_, " (publications wait in the stream until it is back)",
+        pubsub::redis::RedisLink::Events{[weak](bool reconnected) {
+                                           if (auto self = weak.lock()) self->on_up(reconnected);
+                                         },
+                                         [weak](error_code code, const std::string& detail) {
+                                           if (auto self = weak.lock()) self->on_down(code, detail);
+                                         }});
+    link_->open();
+  }
+
+  void close(std::function<void()> done) {
+    stopping_ = true;
+    started_ = nullptr;
+    closed_ = std::move(done);
+    // A read in flight holds the connection until it returns (at most `block`); what it
+    // returns is not delivered and stays pending for another node.
+    if (in_flight_ == Step::none) finish();
+  }
+
+ private:
+  enum class Step { none, setup, claim, read };
+
+  void on_up(bool reconnected) {
+    if (stopping_) return finish();
+    if (reconnected) {
+      ++reconnects_;
+      CC_LOG_INFO("redisx: reconnected to {}; reading stream \"{}\" again", endpoint_.describe(),
+                  options_.stream);
+    }
+    // The version check and the group, pipelined; the read loop starts when both answered.
+    redisAsyncContext* context = link_->context();
+    setup_pending_ = 2;
+    setup_error_.clear();
+    redisAsyncCommand(context, &Reader::on_setup_reply, this, "INFO server");
+    send_create_group(context);
+    in_flight_ = Step::setup;
+  }
+
+  void send_create_group(redisAsyncContext* context) {
+    redisAsyncCommand(context, &Reader::on_setup_reply, this, "XGROUP CREATE %b %b $ MKSTREAM",
+                      options_.stream.data(), options_.stream.size(), options_.group.data(),
+                      options_.group.size());
+  }
+
+  static void on_setup_reply(redisAsyncContext*, void* reply_data, void* data) {
+    auto* self = static_cast<Reader*>(data);
+    const auto* reply = static_cast<const redisReply*>(reply_data);
+    if (reply == nullptr) return;  // the connection is going away; on_down says why
+    std::string_view text = text_of(reply);
+    if (reply->type == REDIS_REPLY_ERROR) {
+      // BUSYGROUP: another node (or an earlier life) created it: that is the normal case.
+      if (!text.starts_with("BUSYGROUP") && self->setup_error_.empty()) {
+        self->setup_error_ = "XGROUP CREATE " + self->options_.stream + ": " + std::string(text);
+      }
+    } else if (auto version = pubsub::redis::redis_version_line(text);
+               !version.empty() && !pubsub::redis::redis_version_at_least(text, 6, 2)) {
+      self->setup_error_ =
+          "the redisx consumer needs Redis 6.2 or later; this one has " + std::string(version);
+    }
+    if (--self->setup_pending_ == 0) self->setup_done();
+  }
+
+  void setup_done() {
+    in_flight_ = Step::none;
+    if (stopping_) return finish();
+    if (!setup_error_.empty()) {
+      CC_LOG_ERROR("redisx on {}: {}", endpoint_.describe(), setup_error_);
+      if (started_) {
+        link_->close();
+        std::exchange(started_, nullptr)(RedisError::server_error);
+      } else {
+        link_->restart(RedisError::server_error, setup_error_);
+      }
+      return;
+    }
+    if (started_) {
+      CC_LOG_INFO(
+          "redisx: reading publications from Redis stream \"{}\" on {} (group \"{}\", consumer "
+          "\"{}\")",
+          options_.stream, endpoint_.describe(), options_.group, options_.consumer);
+      std::exchange(started_, nullptr)(error_code{});
+    }
+    next_claim_ = Clock::now();  // entries a dead consumer left behind are taken over first
+    next();
+  }
+
+  void on_down(error_code code, const std::string& detail) {
+    watchdog_->cancel();
+    in_flight_ = Step::none;
+    if (stopping_) return finish();
+    if (started_) {
+      CC_LOG_ERROR("redisx connection to {} failed: {} ({})", endpoint_.describe(), code.message(),
+                   detail);
+      link_->close();
+      std::exchange(started_, nullptr)(code);
+      return;
+    }
+    link_->retry(code, detail);
+  }
+
+  // The next command of the read loop: a claim pass when one is due, else a blocking read.
+  void next() {
+    if (stopping_) return finish();
+    redisAsyncContext* context = link_->context();
+    if (!context) return;  // on_down follows
+    const std::string count = std::to_string(options_.batch);
+    if (Clock::now() >= next_claim_) {
+      const std::string idle = std::to_string(options_.claim_after.count());
+      const char* argv[] = {"XAUTOCLAIM",
+                            options_.stream.data(),
+                            options_.group.data(),
+                            options_.consumer.data(),
+                            idle.data(),
+                            claim_cursor_.data(),
+                            "COUNT",
+                            count.data()};
+      const std::size_t lengths[] = {10,
+                                     options_.stream.size(),
+                                     options_.group.size(),
+                                     options_.consumer.size(),
+                                     idle.size(),
+                                     claim_cursor_.size(),
+                                     5,
+                                     count.size()};
+      redisAsyncCommandArgv(context, &Reader::on_reply, this, 8, argv, lengths);
+      in_flight_ = Step::claim;
+    } else {
+      const std::string block = std::to_string(options_.block.count());
+      const char* argv[] = {"XREADGROUP",
+                            "GROUP",
+                            options_.group.data(),
+                            options_.consumer.data(),
+                            "COUNT",
+                            count.data(),
+                            "BLOCK",
+                            block.data(),
+                            "STREAMS",
+                            options_.stream.data(),
+                            ">"};
+      const std::size_t lengths[] = {10,
+                                     5,
+                                     options_.group.size(),
+                                     options_.consumer.size(),
+                                     5,
+                                     count.size(),
+                                     5,
+                                     block.size(),
+                                     7,
+                                     options_.stream.size(),
+                                     1};
+      redisAsyncCommandArgv(context, &Reader::on_reply, this, 11, argv, lengths);
+      in_flight_ = Step::read;
+    }
+    // A blocking read answers within `block`; silence past that plus the connect timeout
+    // means a dead peer that TCP has not noticed yet.
+    watchdog_->expires_after(options_.block + tuning_.connect_timeout);
+    watchdog_->async_wait([weak = weak_from_this()](error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self || self->in_flight_ == Step::none) return;
+      CC_LOG_WARN("redisx: no answer from {} within {} ms", self->endpoint_.describe(),
+                  (self->options_.block + self->tuning_.connect_timeout).count());
+      self->in_flight_ = Step::none;
+      if (self->stopping_) {
+        self->link_->close();
+        return self->finish();
+      }
+      self->link_->restart(RedisError::timed_out, "a read got no answer");
+    });
+  }
+
+  static void on_reply(redisAsyncContext*, void* reply_data, void* data) {
+    auto* self = static_cast<Reader*>(data);
+    const auto* reply = static_cast<const redisReply*>(reply_data);
+    if (reply == nullptr) return;  // the connection is going away; on_down follows
+    self->watchdog_->cancel();
+    const Step step = std::exchange(self->in_flight_, Step::none);
+    if (reply->type == REDIS_REPLY_ERROR) return self->on_error(text_of(reply));
+    std::vector<std::string> ids;
+    std::vector<std::optional<std::string_view>> payloads;
+    if (step == Step::claim) {
+      // [next cursor, entries, (Redis 7) ids of entries deleted meanwhile]
+      if (reply->type == REDIS_REPLY_ARRAY && reply->elements >= 2) {
+        self->claim_cursor_ = text_of(reply->element[0]);
+        collect(reply->element[1], ids, payloads);
+      } else {
+        self->claim_cursor_ = "0-0";
+      }
+      // A full pass ends at cursor 0-0; until then the next batch follows at once.
+      if (self->claim_cursor_ == "0-0")
+        self->next_claim_ = Clock::now() + self->options_.claim_after;
+    } else if (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0) {
+      // [[stream, entries]]; a nil reply is a read that timed out empty.
+      const redisReply* stream = reply->element[0];
+      if (stream->type == REDIS_REPLY_ARRAY && stream->elements == 2) {
+        collect(stream->element[1], ids, payloads);
+      }
+    }
+    self->handle(ids, payloads, step == Step::claim);
+    self->next();
+  }
+
+  void on_error(std::string_view text) {
+    if (text.starts_with("NOGROUP")) {
+      // The stream (and its group) went away, e.g. FLUSHALL: create them again and go on.
+      CC_LOG_WARN("redisx: group \"{}\" of stream \"{}\" is gone; creating it again",
+                  options_.group, options_.stream);
+      if (redisAsyncContext* context = link_->context()) {
+        setup_pending_ = 1;
+        setup_error_.clear();
+        send_create_group(context);
+        in_flight_ = Step::setup;
+      }
+      return;
+    }
+    CC_LOG_ERROR("redisx: Redis refused a read of stream \"{}\": {}", options_.stream, text);
+    link_->restart(RedisError::server_error, std::string(text));
+  }
+
+  void handle(const std::vector<std::string>& ids,
+              const std::vector<std::optional<std::string_view>>& payloads, bool claimed) {
+    if (ids.empty()) return;
+    if (stopping_) {
+      left_pending_ = true;  // not delivered, not acknowledged: another node claims them
+      return;
+    }
+    for (const auto& payload : payloads) {
+      if (!payload) {
+        CC_LOG_WARN("redisx: an entry of stream \"{}\" has no payload field; dropped",
+                    options_.stream);
+        continue;
+      }
+      ++delivered_;
+      if (claimed) ++claimed_;
+      on_payload_(*payload);
+    }
+    // Acknowledged and deleted together (two commands, one write), before the next read.
+    redisAsyncContext* context = link_->context();
+    if (!context) return;  // lost meanwhile: they stay pending and are claimed later
+    std::vector<const char*> argv{"XACK", options_.stream.data(), options_.group.data()};
+    std::vector<std::size_t> lengths{4, options_.stream.size(), options_.group.size()};
+    for (const auto& id : ids) {
+      argv.push_back(id.data());
+      lengths.push_back(id.size());
+    }
+    redisAsyncCommandArgv(context, &Reader::on_ack_reply, this, static_cast<int>(argv.size()),
+                          argv.data(), lengths.data());
+    argv.erase(argv.begin() + 2);
+    lengths.erase(lengths.begin() + 2);
+    argv[0] = "XDEL";
+    redisAsyncCommandArgv(context, &Reader::on_ack_reply, this, static_cast<int>(argv.size()),
+                          argv.data(), lengths.data());
+  }
+
+  static void on_ack_reply(redisAsyncContext*, void* reply_data, void*) {
+    const auto* reply = static_cast<const redisReply*>(reply_data);
+    // Lost with the connection: the entries stay pending and are claimed again later.
+    if (reply && reply->type == REDIS_REPLY_ERROR) {
+      CC_LOG_ERROR("redisx: acknowledging entries failed: {}", text_of(reply));
+    }
+  }
+
+  void finish() {
+    if (!closed_) return;
+    if (watchdog_) watchdog_->cancel();
+    auto done = [weak = weak_from_this(), closed = std::exchange(closed_, nullptr)] {
+      if (auto self = weak.lock()) {
+        // Timers are bound to the loop (io_context(1): no locking): released here, on it.
+        self->link_.reset();
+        self->watchdog_.reset();
+        auto c = self->counters();
+        CC_LOG_INFO("redisx stopped: {} publication(s) delivered ({} claimed), {} reconnect(s)",
+                    c.delivered, c.claimed, c.reconnects);
+      }
+      closed();
+    };
+    if (!link_) return asio::post(io_, std::move(done));
+    // Leaving the group drops the consumer's pending entries for good: only when it has none.
+    if (redisAsyncContext* context = link_->context(); context && !left_pending_) {
+      redisAsyncCommand(context, &Reader::on_ack_reply, this, "XGROUP DELCONSUMER %b %b %b",
+                        options_.stream.data(), options_.stream.size(), options_.group.data(),
+                        options_.group.size(), options_.consumer.data(), options_.consumer.size());
+    }
+    link_->close_gracefully(tuning_.shutdown_flush, std::move(done));
+  }
+
+  asio::io_context& io_;
+  const pubsub::redis::RedisEndpoint endpoint_;
+  const RedisxOptions options_;
+  const PayloadFn on_payload_;
+  const pubsub::redis::RedisConnectionTuning tuning_;
+
+  // Broker loop only.
+  std::optional<pubsub::redis::RedisLink> link_;
+  std::function<void(error_code)> started_;  // set while start() waits
+  std::function<void()> closed_;             // set by close()
+  bool stopping_ = false;
+  bool left_pending_ = false;  // stopping: a read returned entries that were not acknowledged
+  Step in_flight_ = Step::none;
+  int setup_pending_ = 0;
+  std::string setup_error_;
+  std::string claim_cursor_ = "0-0";
+  Clock::time_point next_claim_{};
+  std::optional<asio::steady_timer> watchdog_;  // a read's answer is overdue
+
+  std::atomic<std::uint64_t> delivered_{0};
+  std::atomic<std::uint64_t> claimed_{0};
+  std::atomic<std::uint64_t> reconnects_{0};
+};
+
+// ---------------------------------------------------------------------------- RedisxConsumer
+
+RedisxConsumer::RedisxConsumer(asio::io_context& broker_loop, pubsub::redis::RedisEndpoint endpoint,
+                               RedisxOptions options, PayloadFn on_payload,
+                               pubsub::redis::RedisConnectionTuning tuning)
+    : io_(broker_loop),
+      connect_timeout_(tuning.connect_timeout),
+      stop_bound_(options.block + tuning.connect_timeout + tuning.shutdown_flush),
+      consumer_(options.consumer.empty() ? "cablecast-" + random_token(8) : options.consumer) {
+  CABLE_ASSERT(on_payload && options.batch > 0 && options.block.count() > 0);
+  options.consumer = consumer_;
+  if (tuning.client_name.empty()) tuning.client_name = "cablecast-redisx-" + consumer_;
+  reader_ = std::make_shared<Reader>(broker_loop, std::move(endpoint), std::move(options),
+                                     std::move(on_payload), std::move(tuning));
+}
+
+RedisxConsumer::~RedisxConsumer() {
+  // Its connection lives on the broker loop: stop() must have closed it there.
+  CABLE_ASSERT(!started_ || stopped_);
+}
+
+boost::system::result<void> RedisxConsumer::start() {
+  CABLE_ASSERT(!started_ && !io_.get_executor().running_in_this_thread());
+  started_ = true;
+  auto outcome = std::make_shared<std::promise<error_code>>();
+  auto ready = outcome->get_future();
+  asio::post(io_, [reader = reader_, outcome] {
+    reader->open([outcome](error_code ec) { outcome->set_value(ec); });
+  });
+  if (ready.wait_for(connect_timeout_ + std::chrono::seconds(2)) != std::future_status::ready) {
+    CC_LOG_ERROR("redisx: no answer from the broker loop within the connect timeout");
+    return RedisError::timed_out;
+  }
+  if (error_code ec = ready.get()) return ec;
+  return {};
+}
+
+void RedisxConsumer::stop() {
+  if (!started_ || stopped_) return;
+  stopped_ = true;
+  CABLE_ASSERT(!io_.get_executor().running_in_this_thread());
+  auto closed = std::make_shared<std::promise<void>>();
+  auto done = closed->get_future();
+  asio::post(io_, [reader = reader_, closed] { reader->close([closed] { closed->set_value(); }); });
+  if (done.wait_for(stop_bound_ + std::chrono::seconds(5)) != std::future_status::ready) {
+    CC_LOG_ERROR("redisx: the broker loop did not finish closing the connection");
+  }
+}
+
+RedisxCounters RedisxConsumer::counters() const { return reader_->counters(); }
+
+}  // namespace cablecast::broker
