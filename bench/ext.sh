@@ -18,7 +18,7 @@
 #    server RSS growth per idle subscribed connection (as compare.sh's connect step).
 #
 # Results: bench/results/<stamp>-ext.csv (every `cablecast bench` row), <stamp>-ext-redis.csv
-# (Redis memory per recovery run), <stamp>-ext-recover.log (the recovery runs' reports) and
+# (Redis memory per recovery run), <stamp>-ext-recover.txt (the recovery runs' reports) and
 # <stamp>-ext.md (medians over REPEATS, ratios). About 4 minutes with the defaults on 2 cores.
 #
 # Knobs (environment): EXT_STEPS=1000,10000  SAMPLES=50  REPEATS=3  HISTORY=1  RECOVER=1
@@ -47,7 +47,7 @@ REDIS_CORE=${REDIS_CORE:-$SERVER_CORE}
 STAMP=$(date +%Y%m%d-%H%M%S)
 CSV="$OUT_DIR/$STAMP-ext.csv"
 REDIS_CSV="$OUT_DIR/$STAMP-ext-redis.csv"
-RECOVER_LOG="$OUT_DIR/$STAMP-ext-recover.log"
+RECOVER_LOG="$OUT_DIR/$STAMP-ext-recover.txt"
 TABLE="$OUT_DIR/$STAMP-ext.md"
 LOG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/cablecast-ext.XXXXXX")
 chmod 755 "$LOG_DIR"
