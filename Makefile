@@ -4,8 +4,12 @@
 SHELL := /bin/bash
 BUILD_DIR := build/release
 BIN := $(BUILD_DIR)/cablecast
-# The in-process memory pub/sub is the server default; pass e.g. ARGS="--port 9000" to override.
+# `make run` serves the demo chat (AnyCable's extended protocol: history, presence, whispers) with
+# the in-process pub/sub; `make run PUBSUB=redis` keeps messages and sessions in the Redis at
+# --redis-url (default redis://127.0.0.1:6379/0), so the page loses nothing across a restart.
+# Pass e.g. ARGS="--port 9000" to override the address.
 ARGS ?= --host 127.0.0.1 --port 8080
+PUBSUB ?= memory
 FORMAT_DIRS := src include tests bench examples fuzz
 
 .PHONY: deps build run test bench format clean
@@ -20,7 +24,7 @@ build: deps $(BUILD_DIR)/build.ninja
 	cmake --build --preset release
 
 run: build
-	exec $(BIN) serve $(ARGS)
+	exec $(BIN) serve $(ARGS) --pubsub $(PUBSUB)
 
 # The tests need a Redis and a PostgreSQL: with-services.sh starts private ones on loopback,
 # exports their URLs, runs ctest, and stops them whatever happens.

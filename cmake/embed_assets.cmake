@@ -1,5 +1,6 @@
-# Generates a C++ source that embeds static files (the demo page and the official Action Cable
-# client) into the binary, so `cablecast serve` needs no files beside it and no CDN.
+# Generates a C++ source that embeds static files (the demo page, the official Action Cable
+# client and the @anycable/web modules) into the binary, so `cablecast serve` needs no files
+# beside it and no CDN.
 # Usage: cmake -DOUTPUT=<file.cpp> -DASSET_LIST_FILE=<file> -P embed_assets.cmake, where the
 # list file holds "<url>|<content-type>|<path>;..." entries.
 file(READ "${ASSET_LIST_FILE}" ASSETS)
@@ -12,7 +13,7 @@ foreach(entry IN LISTS ASSETS)
   list(GET parts 1 type)
   list(GET parts 2 path)
   if(NOT EXISTS "${path}")
-    message(FATAL_ERROR "asset ${path} is missing (for the official client: run `make deps`)")
+    message(FATAL_ERROR "asset ${path} is missing (for the npm clients: run `make deps`)")
   endif()
   file(READ "${path}" hex HEX)
   string(LENGTH "${hex}" hex_length)

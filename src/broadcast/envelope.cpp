@@ -22,19 +22,61 @@ std::string wrap(const Meta& meta, std::string_view message) {
     header["offset"] = meta.offset;
     header["epoch"] = meta.epoch;
   }
-  std::string out(1, kEnvelopeMark);
-  out += json::serialize(header);
-  out += '\n';
+  std::string out = envelope_prefix(json::serialize(header));
   out += message;
+  return out;
+}
+
+namespace {
+
+constexpr char kDigits[4] = {' ', '\t', '\n', '\r'};
+
+int digit_value(char c) {
+  switch (c) {
+    case ' ':
+      return 0;
+    case '\t':
+      return 1;
+    case '\n':
+      return 2;
+    case '\r':
+      return 3;
+    default:
+      return -1;
+  }
+}
+
+}  // namespace
+
+std::string envelope_prefix(std::string_view meta_json) {
+  std::string out(kEnvelopeMark);
+  out.reserve(kEnvelopeMark.size() + 4 * (meta_json.size() + 1));
+  auto put = [&out](unsigned char byte) {
+    for (int shift = 6; shift >= 0; shift -= 2) out += kDigits[(byte >> shift) & 3];
+  };
+  for (char c : meta_json) put(static_cast<unsigned char>(c));
+  put(0);  // the end of the meta
   return out;
 }
 
 boost::system::result<Unwrapped> unwrap(std::string_view payload) {
   if (!is_wrapped(payload)) return Error::not_json;
-  const std::size_t end = payload.find('\n');
-  if (end == std::string_view::npos) return Error::not_json;
+  std::string meta_json;
+  std::size_t at = kEnvelopeMark.size();
+  for (;; at += 4) {
+    if (at + 4 > payload.size()) return Error::not_json;  // no end of meta
+    int byte = 0;
+    for (std::size_t i = 0; i < 4; ++i) {
+      const int digit = digit_value(payload[at + i]);
+      if (digit < 0) return Error::not_json;
+      byte = byte * 4 + digit;
+    }
+    if (byte == 0) break;
+    meta_json += static_cast<char>(byte);
+  }
+  const std::size_t end = at + 4;
   boost::system::error_code ec;
-  json::value header = json::parse(payload.substr(1, end - 1), ec);
+  json::value header = json::parse(meta_json, ec);
   if (ec) return Error::not_json;
   if (!header.is_object()) return Error::meta_not_object;
   Unwrapped out;
@@ -60,7 +102,7 @@ boost::system::result<Unwrapped> unwrap(std::string_view payload) {
     if (offset_error) return Error::not_json;
     out.meta.epoch = epoch->get_string();
   }
-  out.message = payload.substr(end + 1);
+  out.message = payload.substr(end);
   return out;
 }
 

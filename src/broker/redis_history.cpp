@@ -1,11 +1,9 @@
 #include "broker/redis_history.hpp"
 
-#include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
 #include <boost/asio/post.hpp>
 #include <charconv>
-#include <deque>
 #include <future>
 #include <optional>
 #include <utility>
@@ -18,6 +16,7 @@
 #include "core/log.hpp"
 #include "pubsub/redis/channel_name.hpp"
 #include "pubsub/redis/handoff_queue.hpp"
+#include "pubsub/redis/redis_client.hpp"
 #include "pubsub/redis/redis_error.hpp"
 
 namespace cablecast::broker {
@@ -25,6 +24,7 @@ namespace cablecast::broker {
 namespace asio = boost::asio;
 namespace script = redis_history;
 using boost::system::error_code;
+using pubsub::redis::RedisClient;
 using pubsub::redis::RedisError;
 
 namespace {
@@ -78,8 +78,7 @@ class RedisHistory::Store : public std::enable_shared_from_this<Store> {
     std::int64_t since = 0;
     asio::any_io_executor ex;
     QueryFn done;
-    Store* store = nullptr;  // set when sent
-    bool by_body = false;    // sent with EVAL after a NOSCRIPT
+    bool by_body = false;  // sent with EVAL after a NOSCRIPT
 
     void answer(boost::system::result<Slice> result) {
       asio::post(ex, [done = std::move(done), result = std::move(result)]() mutable {
@@ -103,16 +102,14 @@ class RedisHistory::Store : public std::enable_shared_from_this<Store> {
 
  private:
   void on_up(bool reconnected);
-  void on_down(error_code code, const std::string& detail);
-  void handshake_done(error_code ec, std::string detail);
+  bool on_down(error_code code, const std::string& detail);
+  void on_handshake_reply(const redisReply* reply);
   void flush();
   void send(Outgoing item);
-  void send_query(Query* query);
+  void on_publish_reply(const redisReply* reply, Outgoing& item);
+  void send_query(Query query);
+  void on_query_reply(const redisReply* reply, Query& query);
   void failed(std::size_t bytes, std::string_view why);
-
-  static void on_handshake_reply(redisAsyncContext*, void* reply, void* self);
-  static void on_publish_reply(redisAsyncContext*, void* reply, void* self);
-  static void on_query_reply(redisAsyncContext*, void* reply, void* query);
 
   asio::io_context& io_;
   const pubsub::redis::RedisEndpoint endpoint_;
@@ -124,7 +121,7 @@ class RedisHistory::Store : public std::enable_shared_from_this<Store> {
   const std::string append_sha_, query_sha_;
 
   // Broker loop only.
-  std::optional<pubsub::redis::RedisLink> link_;
+  std::shared_ptr<RedisClient> client_;
   std::function<void(error_code)> started_;  // set while start() waits
   int handshake_pending_ = 0;
   bool reconnected_ = false;  // the handshake in progress follows a loss
@@ -133,7 +130,6 @@ class RedisHistory::Store : public std::enable_shared_from_this<Store> {
   bool stopping_ = false;
   bool failure_logged_ = false;  // one error line per outage, then counting
   std::uint64_t failures_at_loss_ = 0;
-  std::deque<Outgoing> in_flight_;  // sent, in reply order
 
   // Any thread.
   std::atomic<bool> accepting_{true};
@@ -185,7 +181,7 @@ void RedisHistory::Store::query(Query query) {
     if (!self || !self->up_ || self->stopping_) {
       return query.answer(make_error_code(HistoryError::unavailable));
     }
-    self->send_query(new Query(std::move(query)));
+    self->send_query(std::move(query));
   });
 }
 
@@ -194,15 +190,20 @@ void RedisHistory::Store::query(Query query) {
 void RedisHistory::Store::open(std::function<void(error_code)> started) {
   started_ = std::move(started);
   std::weak_ptr<Store> weak = weak_from_this();
-  link_.emplace(
-      io_, endpoint_, "history", tuning_, " (history broadcasts fail until it is back)",
-      pubsub::redis::RedisLink::Events{[weak](bool reconnected) {
-                                         if (auto self = weak.lock()) self->on_up(reconnected);
-                                       },
-                                       [weak](error_code code, const std::string& detail) {
-                                         if (auto self = weak.lock()) self->on_down(code, detail);
-                                       }});
-  link_->open();
+  pubsub::redis::RedisConnectionTuning tuning = tuning_;
+  if (tuning.client_name.empty()) tuning.client_name = "cablecast-history";
+  client_ = std::make_shared<RedisClient>(
+      io_,
+      pubsub::redis::client_options(endpoint_, "history", tuning,
+                                    " (history broadcasts fail until it is back)"),
+      RedisClient::Events{[weak](bool reconnected) {
+                            if (auto self = weak.lock()) self->on_up(reconnected);
+                          },
+                          [weak](error_code code, const std::string& detail) {
+                            auto self = weak.lock();
+                            return self && self->on_down(code, detail);
+                          }});
+  client_->open();
 }
 
 void RedisHistory::Store::on_up(bool reconnected) {
@@ -210,47 +211,37 @@ void RedisHistory::Store::on_up(bool reconnected) {
   reconnected_ = reconnected;  // counted once usable: after the handshake
   // Every connection loads the scripts first (a restarted Redis has none), and checks what it
   // talks to: the scripts need Redis 6.2.
-  redisAsyncContext* context = link_->context();
   handshake_pending_ = 3;
   handshake_error_ = {};
-  for (const std::string_view* body : {&script::kAppendScript, &script::kQueryScript}) {
-    const char* argv[] = {"SCRIPT", "LOAD", body->data()};
-    const std::size_t lengths[] = {6, 4, body->size()};
-    redisAsyncCommandArgv(context, &Store::on_handshake_reply, this, 3, argv, lengths);
-  }
-  redisAsyncCommand(context, &Store::on_handshake_reply, this, "INFO server");
+  auto step = [weak = weak_from_this()](const redisReply* reply) {
+    auto self = weak.lock();
+    if (self && reply) self->on_handshake_reply(reply);  // none: on_down says why
+  };
+  client_->command({"SCRIPT", "LOAD", script::kAppendScript}, step);
+  client_->command({"SCRIPT", "LOAD", script::kQueryScript}, step);
+  client_->command({"INFO", "server"}, step);
 }
 
-void RedisHistory::Store::on_handshake_reply(redisAsyncContext*, void* reply_data, void* data) {
-  auto* self = static_cast<Store*>(data);
-  const auto* reply = static_cast<const redisReply*>(reply_data);
-  if (reply == nullptr) return;  // the connection is going away; on_down says why
-  if (reply->type == REDIS_REPLY_ERROR) {
-    return self->handshake_done(RedisError::server_error, std::string(text_of(reply)));
-  }
+void RedisHistory::Store::on_handshake_reply(const redisReply* reply) {
   std::string_view text = text_of(reply);
   std::string_view version = pubsub::redis::redis_version_line(text);
-  if (!version.empty() && !pubsub::redis::redis_version_at_least(text, 6, 2)) {
-    return self->handshake_done(
-        RedisError::server_error,
-        "history needs Redis 6.2 or later; this one has " + std::string(version));
-  }
-  self->handshake_done({}, {});
-}
-
-void RedisHistory::Store::handshake_done(error_code ec, std::string detail) {
-  if (ec && !handshake_error_) {
-    handshake_error_ = ec;
-    handshake_detail_ = std::move(detail);
+  if (reply->type == REDIS_REPLY_ERROR) {
+    if (!handshake_error_) {
+      handshake_error_ = RedisError::server_error;
+      handshake_detail_ = text;
+    }
+  } else if (!version.empty() && !pubsub::redis::redis_version_at_least(text, 6, 2)) {
+    handshake_error_ = RedisError::server_error;
+    handshake_detail_ = "history needs Redis 6.2 or later; this one has " + std::string(version);
   }
   if (--handshake_pending_ > 0) return;
   if (handshake_error_) {
     CC_LOG_ERROR("redis history on {}: {}", endpoint_.describe(), handshake_detail_);
     if (started_) {
-      link_->close();
+      client_->close();
       std::exchange(started_, nullptr)(handshake_error_);
     } else {
-      link_->restart(handshake_error_, handshake_detail_);
+      client_->restart(handshake_error_, handshake_detail_);  // and again after the backoff
     }
     return;
   }
@@ -270,18 +261,18 @@ void RedisHistory::Store::handshake_done(error_code ec, std::string detail) {
   }
 }
 
-void RedisHistory::Store::on_down(error_code code, const std::string& detail) {
-  up_ = false;
-  if (stopping_) return;
+bool RedisHistory::Store::on_down(error_code code, const std::string& detail) {
+  // Publications counted from here on failed during this outage (for the reconnect line).
+  if (up_.exchange(false)) failures_at_loss_ = failures_.load();
+  if (stopping_) return false;
   if (started_) {
+    // At start-up a failure is final: the operator must see a bad URL or password at once.
     CC_LOG_ERROR("redis history connection to {} failed: {} ({})", endpoint_.describe(),
                  code.message(), detail);
-    link_->close();
     std::exchange(started_, nullptr)(code);
-    return;
+    return false;
   }
-  if (!link_->reconnecting()) failures_at_loss_ = failures_.load();
-  link_->retry(code, detail);
+  return true;
 }
 
 void RedisHistory::Store::flush() {
@@ -289,57 +280,34 @@ void RedisHistory::Store::flush() {
 }
 
 void RedisHistory::Store::send(Outgoing item) {
-  redisAsyncContext* context = link_ ? link_->context() : nullptr;
-  if (!context || !up_) {
+  if (!client_ || !up_) {
     return failed(item.bytes, "the history connection went down before it was sent");
   }
-  const std::string channel = pubsub::redis::channel_for(channel_prefix_, item.stream);
-  int sent = REDIS_ERR;
-  if (item.plain) {
-    const char* argv[] = {"PUBLISH", channel.data(), item.message.data()};
-    const std::size_t lengths[] = {7, channel.size(), item.message.size()};
-    sent = redisAsyncCommandArgv(context, &Store::on_publish_reply, this, 3, argv, lengths);
+  // Held until the reply (a NOSCRIPT sends it again); the arguments are views into it.
+  auto held = std::make_shared<Outgoing>(std::move(item));
+  const Outgoing& out = *held;
+  auto reply_to = [weak = weak_from_this(), held](const redisReply* reply) {
+    if (auto self = weak.lock()) self->on_publish_reply(reply, *held);
+  };
+  const std::string channel = pubsub::redis::channel_for(channel_prefix_, out.stream);
+  bool sent = false;
+  if (out.plain) {
+    sent = client_->command({"PUBLISH", channel, out.message}, std::move(reply_to));
   } else {
-    const std::string meta = script::meta_key(key_prefix_, item.stream);
-    const std::string log = script::log_key(key_prefix_, item.stream);
+    const std::string meta = script::meta_key(key_prefix_, out.stream);
+    const std::string log = script::log_key(key_prefix_, out.stream);
     const std::string epoch = new_epoch();  // used only when the stream has no record
-    const std::string_view body = item.by_body ? script::kAppendScript : append_sha_;
-    const char* argv[] = {item.by_body ? "EVAL" : "EVALSHA",
-                          body.data(),
-                          "2",
-                          meta.data(),
-                          log.data(),
-                          channel.data(),
-                          item.message.data(),
-                          item.head.data(),
-                          limit_.data(),
-                          ttl_.data(),
-                          epoch.data()};
-    const std::size_t lengths[] = {item.by_body ? 4u : 7u,
-                                   body.size(),
-                                   1,
-                                   meta.size(),
-                                   log.size(),
-                                   channel.size(),
-                                   item.message.size(),
-                                   item.head.size(),
-                                   limit_.size(),
-                                   ttl_.size(),
-                                   epoch.size()};
-    sent = redisAsyncCommandArgv(context, &Store::on_publish_reply, this, 11, argv, lengths);
+    sent = client_->command(
+        {out.by_body ? "EVAL" : "EVALSHA", out.by_body ? script::kAppendScript : append_sha_, "2",
+         meta, log, channel, out.message, out.head, limit_, ttl_, epoch},
+        std::move(reply_to));
   }
-  if (sent != REDIS_OK) return failed(item.bytes, "hiredis refused the command");
-  in_flight_.push_back(std::move(item));
+  if (!sent) failed(out.bytes, "hiredis refused the command");
 }
 
-void RedisHistory::Store::on_publish_reply(redisAsyncContext*, void* reply_data, void* data) {
-  auto* self = static_cast<Store*>(data);
-  const auto* reply = static_cast<const redisReply*>(reply_data);
-  CABLE_ASSERT(!self->in_flight_.empty());
-  Outgoing item = std::move(self->in_flight_.front());
-  self->in_flight_.pop_front();
+void RedisHistory::Store::on_publish_reply(const redisReply* reply, Outgoing& item) {
   if (reply == nullptr) {
-    return self->failed(item.bytes, "the connection was lost before Redis acknowledged it");
+    return failed(item.bytes, "the connection was lost before Redis acknowledged it");
   }
   if (reply->type == REDIS_REPLY_ERROR) {
     // NOSCRIPT: Redis lost the script since this connection loaded it (SCRIPT FLUSH). EVAL
@@ -348,12 +316,12 @@ void RedisHistory::Store::on_publish_reply(redisAsyncContext*, void* reply_data,
     if (text_of(reply).starts_with("NOSCRIPT") && !item.plain && !item.by_body) {
       CC_LOG_WARN("redis history: Redis forgot the history script; sending it again");
       item.by_body = true;
-      return self->send(std::move(item));
+      return send(std::move(item));
     }
-    return self->failed(item.bytes, text_of(reply));
+    return failed(item.bytes, text_of(reply));
   }
-  ++self->published_;
-  self->pending_bytes_ -= item.bytes;
+  ++published_;
+  pending_bytes_ -= item.bytes;
 }
 
 void RedisHistory::Store::failed(std::size_t bytes, std::string_view why) {
@@ -366,92 +334,70 @@ void RedisHistory::Store::failed(std::size_t bytes, std::string_view why) {
   }
 }
 
-void RedisHistory::Store::send_query(Query* query) {
-  redisAsyncContext* context = link_ ? link_->context() : nullptr;
-  if (!context || !up_) {
-    query->answer(make_error_code(HistoryError::unavailable));
-    delete query;
-    return;
-  }
-  const std::string meta = script::meta_key(key_prefix_, query->stream);
-  const std::string log = script::log_key(key_prefix_, query->stream);
+void RedisHistory::Store::send_query(Query query) {
+  if (!client_ || !up_) return query.answer(make_error_code(HistoryError::unavailable));
+  const std::string meta = script::meta_key(key_prefix_, query.stream);
+  const std::string log = script::log_key(key_prefix_, query.stream);
   // From a position: entries from the next offset on (ids are "<offset>-0"); since a time: all.
   const std::string first =
-      query->after ? std::to_string(query->after->offset + 1) + "-0" : std::string("-");
-  const std::string since = std::to_string(query->after ? 0 : query->since);
-  query->store = this;
-  const std::string_view body = query->by_body ? script::kQueryScript : query_sha_;
-  const char* argv[] = {query->by_body ? "EVAL" : "EVALSHA",
-                        body.data(),
-                        "2",
-                        meta.data(),
-                        log.data(),
-                        first.data(),
-                        since.data(),
-                        ttl_.data()};
-  const std::size_t lengths[] = {query->by_body ? 4u : 7u,
-                                 body.size(),
-                                 1,
-                                 meta.size(),
-                                 log.size(),
-                                 first.size(),
-                                 since.size(),
-                                 ttl_.size()};
-  // Once accepted, hiredis calls back exactly once (with no reply if the connection goes), and
-  // the callback owns the query.
-  if (redisAsyncCommandArgv(context, &Store::on_query_reply, query, 8, argv, lengths) != REDIS_OK) {
-    query->answer(make_error_code(HistoryError::unavailable));
-    delete query;
-  }
+      query.after ? std::to_string(query.after->offset + 1) + "-0" : std::string("-");
+  const std::string since = std::to_string(query.after ? 0 : query.since);
+  const std::string_view script_ref = query.by_body ? script::kQueryScript : query_sha_;
+  const std::string_view command = query.by_body ? "EVAL" : "EVALSHA";
+  auto held = std::make_shared<Query>(std::move(query));
+  const bool sent =
+      client_->command({command, script_ref, "2", meta, log, first, since, ttl_},
+                       [weak = weak_from_this(), held](const redisReply* reply) {
+                         auto self = weak.lock();
+                         if (!self) return held->answer(make_error_code(HistoryError::unavailable));
+                         self->on_query_reply(reply, *held);
+                       });
+  if (!sent) held->answer(make_error_code(HistoryError::unavailable));
 }
 
-void RedisHistory::Store::on_query_reply(redisAsyncContext*, void* reply_data, void* data) {
-  std::unique_ptr<Query> query(static_cast<Query*>(data));
-  const auto* reply = static_cast<const redisReply*>(reply_data);
-  if (reply == nullptr) return query->answer(make_error_code(HistoryError::unavailable));
+void RedisHistory::Store::on_query_reply(const redisReply* reply, Query& query) {
+  if (reply == nullptr) return query.answer(make_error_code(HistoryError::unavailable));
   if (reply->type == REDIS_REPLY_ERROR) {
-    if (text_of(reply).starts_with("NOSCRIPT") && !query->by_body) {
-      query->by_body = true;  // as on_publish_reply: EVAL loads the script again
-      Store* store = query->store;
-      return store->send_query(query.release());
+    if (text_of(reply).starts_with("NOSCRIPT") && !query.by_body) {
+      query.by_body = true;  // as for publications: EVAL loads the script again
+      return send_query(std::move(query));
     }
     CC_LOG_ERROR("redis history: a query failed: {}", text_of(reply));
-    return query->answer(make_error_code(HistoryError::unavailable));
+    return query.answer(make_error_code(HistoryError::unavailable));
+  }
+  if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 0) {
+    return query.answer(make_error_code(HistoryError::unknown_stream));
   }
   if (reply->type != REDIS_REPLY_ARRAY || reply->elements % 3 != 2) {
-    if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 0) {
-      return query->answer(make_error_code(HistoryError::unknown_stream));
-    }
     CC_LOG_ERROR("redis history: a query returned an unexpected reply (type {})", reply->type);
-    return query->answer(make_error_code(HistoryError::unavailable));
+    return query.answer(make_error_code(HistoryError::unavailable));
   }
   Slice slice{std::string(text_of(reply->element[0])), {}};
   const auto last = number_in<std::uint64_t>(text_of(reply->element[1]));
   bool malformed = !last;
-  for (std::size_t i = 2; i < reply->elements; i += 3) {
+  for (std::size_t i = 2; i < reply->elements && !malformed; i += 3) {
     std::string_view id = text_of(reply->element[i]);
     auto offset = number_in<std::uint64_t>(id.substr(0, id.find('-')));
     auto time = number_in<std::int64_t>(text_of(reply->element[i + 1]));
-    if (!offset || !time) {
-      malformed = true;
-      break;
+    malformed = !offset || !time;
+    if (!malformed) {
+      slice.entries.push_back({*offset, *time, std::string(text_of(reply->element[i + 2]))});
     }
-    slice.entries.push_back({*offset, *time, std::string(text_of(reply->element[i + 2]))});
   }
   if (malformed) {
     CC_LOG_ERROR("redis history: stream \"{}\" holds entries it did not write",
-                 log::clip(query->stream));
-    return query->answer(make_error_code(HistoryError::unavailable));
+                 log::clip(query.stream));
+    return query.answer(make_error_code(HistoryError::unavailable));
   }
-  if (query->after) {
+  if (query.after) {
     // The script started at offset + 1; a client's offset of 2^64 - 1 wraps that to 0.
-    std::erase_if(slice.entries, [&](const Entry& e) { return e.offset <= query->after->offset; });
+    std::erase_if(slice.entries, [&](const Entry& e) { return e.offset <= query.after->offset; });
     const std::uint64_t first_kept_after = slice.entries.empty() ? 0 : slice.entries[0].offset;
-    if (auto ec = check_from(slice.epoch, *last, first_kept_after, *query->after)) {
-      return query->answer(ec);
+    if (auto ec = check_from(slice.epoch, *last, first_kept_after, *query.after)) {
+      return query.answer(ec);
     }
   }
-  query->answer(std::move(slice));
+  query.answer(std::move(slice));
 }
 
 void RedisHistory::Store::close(std::function<void()> done) {
@@ -462,15 +408,15 @@ void RedisHistory::Store::close(std::function<void()> done) {
   auto finish = [weak = weak_from_this(), done = std::move(done)] {
     if (auto self = weak.lock()) {
       self->up_ = false;
-      self->link_.reset();  // its timers are bound to the loop: released here, on the loop
+      self->client_.reset();  // its timers are bound to the loop: released here, on the loop
       auto c = self->counters();
       CC_LOG_INFO("redis history stopped: {} broadcast(s) published, {} failed, {} reconnect(s)",
                   c.published, c.publish_failures, c.reconnects);
     }
     done();
   };
-  if (link_) {
-    link_->close_gracefully(tuning_.shutdown_flush, std::move(finish));
+  if (client_) {
+    client_->close_gracefully(tuning_.shutdown_flush, std::move(finish));
   } else {
     asio::post(io_, std::move(finish));
   }

@@ -15,7 +15,7 @@
 #include <string>
 
 #include "broker/history.hpp"
-#include "pubsub/redis/redis_link.hpp"
+#include "pubsub/redis/redis_client.hpp"
 #include "pubsub/redis/redis_url.hpp"
 
 namespace cablecast::broker {

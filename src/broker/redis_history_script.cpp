@@ -44,8 +44,20 @@ until keep
 if keep and start ~= '-' then redis.call('XTRIM', log, 'MINID', keep) end
 redis.call('EXPIRE', meta, ttl)
 redis.call('EXPIRE', log, ttl)
-redis.call('PUBLISH', channel, head .. '"offset":' .. string.format('%d', offset) ..
-           ',"epoch":"' .. epoch .. '"}\n' .. message)
+-- The envelope of broadcast/envelope.hpp: the meta hidden in JSON whitespace, so Rails nodes
+-- on the same Redis read the message itself.
+local digits = {' ', '\t', '\n', '\r'}
+local function whitespace(text)
+  local out = {}
+  for i = 1, #text do
+    local b = string.byte(text, i)
+    out[i] = digits[math.floor(b / 64) % 4 + 1] .. digits[math.floor(b / 16) % 4 + 1] ..
+             digits[math.floor(b / 4) % 4 + 1] .. digits[b % 4 + 1]
+  end
+  return table.concat(out)
+end
+local meta_json = head .. '"offset":' .. string.format('%d', offset) .. ',"epoch":"' .. epoch .. '"}'
+redis.call('PUBLISH', channel, '\t\r\t\r' .. whitespace(meta_json) .. '    ' .. message)
 return offset
 )lua";
 
@@ -101,7 +113,7 @@ std::string envelope_head(const broadcast::Meta& meta) {
   std::string head = boost::json::serialize(header);
   head.pop_back();  // "}"
   if (!header.empty()) head += ',';
-  return '\x1E' + head;
+  return head;
 }
 
 }  // namespace cablecast::broker::redis_history

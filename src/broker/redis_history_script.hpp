@@ -31,10 +31,10 @@ std::string script_sha1(std::string_view script);
 std::string meta_key(std::string_view key_prefix, std::string_view stream);
 std::string log_key(std::string_view key_prefix, std::string_view stream);
 
-// The envelope (broadcast/envelope.hpp) up to where the script adds the position:
-// "\x1E{" plus `"exclude_socket":…,"broadcast_type":…,` when set. With the script's
-// `"offset":N,"epoch":"E"}\n<message>` the bytes equal broadcast::wrap of the meta with that
-// position.
+// The meta JSON (broadcast/envelope.hpp) up to where the script adds the position: "{" plus
+// `"exclude_socket":…,"broadcast_type":…,` when set. The script completes it with
+// `"offset":N,"epoch":"E"}`, hides it in whitespace and appends the message: the bytes equal
+// broadcast::wrap of the meta with that position.
 std::string envelope_head(const broadcast::Meta& meta);
 
 }  // namespace cablecast::broker::redis_history

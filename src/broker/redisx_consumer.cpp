@@ -1,6 +1,5 @@
 #include "broker/redisx_consumer.hpp"
 
-#include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
 #include <atomic>
@@ -14,12 +13,14 @@
 #include "broker/history_rules.hpp"
 #include "core/assert.hpp"
 #include "core/log.hpp"
+#include "pubsub/redis/redis_client.hpp"
 #include "pubsub/redis/redis_error.hpp"
 
 namespace cablecast::broker {
 
 namespace asio = boost::asio;
 using boost::system::error_code;
+using pubsub::redis::RedisClient;
 using pubsub::redis::RedisError;
 using Clock = std::chrono::steady_clock;
 
@@ -69,15 +70,18 @@ class RedisxConsumer::Reader : public std::enable_shared_from_this<Reader> {
     started_ = std::move(started);
     watchdog_.emplace(io_);
     std::weak_ptr<Reader> weak = weak_from_this();
-    link_.emplace(
-        io_, endpoint_, "redisx", tuning_, " (publications wait in the stream until it is back)",
-        pubsub::redis::RedisLink::Events{[weak](bool reconnected) {
-                                           if (auto self = weak.lock()) self->on_up(reconnected);
-                                         },
-                                         [weak](error_code code, const std::string& detail) {
-                                           if (auto self = weak.lock()) self->on_down(code, detail);
-                                         }});
-    link_->open();
+    client_ = std::make_shared<RedisClient>(
+        io_,
+        pubsub::redis::client_options(endpoint_, "redisx", tuning_,
+                                      " (publications wait in the stream until it is back)"),
+        RedisClient::Events{[weak](bool reconnected) {
+                              if (auto self = weak.lock()) self->on_up(reconnected);
+                            },
+                            [weak](error_code code, const std::string& detail) {
+                              auto self = weak.lock();
+                              return self && self->on_down(code, detail);
+                            }});
+    client_->open();
   }
 
   void close(std::function<void()> done) {
@@ -92,6 +96,14 @@ class RedisxConsumer::Reader : public std::enable_shared_from_this<Reader> {
  private:
   enum class Step { none, setup, claim, read };
 
+  // Sends a command whose reply comes back to `on_reply` (not when this reader is gone).
+  bool send(std::initializer_list<std::string_view> args,
+            void (Reader::*on_reply)(const redisReply*)) {
+    return client_->command(args, [weak = weak_from_this(), on_reply](const redisReply* reply) {
+      if (auto self = weak.lock()) ((*self).*on_reply)(reply);
+    });
+  }
+
   void on_up(bool reconnected) {
     if (stopping_) return finish();
     if (reconnected) {
@@ -100,36 +112,32 @@ class RedisxConsumer::Reader : public std::enable_shared_from_this<Reader> {
                   options_.stream);
     }
     // The version check and the group, pipelined; the read loop starts when both answered.
-    redisAsyncContext* context = link_->context();
     setup_pending_ = 2;
     setup_error_.clear();
-    redisAsyncCommand(context, &Reader::on_setup_reply, this, "INFO server");
-    send_create_group(context);
+    send({"INFO", "server"}, &Reader::on_setup_reply);
+    create_group();
+  }
+
+  void create_group() {
+    send({"XGROUP", "CREATE", options_.stream, options_.group, "$", "MKSTREAM"},
+         &Reader::on_setup_reply);
     in_flight_ = Step::setup;
   }
 
-  void send_create_group(redisAsyncContext* context) {
-    redisAsyncCommand(context, &Reader::on_setup_reply, this, "XGROUP CREATE %b %b $ MKSTREAM",
-                      options_.stream.data(), options_.stream.size(), options_.group.data(),
-                      options_.group.size());
-  }
-
-  static void on_setup_reply(redisAsyncContext*, void* reply_data, void* data) {
-    auto* self = static_cast<Reader*>(data);
-    const auto* reply = static_cast<const redisReply*>(reply_data);
-    if (reply == nullptr) return;  // the connection is going away; on_down says why
+  void on_setup_reply(const redisReply* reply) {
+    if (reply == nullptr) return;  // the connection went away; `down` says why
     std::string_view text = text_of(reply);
     if (reply->type == REDIS_REPLY_ERROR) {
       // BUSYGROUP: another node (or an earlier life) created it: that is the normal case.
-      if (!text.starts_with("BUSYGROUP") && self->setup_error_.empty()) {
-        self->setup_error_ = "XGROUP CREATE " + self->options_.stream + ": " + std::string(text);
+      if (!text.starts_with("BUSYGROUP") && setup_error_.empty()) {
+        setup_error_ = "XGROUP CREATE " + options_.stream + ": " + std::string(text);
       }
     } else if (auto version = pubsub::redis::redis_version_line(text);
                !version.empty() && !pubsub::redis::redis_version_at_least(text, 6, 2)) {
-      self->setup_error_ =
+      setup_error_ =
           "the redisx consumer needs Redis 6.2 or later; this one has " + std::string(version);
     }
-    if (--self->setup_pending_ == 0) self->setup_done();
+    if (--setup_pending_ == 0) setup_done();
   }
 
   void setup_done() {
@@ -138,10 +146,10 @@ class RedisxConsumer::Reader : public std::enable_shared_from_this<Reader> {
     if (!setup_error_.empty()) {
       CC_LOG_ERROR("redisx on {}: {}", endpoint_.describe(), setup_error_);
       if (started_) {
-        link_->close();
+        client_->close();
         std::exchange(started_, nullptr)(RedisError::server_error);
       } else {
-        link_->restart(RedisError::server_error, setup_error_);
+        client_->restart(RedisError::server_error, setup_error_);  // again after the backoff
       }
       return;
     }
@@ -156,72 +164,44 @@ class RedisxConsumer::Reader : public std::enable_shared_from_this<Reader> {
     next();
   }
 
-  void on_down(error_code code, const std::string& detail) {
+  bool on_down(error_code code, const std::string& detail) {
     watchdog_->cancel();
     in_flight_ = Step::none;
-    if (stopping_) return finish();
+    if (stopping_) {
+      finish();
+      return false;
+    }
     if (started_) {
+      // At start-up a failure is final: the operator must see a bad URL or password at once.
       CC_LOG_ERROR("redisx connection to {} failed: {} ({})", endpoint_.describe(), code.message(),
                    detail);
-      link_->close();
       std::exchange(started_, nullptr)(code);
-      return;
+      return false;
     }
-    link_->retry(code, detail);
+    return true;
   }
 
   // The next command of the read loop: a claim pass when one is due, else a blocking read.
   void next() {
     if (stopping_) return finish();
-    redisAsyncContext* context = link_->context();
-    if (!context) return;  // on_down follows
     const std::string count = std::to_string(options_.batch);
+    bool sent = false;
     if (Clock::now() >= next_claim_) {
       const std::string idle = std::to_string(options_.claim_after.count());
-      const char* argv[] = {"XAUTOCLAIM",
-                            options_.stream.data(),
-                            options_.group.data(),
-                            options_.consumer.data(),
-                            idle.data(),
-                            claim_cursor_.data(),
-                            "COUNT",
-                            count.data()};
-      const std::size_t lengths[] = {10,
-                                     options_.stream.size(),
-                                     options_.group.size(),
-                                     options_.consumer.size(),
-                                     idle.size(),
-                                     claim_cursor_.size(),
-                                     5,
-                                     count.size()};
-      redisAsyncCommandArgv(context, &Reader::on_reply, this, 8, argv, lengths);
+      sent = send({"XAUTOCLAIM", options_.stream, options_.group, options_.consumer, idle,
+                   claim_cursor_, "COUNT", count},
+                  &Reader::on_claim_reply);
       in_flight_ = Step::claim;
     } else {
       const std::string block = std::to_string(options_.block.count());
-      const char* argv[] = {"XREADGROUP",
-                            "GROUP",
-                            options_.group.data(),
-                            options_.consumer.data(),
-                            "COUNT",
-                            count.data(),
-                            "BLOCK",
-                            block.data(),
-                            "STREAMS",
-                            options_.stream.data(),
-                            ">"};
-      const std::size_t lengths[] = {10,
-                                     5,
-                                     options_.group.size(),
-                                     options_.consumer.size(),
-                                     5,
-                                     count.size(),
-                                     5,
-                                     block.size(),
-                                     7,
-                                     options_.stream.size(),
-                                     1};
-      redisAsyncCommandArgv(context, &Reader::on_reply, this, 11, argv, lengths);
+      sent = send({"XREADGROUP", "GROUP", options_.group, options_.consumer, "COUNT", count,
+                   "BLOCK", block, "STREAMS", options_.stream, ">"},
+                  &Reader::on_read_reply);
       in_flight_ = Step::read;
+    }
+    if (!sent) {
+      in_flight_ = Step::none;  // not up: `down` follows, then `up` starts reading again
+      return;
     }
     // A blocking read answers within `block`; silence past that plus the connect timeout
     // means a dead peer that TCP has not noticed yet.
@@ -233,63 +213,72 @@ class RedisxConsumer::Reader : public std::enable_shared_from_this<Reader> {
                   (self->options_.block + self->tuning_.connect_timeout).count());
       self->in_flight_ = Step::none;
       if (self->stopping_) {
-        self->link_->close();
+        self->client_->close();
         return self->finish();
       }
-      self->link_->restart(RedisError::timed_out, "a read got no answer");
+      self->client_->restart(RedisError::timed_out, "a read got no answer");
     });
   }
 
-  static void on_reply(redisAsyncContext*, void* reply_data, void* data) {
-    auto* self = static_cast<Reader*>(data);
-    const auto* reply = static_cast<const redisReply*>(reply_data);
-    if (reply == nullptr) return;  // the connection is going away; on_down follows
-    self->watchdog_->cancel();
-    const Step step = std::exchange(self->in_flight_, Step::none);
-    if (reply->type == REDIS_REPLY_ERROR) return self->on_error(text_of(reply));
+  // XAUTOCLAIM: [next cursor, entries, (Redis 7) ids of entries deleted meanwhile].
+  void on_claim_reply(const redisReply* reply) {
+    if (!took_reply(reply)) return;
     std::vector<std::string> ids;
     std::vector<std::optional<std::string_view>> payloads;
-    if (step == Step::claim) {
-      // [next cursor, entries, (Redis 7) ids of entries deleted meanwhile]
-      if (reply->type == REDIS_REPLY_ARRAY && reply->elements >= 2) {
-        self->claim_cursor_ = text_of(reply->element[0]);
-        collect(reply->element[1], ids, payloads);
-      } else {
-        self->claim_cursor_ = "0-0";
-      }
-      // A full pass ends at cursor 0-0; until then the next batch follows at once.
-      if (self->claim_cursor_ == "0-0")
-        self->next_claim_ = Clock::now() + self->options_.claim_after;
-    } else if (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0) {
-      // [[stream, entries]]; a nil reply is a read that timed out empty.
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements >= 2) {
+      claim_cursor_ = text_of(reply->element[0]);
+      collect(reply->element[1], ids, payloads);
+    } else {
+      claim_cursor_ = "0-0";
+    }
+    // A full pass ends at cursor 0-0; until then the next batch follows at once.
+    if (claim_cursor_ == "0-0") next_claim_ = Clock::now() + options_.claim_after;
+    deliver(ids, payloads, true);
+    next();
+  }
+
+  // XREADGROUP: [[stream, entries]], or nil when the read timed out empty.
+  void on_read_reply(const redisReply* reply) {
+    if (!took_reply(reply)) return;
+    std::vector<std::string> ids;
+    std::vector<std::optional<std::string_view>> payloads;
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0) {
       const redisReply* stream = reply->element[0];
       if (stream->type == REDIS_REPLY_ARRAY && stream->elements == 2) {
         collect(stream->element[1], ids, payloads);
       }
     }
-    self->handle(ids, payloads, step == Step::claim);
-    self->next();
+    deliver(ids, payloads, false);
+    next();
   }
 
-  void on_error(std::string_view text) {
+  // Common to both replies of the read loop: false when there is nothing more to do with it.
+  bool took_reply(const redisReply* reply) {
+    if (reply == nullptr) return false;  // the connection went away; `down` follows
+    watchdog_->cancel();
+    in_flight_ = Step::none;
+    if (reply->type != REDIS_REPLY_ERROR) return true;
+    std::string_view text = text_of(reply);
     if (text.starts_with("NOGROUP")) {
       // The stream (and its group) went away, e.g. FLUSHALL: create them again and go on.
       CC_LOG_WARN("redisx: group \"{}\" of stream \"{}\" is gone; creating it again",
                   options_.group, options_.stream);
-      if (redisAsyncContext* context = link_->context()) {
-        setup_pending_ = 1;
-        setup_error_.clear();
-        send_create_group(context);
-        in_flight_ = Step::setup;
-      }
-      return;
+      setup_pending_ = 1;
+      setup_error_.clear();
+      create_group();
+      return false;
     }
     CC_LOG_ERROR("redisx: Redis refused a read of stream \"{}\": {}", options_.stream, text);
-    link_->restart(RedisError::server_error, std::string(text));
+    if (stopping_) {
+      finish();
+    } else {
+      client_->restart(RedisError::server_error, std::string(text));
+    }
+    return false;
   }
 
-  void handle(const std::vector<std::string>& ids,
-              const std::vector<std::optional<std::string_view>>& payloads, bool claimed) {
+  void deliver(const std::vector<std::string>& ids,
+               const std::vector<std::optional<std::string_view>>& payloads, bool claimed) {
     if (ids.empty()) return;
     if (stopping_) {
       left_pending_ = true;  // not delivered, not acknowledged: another node claims them
@@ -305,30 +294,19 @@ class RedisxConsumer::Reader : public std::enable_shared_from_this<Reader> {
       if (claimed) ++claimed_;
       on_payload_(*payload);
     }
-    // Acknowledged and deleted together (two commands, one write), before the next read.
-    redisAsyncContext* context = link_->context();
-    if (!context) return;  // lost meanwhile: they stay pending and are claimed later
-    std::vector<const char*> argv{"XACK", options_.stream.data(), options_.group.data()};
-    std::vector<std::size_t> lengths{4, options_.stream.size(), options_.group.size()};
-    for (const auto& id : ids) {
-      argv.push_back(id.data());
-      lengths.push_back(id.size());
-    }
-    redisAsyncCommandArgv(context, &Reader::on_ack_reply, this, static_cast<int>(argv.size()),
-                          argv.data(), lengths.data());
-    argv.erase(argv.begin() + 2);
-    lengths.erase(lengths.begin() + 2);
-    argv[0] = "XDEL";
-    redisAsyncCommandArgv(context, &Reader::on_ack_reply, this, static_cast<int>(argv.size()),
-                          argv.data(), lengths.data());
-  }
-
-  static void on_ack_reply(redisAsyncContext*, void* reply_data, void*) {
-    const auto* reply = static_cast<const redisReply*>(reply_data);
-    // Lost with the connection: the entries stay pending and are claimed again later.
-    if (reply && reply->type == REDIS_REPLY_ERROR) {
-      CC_LOG_ERROR("redisx: acknowledging entries failed: {}", text_of(reply));
-    }
+    // Acknowledged and deleted together (two commands, one write), before the next read. If
+    // the connection is lost first, they stay pending and are claimed again later.
+    std::vector<std::string_view> args{"XACK", options_.stream, options_.group};
+    args.insert(args.end(), ids.begin(), ids.end());
+    auto log_error = [](const redisReply* reply) {
+      if (reply && reply->type == REDIS_REPLY_ERROR) {
+        CC_LOG_ERROR("redisx: acknowledging entries failed: {}", text_of(reply));
+      }
+    };
+    client_->command(args, log_error);
+    args.erase(args.begin() + 2);
+    args[0] = "XDEL";
+    client_->command(args, log_error);
   }
 
   void finish() {
@@ -337,7 +315,7 @@ class RedisxConsumer::Reader : public std::enable_shared_from_this<Reader> {
     auto done = [weak = weak_from_this(), closed = std::exchange(closed_, nullptr)] {
       if (auto self = weak.lock()) {
         // Timers are bound to the loop (io_context(1): no locking): released here, on it.
-        self->link_.reset();
+        self->client_.reset();
         self->watchdog_.reset();
         auto c = self->counters();
         CC_LOG_INFO("redisx stopped: {} publication(s) delivered ({} claimed), {} reconnect(s)",
@@ -345,14 +323,14 @@ class RedisxConsumer::Reader : public std::enable_shared_from_this<Reader> {
       }
       closed();
     };
-    if (!link_) return asio::post(io_, std::move(done));
+    if (!client_) return asio::post(io_, std::move(done));
     // Leaving the group drops the consumer's pending entries for good: only when it has none.
-    if (redisAsyncContext* context = link_->context(); context && !left_pending_) {
-      redisAsyncCommand(context, &Reader::on_ack_reply, this, "XGROUP DELCONSUMER %b %b %b",
-                        options_.stream.data(), options_.stream.size(), options_.group.data(),
-                        options_.group.size(), options_.consumer.data(), options_.consumer.size());
+    if (client_->is_up() && !left_pending_) {
+      client_->command(
+          {"XGROUP", "DELCONSUMER", options_.stream, options_.group, options_.consumer},
+          [](const redisReply*) {});
     }
-    link_->close_gracefully(tuning_.shutdown_flush, std::move(done));
+    client_->close_gracefully(tuning_.shutdown_flush, std::move(done));
   }
 
   asio::io_context& io_;
@@ -362,7 +340,7 @@ class RedisxConsumer::Reader : public std::enable_shared_from_this<Reader> {
   const pubsub::redis::RedisConnectionTuning tuning_;
 
   // Broker loop only.
-  std::optional<pubsub::redis::RedisLink> link_;
+  std::shared_ptr<RedisClient> client_;
   std::function<void(error_code)> started_;  // set while start() waits
   std::function<void()> closed_;             // set by close()
   bool stopping_ = false;

@@ -24,7 +24,7 @@
 #include <string>
 #include <string_view>
 
-#include "pubsub/redis/redis_link.hpp"
+#include "pubsub/redis/redis_client.hpp"
 #include "pubsub/redis/redis_url.hpp"
 
 namespace cablecast::broker {

@@ -6,7 +6,7 @@
 namespace cablecast::server {
 
 struct Asset {
-  std::string_view url;           // "/", "/chat.js", "/actioncable.js"
+  std::string_view url;           // "/", "/chat.js", "/vendor/@anycable/web/index.js"
   std::string_view content_type;  // with charset for text
   std::string_view bytes;
 };

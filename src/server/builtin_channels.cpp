@@ -35,7 +35,8 @@ void ChatChannel::define_actions(Actions<ChatChannel>& actions) {
 void ChatChannel::subscribed() {
   auto room = param("room");
   if (!room || room->empty()) return reject();
-  stream_from("chat_" + std::string(*room));
+  // The demo page lists who is in the room (presence) and shows "... is typing" (whispers).
+  stream_from("chat_" + std::string(*room), StreamOptions{.whisper = true, .presence = true});
 }
 
 void ChatChannel::speak(const boost::json::object& data) {

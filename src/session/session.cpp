@@ -347,8 +347,8 @@ void Session::subscribe(std::string identifier, std::optional<protocol::HistoryR
     auto& ext = subscription->extensions();
     // Live messages wait for the history, which is sent once the subscription is confirmed.
     if (history) ext.positions.hold();
-    ext.history_after_confirm = std::move(history);
-    ext.join_after_confirm = std::move(presence);
+    ext.after_confirm = std::make_unique<Subscription::Extensions::AfterConfirm>(
+        Subscription::Extensions::AfterConfirm{std::move(history), std::move(presence)});
   }
   subscriptions_.push_back(subscription);
   hold_commands();        // until it settles (on_subscription_settled)

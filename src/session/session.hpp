@@ -29,6 +29,7 @@
 namespace cablecast::session {
 
 class Subscription;
+struct SavedSubscription;
 struct RpcLink;
 
 class Session final : public ws::MessageHandler,
@@ -114,6 +115,8 @@ class Session final : public ws::MessageHandler,
   std::optional<std::string> restore_sid(const ws::UpgradeInfo& info) const;
   void begin_restore(const ws::UpgradeInfo& info, std::string old_sid);
   void on_restore_state(std::optional<std::string> state);
+  void take_over_presence(Subscription& subscription, SavedSubscription& saved,
+                          const std::string& old_sid);
   // Saves this ext session's state under its sid (subscriptions changed, or it closed).
   void save_state();
   // Command processing waits while anything is held (see "Ordering" above).

@@ -63,13 +63,10 @@ void Session::process_extended(protocol::Command& command) {
 void Session::after_subscribe(const std::shared_ptr<Subscription>& subscription) {
   auto* ext = subscription->find_extensions();
   if (!ext) return;
-  auto& extensions = subscription->extensions();
-  if (auto presence = std::move(extensions.join_after_confirm)) {
-    extensions.join_after_confirm.reset();
-    join_presence(*subscription, std::move(*presence));
-  }
-  if (auto history = std::move(extensions.history_after_confirm)) {
-    extensions.history_after_confirm.reset();
+  auto after = std::move(subscription->extensions().after_confirm);
+  if (!after) return;
+  if (after->join) join_presence(*subscription, std::move(*after->join));
+  if (auto& history = after->history) {
     if (env_.broker.history) return send_history(subscription, std::move(*history));
     transport_.send(
         ws::make_text_frame(protocol::encode_reject_history(subscription->identifier())));
@@ -138,6 +135,7 @@ void Session::join_presence(Subscription& subscription, protocol::PresenceReques
     return;
   }
   ext.presence_id = presence.id;
+  ext.presence_info = presence.info;
   env_.broker.presence->join(ext.presence_stream, sid_.str(),
                              broker::PresenceMember{std::move(presence.id),
                                                     std::move(presence.info)});
@@ -152,6 +150,7 @@ void Session::leave_presence(Subscription& subscription, bool at_once) {
     env_.broker.presence->expire(ext->presence_stream, sid_.str());
   }
   subscription.extensions().presence_id.clear();
+  subscription.extensions().presence_info.clear();
 }
 
 void Session::presence_info(const std::string& identifier) {

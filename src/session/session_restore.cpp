@@ -103,13 +103,31 @@ void Session::on_restore_state(std::optional<std::string> state) {
     } else {
       subscription->start();
     }
+    take_over_presence(*subscription, *sub, saved->sid);
   }
   resume_commands();
+}
+
+// The old session's membership becomes this one's: joined under the new sid first, so the id
+// never has zero sessions (no leave, no join event), then the old sid leaves at once instead of
+// lingering for --presence-ttl (a later explicit leave is then announced at once).
+void Session::take_over_presence(Subscription& subscription, SavedSubscription& saved,
+                                 const std::string& old_sid) {
+  if (saved.presence_id.empty() || !env_.broker.presence) return;
+  if (subscription.phase() == Subscription::Phase::stopped) return;
+  auto& ext = subscription.extensions();
+  ext.presence_stream = saved.presence_stream;
+  ext.presence_id = saved.presence_id;
+  ext.presence_info = saved.presence_info;
+  env_.broker.presence->join(saved.presence_stream, sid_.str(),
+                             broker::PresenceMember{saved.presence_id, saved.presence_info});
+  if (!old_sid.empty()) env_.broker.presence->leave(saved.presence_stream, old_sid);
 }
 
 void Session::save_state() {
   if (!extended_ || !welcomed_ || !env_.broker.sessions) return;
   SavedSession saved;
+  saved.sid = sid_.str();
   saved.identifiers = identifiers_;
   if (rpc_) {
     saved.rpc_identifiers = rpc_->identifiers;
@@ -123,6 +141,11 @@ void Session::save_state() {
       sub.rpc = true;
       sub.istate = static_cast<const RpcSubscription&>(*s).istate();
       sub.streams = s->streams();
+    }
+    if (const auto* ext = s->find_extensions(); ext && !ext->presence_id.empty()) {
+      sub.presence_stream = ext->presence_stream;
+      sub.presence_id = ext->presence_id;
+      sub.presence_info = ext->presence_info;
     }
     saved.subscriptions.push_back(std::move(sub));
   }

@@ -38,6 +38,7 @@ std::string encode_session_state(const SavedSession& session) {
   json::object root;
   root["v"] = kVersion;
   root["ids"] = session.identifiers;
+  root["sid"] = session.sid;
   if (!session.rpc_identifiers.empty()) root["rpc_ids"] = session.rpc_identifiers;
   if (!session.cstate.empty()) root["cstate"] = to_object(session.cstate);
   json::array subs;
@@ -49,6 +50,11 @@ std::string encode_session_state(const SavedSession& session) {
       json::array streams;
       for (const auto& stream : s.streams) streams.emplace_back(stream);
       sub["streams"] = std::move(streams);
+    }
+    if (!s.presence_id.empty()) {
+      sub["presence"] = json::object{{"stream", s.presence_stream},
+                                     {"id", s.presence_id},
+                                     {"info", s.presence_info}};
     }
     subs.emplace_back(std::move(sub));
   }
@@ -67,6 +73,10 @@ boost::system::result<SavedSession> decode_session_state(std::string_view text) 
   const json::value* ids = object.if_contains("ids");
   if (!ids || !ids->is_object()) return bad_state();
   out.identifiers = ids->get_object();
+  if (const json::value* v = object.if_contains("sid")) {
+    if (!v->is_string()) return bad_state();
+    out.sid = v->get_string();
+  }
   if (const json::value* v = object.if_contains("rpc_ids")) {
     if (!v->is_string()) return bad_state();
     out.rpc_identifiers = v->get_string();
@@ -90,6 +100,19 @@ boost::system::result<SavedSession> decode_session_state(std::string_view text) 
         if (!stream.is_string()) return bad_state();
         saved.streams.emplace_back(stream.get_string());
       }
+    }
+    if (const json::value* presence = sub.if_contains("presence")) {
+      const json::object* p = presence->if_object();
+      const json::value* stream = p ? p->if_contains("stream") : nullptr;
+      const json::value* member = p ? p->if_contains("id") : nullptr;
+      const json::value* info = p ? p->if_contains("info") : nullptr;
+      if (!stream || !stream->is_string() || !member || !member->is_string() || !info ||
+          !info->is_string()) {
+        return bad_state();
+      }
+      saved.presence_stream = stream->get_string();
+      saved.presence_id = member->get_string();
+      saved.presence_info = info->get_string();
     }
     out.subscriptions.push_back(std::move(saved));
   }

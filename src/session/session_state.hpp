@@ -23,9 +23,15 @@ struct SavedSubscription {
   bool rpc = false;         // served by the application over RPC
   rpc::StringMap istate;    // RPC only
   std::vector<std::string> streams;  // RPC only: C++ channels stream again in subscribed()
+  // The presence this session had joined on the subscription's presence stream: the restored
+  // session takes the membership over at once (no leave/join flicker, no stale membership).
+  std::string presence_stream;
+  std::string presence_id;  // empty: not joined
+  std::string presence_info = "null";
 };
 
 struct SavedSession {
+  std::string sid;  // the session it was (its presence memberships are taken over)
   boost::json::object identifiers;
   std::string rpc_identifiers;  // the application's own text of them (RPC servers)
   rpc::StringMap cstate;

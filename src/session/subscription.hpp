@@ -63,12 +63,17 @@ class Subscription : public hub::Subscriber, public std::enable_shared_from_this
     std::string whisper_stream;   // AnyCable's "$w": where whispers go; empty: not allowed
     std::string presence_stream;  // AnyCable's "$p": whose presence it joins; empty: none
     std::string presence_id;      // the id this session joined with; empty: not joined
+    std::string presence_info;    // and its info (JSON), kept for a restore
     bool restored = false;        // re-created from a cached session: no confirmation frame
     bool awaiting_history = false;  // restored: live messages held for the client's history
     // What the subscribe command asked for once confirmed (AnyCable's "history" and
-    // "presence" keys of subscribe).
-    std::optional<protocol::HistoryRequest> history_after_confirm;
-    std::optional<protocol::PresenceRequest> join_after_confirm;
+    // "presence" keys of subscribe); freed once done, so a confirmed subscription does not
+    // carry it.
+    struct AfterConfirm {
+      std::optional<protocol::HistoryRequest> history;
+      std::optional<protocol::PresenceRequest> join;
+    };
+    std::unique_ptr<AfterConfirm> after_confirm;
   };
   Extensions& extensions();
   const Extensions* find_extensions() const { return ext_.get(); }

@@ -1,5 +1,7 @@
-// End-to-end check of the demo chat page: the real cablecast binary serves the page and the official
-// @rails/actioncable client, and two headless Chromium users chat through it.
+// End-to-end check of the demo chat page: the real cablecast binary serves the page and its client
+// (@anycable/web on the extended protocol, from the npm package), and two headless Chromium users
+// chat through it. tests/browser/anycable_demo.test.mjs covers what the extended protocol adds
+// (presence, typing whispers, no message lost through a network drop or a server restart).
 //
 //   node --test tests/browser/chat.test.mjs      (from the repo root; ctest runs exactly this)
 //
@@ -10,41 +12,29 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { accessSync, constants, mkdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { chromium } from 'playwright-core';
+import { cablecastBin as BIN, repoRoot as ROOT } from '../support/paths.mjs';
+import {
+  assertExecutable,
+  launchChromium,
+  openChatPage,
+  renderedMessages as messagesOnceAtLeast,
+  screenshot,
+  send,
+  waitConnected,
+  withTimeout,
+} from '../support/chat_page.mjs';
 
-const ROOT = resolve(process.env.CABLECAST_ROOT ?? fileURLToPath(new URL('../..', import.meta.url)));
-const BIN = resolve(ROOT, process.env.CABLECAST_BIN ?? 'build/release/cablecast');
-const CHROMIUM = process.env.CABLECAST_CHROMIUM ?? '/usr/bin/chromium';
 const ASSETS = join(ROOT, 'src/server/assets');
-const OFFICIAL_CLIENT = join(ROOT, 'node_modules/@rails/actioncable/app/assets/javascripts/actioncable.js');
-const SCREENSHOTS = join(ROOT, 'tests/browser/screenshots');
+const NODE_MODULES = join(ROOT, 'node_modules');
+const OFFICIAL_CLIENT = join(NODE_MODULES, '@rails/actioncable/app/assets/javascripts/actioncable.js');
 
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 const SERVER_START_TIMEOUT_MS = 10_000;
-const STEP_TIMEOUT_MS = 5_000; // any single UI expectation; everything is local
 // After a barrier proves the server has processed later traffic, give a stray (wrongly routed)
 // broadcast this long to show up before asserting it did not.
 const STRAY_MESSAGE_GRACE_MS = 300;
-
-function assertExecutable(path, what) {
-  try {
-    accessSync(path, constants.X_OK);
-  } catch {
-    assert.fail(`${what} not found or not executable at ${path}`);
-  }
-}
 
 // Starts `cablecast serve --port 0` and resolves with the port it reports on stderr.
 function startServer() {
@@ -88,33 +78,11 @@ async function stopServer(server) {
   clearTimeout(killer);
 }
 
-// One chat user: its own browser context (so localStorage and the connection are not shared), with
-// every console error, page error, WebSocket and off-origin request recorded for later assertions.
+// One chat user on a first visit: a generated guest name, then renamed through the name field.
 async function openUser(browser, baseUrl, name) {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
-  const user = { name, context, problems: [], externalRequests: [], sockets: [] };
-  await context.route('**/*', (route) => {
-    const url = route.request().url();
-    if (new URL(url).origin === baseUrl) return route.continue();
-    user.externalRequests.push(url);
-    return route.abort();
-  });
-  const page = await context.newPage();
-  page.setDefaultTimeout(STEP_TIMEOUT_MS);
-  page.on('pageerror', (error) => user.problems.push(`page error: ${error.message}`));
-  page.on('console', (message) => {
-    if (message.type() === 'error') user.problems.push(`console error: ${message.text()}`);
-  });
-  page.on('websocket', (socket) => {
-    const record = { url: socket.url(), sent: [], received: [] };
-    record.closed = new Promise((resolveClosed) => socket.on('close', resolveClosed));
-    socket.on('framesent', (frame) => record.sent.push(String(frame.payload)));
-    socket.on('framereceived', (frame) => record.received.push(String(frame.payload)));
-    user.sockets.push(record);
-  });
-  user.page = page;
-
-  await page.goto(`${baseUrl}/`);
+  const user = await openChatPage(browser, baseUrl);
+  user.name = name;
+  const { page } = user;
   const guest = await page.inputValue('#name');
   assert.match(guest, /^guest-[a-z0-9]{4}$/, 'a first visit gets a generated guest name');
   await waitConnected(page, guest, 'lobby');
@@ -125,59 +93,14 @@ async function openUser(browser, baseUrl, name) {
   return user;
 }
 
-function waitConnected(page, name, room) {
-  return page.waitForSelector(
-    `#status[data-state="connected"][data-user="${name}"][data-room="${room}"]`,
-  );
-}
-
-async function send(page, text, { via }) {
-  await page.fill('#message-input', text);
-  if (via === 'enter') await page.press('#message-input', 'Enter');
-  else await page.click('#send');
-  // The page clears the input only once perform() handed the message to an open socket.
-  await page.waitForFunction(() => document.querySelector('#message-input').value === '');
-}
-
-async function messagesOnceAtLeast(page, count) {
-  await page.waitForFunction((n) => document.querySelectorAll('#messages > li').length >= n, count);
-  return page.$$eval('#messages > li', (items) =>
-    items.map((li) => ({
-      user: li.querySelector('.author').textContent,
-      text: li.querySelector('.text').textContent,
-      own: li.classList.contains('own'),
-    })),
-  );
-}
-
-async function withTimeout(promise, what) {
-  let timer;
-  const expired = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out: ${what}`)), STEP_TIMEOUT_MS);
-  });
-  try {
-    return await Promise.race([promise, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 const parsedFrames = (frames) => frames.map((frame) => JSON.parse(frame));
-
-async function screenshot(user, label) {
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  const path = join(SCREENSHOTS, `${label}.png`);
-  await user.page.screenshot({ path });
-  console.log(`screenshot: ${path}`);
-}
 
 test('demo chat page works end to end in Chromium', { timeout: 60_000 }, async (t) => {
   assertExecutable(BIN, 'cablecast binary (set CABLECAST_BIN or build the release preset)');
-  assertExecutable(CHROMIUM, 'Chromium (set CABLECAST_CHROMIUM or install the chromium package)');
 
   const server = startServer();
   // Chromium starts while the server does; together they are most of this test's run time.
-  const browserReady = chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const browserReady = launchChromium();
   browserReady.catch(() => {}); // rejection is reported where it is awaited, below
   t.after(async () => {
     const browser = await browserReady.catch(() => null);
@@ -194,12 +117,18 @@ test('demo chat page works end to end in Chromium', { timeout: 60_000 }, async (
   const browser = await browserReady;
   const baseUrl = `http://127.0.0.1:${port}`;
 
-  await t.test('serves the page, its assets and the official client', async () => {
+  await t.test('serves the page, its assets, @anycable/web and the official client', async () => {
     const expected = [
       ['/', join(ASSETS, 'index.html'), /^text\/html\b/],
       ['/chat.js', join(ASSETS, 'chat.js'), /^(text|application)\/javascript\b/],
       ['/chat.css', join(ASSETS, 'chat.css'), /^text\/css\b/],
       ['/actioncable.js', OFFICIAL_CLIENT, /^(text|application)\/javascript\b/],
+      // The client's entry points, as the import map in index.html names them.
+      ...['@anycable/web', '@anycable/core', 'nanoevents'].map((pkg) => [
+        `/vendor/${pkg}/index.js`,
+        join(NODE_MODULES, pkg, 'index.js'),
+        /^(text|application)\/javascript\b/,
+      ]),
     ];
     for (const [path, file, contentType] of expected) {
       const response = await fetch(baseUrl + path);
@@ -244,8 +173,8 @@ test('demo chat page works end to end in Chromium', { timeout: 60_000 }, async (
       assert.equal(await user.page.locator('#messages b, #messages i').count(), 0, 'text is escaped');
       assert.equal(await user.page.textContent('#message-count'), '2 messages');
     }
-    await screenshot(alice, 'alice');
-    await screenshot(bob, 'bob');
+    await screenshot(alice.page, 'alice');
+    await screenshot(bob.page, 'bob');
 
     // Bob joins a free-text room: the lobby subscription is dropped and the list starts empty.
     await bob.page.fill('#room', 'night-shift');
@@ -281,7 +210,7 @@ test('demo chat page works end to end in Chromium', { timeout: 60_000 }, async (
       !bobSocket.received.some((frame) => frame.includes(lobbyOnly)),
       'the server no longer sends lobby broadcasts to bob',
     );
-    await screenshot(bob, 'bob-other-room');
+    await screenshot(bob.page, 'bob-other-room');
 
     // The name survives a reload (localStorage) and is used for the very first connection.
     await bob.page.reload();
@@ -292,6 +221,7 @@ test('demo chat page works end to end in Chromium', { timeout: 60_000 }, async (
     for (const user of [alice, bob]) {
       assert.deepEqual(user.problems, [], `${user.name}: no console or page errors`);
       assert.deepEqual(user.externalRequests, [], `${user.name}: the page loads nothing off-origin`);
+      assert.deepEqual(user.failedRequests, [], `${user.name}: every request of the page succeeds`);
     }
   });
 });

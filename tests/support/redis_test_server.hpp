@@ -2,10 +2,13 @@
 // The test's side of a real redis-server: scripts/with-services.sh starts one and exports
 // CABLECAST_TEST_REDIS_URL (unset: the Redis cases fail, they never skip). RawRedis is a plain
 // blocking hiredis connection; names from unique() keep cases that share the server apart.
+// PrivateRedis is a redis-server of a test's own, for cases that flush or stop the whole server.
 #include <hiredis/hiredis.h>
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <initializer_list>
 #include <random>
 #include <sstream>
@@ -15,6 +18,7 @@
 #include <vector>
 
 #include "pubsub/redis/redis_url.hpp"
+#include "run_program.hpp"
 
 namespace cablecast::testing {
 
@@ -46,6 +50,7 @@ class RawRedis {
     timeval timeout{2, 0};
     context_ = redisConnectWithTimeout(e.host.c_str(), e.port, timeout);
     if (context_ && !context_->err) redisSetTimeout(context_, timeout);
+    if (ok() && e.db != 0) command({"SELECT", std::to_string(e.db)});
   }
   ~RawRedis() {
     if (context_) redisFree(context_);
@@ -57,6 +62,9 @@ class RawRedis {
   // Runs a command given as separate arguments; returns the reply as text (integers in
   // decimal, arrays joined by '\n'), or "ERR:" + text.
   std::string command(std::initializer_list<std::string> args) {
+    return command(std::vector<std::string>(args));
+  }
+  std::string command(const std::vector<std::string>& args) {
     std::vector<const char*> argv;
     std::vector<std::size_t> lengths;
     for (const auto& a : args) {
@@ -116,5 +124,50 @@ class RawRedis {
   }
   redisContext* context_ = nullptr;
 };
+
+#ifdef CABLECAST_SOURCE_DIR
+// A redis-server of the test's own (scripts/services.sh, in a temporary directory, on a free
+// loopback port), for cases that must not disturb others sharing the test server: FLUSHALL,
+// SCRIPT FLUSH, stopping Redis. stop() and start() keep the port, as a restart would.
+class PrivateRedis {
+ public:
+  PrivateRedis() {
+    char dir[] = "/tmp/cablecast-test-redis.XXXXXX";
+    if (!mkdtemp(dir)) return;
+    dir_ = dir;
+    if (!services("services_start_redis")) return;
+    std::ifstream(dir_ + "/redis.port") >> port_;
+  }
+  ~PrivateRedis() {
+    stop();
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+  PrivateRedis(const PrivateRedis&) = delete;
+  PrivateRedis& operator=(const PrivateRedis&) = delete;
+
+  bool ok() const { return port_ != 0; }
+  pubsub::redis::RedisEndpoint endpoint() const {
+    pubsub::redis::RedisEndpoint e;
+    e.host = "127.0.0.1";
+    e.port = port_;
+    return e;
+  }
+  bool stop() { return port_ != 0 && services("services_stop_redis"); }
+  bool start() {
+    return port_ != 0 &&
+           services("export REDIS_PORT=" + std::to_string(port_) + "; services_start_redis");
+  }
+
+ private:
+  bool services(const std::string& call) {
+    auto done =
+        run_program({"bash", "-c", "source \"$0/scripts/services.sh\" && " + call + " \"$1\"",
+                     CABLECAST_SOURCE_DIR, dir_});
+    return done && done->exit_status == 0;
+  }
+  std::string dir_;
+  std::uint16_t port_ = 0;
+};
+#endif
 
 }  // namespace cablecast::testing

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <boost/asio/post.hpp>
+#include <charconv>
 #include <utility>
 #include <vector>
 
@@ -111,6 +112,12 @@ bool RedisClient::command(std::span<const std::string_view> args, ReplyFn done) 
   return true;
 }
 
+void RedisClient::restart(error_code code, const std::string& detail) {
+  if (closed_ || !connection_) return;
+  connection_->close();
+  on_down(code, detail);
+}
+
 void RedisClient::close() {
   closed_ = true;
   retry_.reset();  // cancels: the handler sees operation_aborted
@@ -125,6 +132,24 @@ void RedisClient::close_gracefully(std::chrono::milliseconds deadline, std::func
     return;
   }
   connection_->close_gracefully(deadline, std::move(done));
+}
+
+std::string_view redis_version_line(std::string_view info) {
+  const std::size_t at = info.find("redis_version:");
+  if (at == std::string_view::npos) return {};
+  return info.substr(at, info.find_first_of("\r\n", at) - at);
+}
+
+bool redis_version_at_least(std::string_view info, int major, int minor) {
+  std::string_view line = redis_version_line(info);
+  if (line.empty()) return false;
+  const char* p = line.data() + line.find(':') + 1;
+  const char* end = line.data() + line.size();
+  int found_major = 0, found_minor = 0;
+  auto [after_major, ec] = std::from_chars(p, end, found_major);
+  if (ec != std::errc{} || after_major == end || *after_major != '.') return false;
+  if (std::from_chars(after_major + 1, end, found_minor).ec != std::errc{}) return false;
+  return found_major > major || (found_major == major && found_minor >= minor);
 }
 
 }  // namespace cablecast::pubsub::redis

@@ -8,6 +8,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/system/error_code.hpp>
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -35,6 +36,30 @@ struct RedisClientOptions {
   std::string while_down;
 };
 
+// How an owner of a RedisClient connects, reconnects and bounds what waits for Redis; the
+// defaults are the adapter's.
+struct RedisConnectionTuning {
+  std::string client_name;  // CLIENT SETNAME; empty: the owner's default
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds first_retry{100};
+  std::chrono::milliseconds max_retry{5000};
+  std::chrono::milliseconds shutdown_flush{2000};  // stop() waits this long for pending replies
+  std::size_t max_pending_bytes = 64u << 20;       // queued commands not yet answered
+};
+
+// The options of a client named `role` tuned by `tuning`.
+inline RedisClientOptions client_options(RedisEndpoint endpoint, std::string role,
+                                         const RedisConnectionTuning& tuning,
+                                         std::string while_down) {
+  return {std::move(endpoint), std::move(role),  tuning.client_name,   tuning.connect_timeout,
+          tuning.first_retry,  tuning.max_retry, std::move(while_down)};
+}
+
+// The "redis_version:x.y.z" line of INFO's text, or "" when there is none.
+std::string_view redis_version_line(std::string_view info);
+// Whether INFO's text says redis_version >= major.minor.
+bool redis_version_at_least(std::string_view info, int major, int minor);
+
 class RedisClient : public std::enable_shared_from_this<RedisClient> {
  public:
   struct Events {
@@ -61,6 +86,10 @@ class RedisClient : public std::enable_shared_from_this<RedisClient> {
   bool command(std::initializer_list<std::string_view> args, ReplyFn done) {
     return command(std::span<const std::string_view>(args.begin(), args.size()), std::move(done));
   }
+  // Drops the connection at once (pending replies: null) and goes on as after a loss: `down`,
+  // then a new attempt after the backoff. For a connection that answered what it should not
+  // (a read that never returns, a server that refuses the owner's set-up).
+  void restart(boost::system::error_code code, const std::string& detail);
   // Frees the connection at once (pending replies: null) and stops reconnecting. Idempotent.
   void close();
   // Lets pending replies arrive (bounded by `deadline`), then closes; `done` runs once closed.

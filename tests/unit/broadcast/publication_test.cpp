@@ -51,10 +51,10 @@ TEST(ParseBody, ReadsEveryMetaField) {
   EXPECT_TRUE(meta.affects_delivery());
 }
 
-TEST(ParseBody, TransientAloneDoesNotChangeDelivery) {
+TEST(ParseBody, TransientTravelsWithTheMessageSoNoNodeStoresIt) {
   Body body = parsed(R"({"stream":"s","data":"{}","meta":{"transient":true}})");
   EXPECT_TRUE(body.publications.at(0).meta.transient);
-  EXPECT_FALSE(body.publications.at(0).meta.affects_delivery());
+  EXPECT_TRUE(body.publications.at(0).meta.affects_delivery());
 }
 
 TEST(ParseBody, IgnoresUnknownKeysAndTakesNullForAbsentAsAnyCableDoes) {

@@ -10,11 +10,10 @@
 #include <boost/asio/io_context.hpp>
 #include <map>
 #include <mutex>
-#include <sstream>
 #include <thread>
 
 #include "pubsub/redis/redis_error.hpp"
-#include "redis_test_support.hpp"
+#include "redis_test_server.hpp"
 
 namespace cablecast::broker {
 namespace {
@@ -54,9 +53,9 @@ struct Consumer {
 
 struct RedisxConsumerTest : ::testing::Test {
   void SetUp() override {
-    ASSERT_FALSE(testing::test_redis_url().empty())
+    ASSERT_FALSE(testing::redis_test_url().empty())
         << "CABLECAST_TEST_REDIS_URL is not set: run under scripts/with-services.sh";
-    auto parsed = pubsub::redis::parse_redis_url(testing::test_redis_url());
+    auto parsed = pubsub::redis::parse_redis_url(testing::redis_test_url());
     ASSERT_TRUE(parsed.endpoint) << parsed.error;
     endpoint = *parsed.endpoint;
     raw = std::make_unique<RawRedis>(endpoint);
@@ -149,17 +148,7 @@ TEST_F(RedisxConsumerTest, StopLeavesTheGroupWhenNothingIsPending) {
 TEST_F(RedisxConsumerTest, ReconnectsAfterTheConnectionIsKilledAndReadsOn) {
   Consumer c(endpoint, options());
   ASSERT_TRUE(c.consumer.start());
-  std::istringstream list(raw->command({"CLIENT", "LIST"}));
-  int killed = 0;
-  for (std::string line; std::getline(list, line);) {
-    if (line.find(" name=cablecast-redisx-" + c.consumer.consumer_name() + " ") ==
-        std::string::npos) {
-      continue;
-    }
-    auto id = line.substr(3, line.find(' ') - 3);
-    if (raw->command({"CLIENT", "KILL", "ID", id}) == "1") ++killed;
-  }
-  ASSERT_EQ(killed, 1);
+  ASSERT_EQ(raw->kill_clients("cablecast-redisx-" + c.consumer.consumer_name()), 1);
   ASSERT_TRUE(eventually([&] { return c.consumer.counters().reconnects == 1; }));
   add("after");
   ASSERT_TRUE(eventually([&] { return c.count() == 1; }));

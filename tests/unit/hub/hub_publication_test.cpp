@@ -126,7 +126,7 @@ TEST_F(HubPublicationTest, AnEnvelopeFromAnotherNodeIsUnwrappedBeforeFramesAreBu
 TEST_F(HubPublicationTest, AMalformedEnvelopeIsDroppedAndLaterBroadcastsStillArrive) {
   SocketSubscriber a("A", "1");
   shard.subscribe("s", &a, ignore);
-  hub.deliver("s", payload("\x1E{broken\n1"));
+  hub.deliver("s", payload(broadcast::envelope_prefix("{broken") + "1"));
   hub.deliver("s", payload("2"));
   run();
   ASSERT_EQ(a.frames.size(), 1u);

@@ -10,9 +10,19 @@ TEST(SessionState, RoundTripsIdentityStateAndSubscriptions) {
   saved.identifiers["user"] = "alice";
   saved.rpc_identifiers = R"({"user":"gid://app/User/1"})";
   saved.cstate = {{"locale", "fr"}};
-  saved.subscriptions.push_back(SavedSubscription{R"({"channel":"ChatChannel"})", false, {}, {}});
-  saved.subscriptions.push_back(SavedSubscription{
-      R"({"channel":"RoomChannel","id":1})", true, {{"$w", "room_1"}, {"n", "2"}}, {"room_1"}});
+  saved.sid = "old-sid";
+  SavedSubscription chat;
+  chat.identifier = R"({"channel":"ChatChannel"})";
+  chat.presence_stream = "chat_1";
+  chat.presence_id = "42";
+  chat.presence_info = R"({"name":"Vova"})";
+  saved.subscriptions.push_back(chat);
+  SavedSubscription room;
+  room.identifier = R"({"channel":"RoomChannel","id":1})";
+  room.rpc = true;
+  room.istate = {{"$w", "room_1"}, {"n", "2"}};
+  room.streams = {"room_1"};
+  saved.subscriptions.push_back(room);
   auto decoded = decode_session_state(encode_session_state(saved));
   ASSERT_TRUE(decoded) << decoded.error().message();
   EXPECT_EQ(decoded->identifiers, saved.identifiers);
@@ -21,6 +31,11 @@ TEST(SessionState, RoundTripsIdentityStateAndSubscriptions) {
   ASSERT_EQ(decoded->subscriptions.size(), 2u);
   EXPECT_FALSE(decoded->subscriptions[0].rpc);
   EXPECT_EQ(decoded->subscriptions[0].identifier, saved.subscriptions[0].identifier);
+  EXPECT_EQ(decoded->sid, "old-sid");
+  EXPECT_EQ(decoded->subscriptions[0].presence_stream, "chat_1");
+  EXPECT_EQ(decoded->subscriptions[0].presence_id, "42");
+  EXPECT_EQ(decoded->subscriptions[0].presence_info, R"({"name":"Vova"})");
+  EXPECT_TRUE(decoded->subscriptions[1].presence_id.empty());
   EXPECT_TRUE(decoded->subscriptions[1].rpc);
   EXPECT_EQ(decoded->subscriptions[1].istate, saved.subscriptions[1].istate);
   EXPECT_EQ(decoded->subscriptions[1].streams, std::vector<std::string>{"room_1"});
