@@ -19,7 +19,7 @@
 #
 # Results: bench/results/<stamp>-ext.csv (every `cablecast bench` row), <stamp>-ext-redis.csv
 # (Redis memory per recovery run), <stamp>-ext-recover.txt (the recovery runs' reports) and
-# <stamp>-ext.md (medians over REPEATS, ratios). About 4 minutes with the defaults on 2 cores.
+# <stamp>-ext.md (medians over REPEATS, ratios). About 4 minutes with the defaults on 2 cores (3.7 at load 3, 4.7 at load 6-10).
 #
 # Knobs (environment): EXT_STEPS=1000,10000  SAMPLES=50  REPEATS=3  HISTORY=1  RECOVER=1
 #   MEMORY=1  RECOVER_CLIENTS=10000  RECOVER_RATE=5 (broadcasts/s)  RECOVER_OUTAGE=1 (s)
