@@ -46,21 +46,16 @@ PNG="$OUT_DIR/$STAMP.png"
 LOG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/cablecast-compare.XXXXXX")
 mkdir -p "$OUT_DIR"
 
+BENCH_NAME=compare.sh
+source "$ROOT/bench/lib.sh"  # say, die, free_port, stop, wait_listening, build_cablecast
+
 SERVER_PID=""
 cleanup() {
-  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
+  stop "$SERVER_PID"
   SERVER_PID=""
 }
 trap cleanup EXIT
 trap 'cleanup; exit 130' INT TERM
-
-say() { printf '\n== %s\n' "$*" >&2; }
-die() { printf 'compare.sh: %s\n' "$*" >&2; exit 1; }
 
 # Both processes need one descriptor per connection (hard limit here: 20,000).
 ulimit -n "$(ulimit -Hn)"
@@ -72,25 +67,9 @@ if [[ " $SERVERS " == *" rails "* ]]; then
 fi
 command -v ruby >/dev/null || die "ruby missing (it also builds the summary table)"
 
-if [[ "$SKIP_BUILD" != 1 ]]; then
-  if [[ ! -f "$BUILD_DIR/build.ninja" ]]; then
-    cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >&2
-  fi
-  cmake --build "$BUILD_DIR" --target cablecast >&2
-fi
+build_cablecast "$ROOT"
 BENCH=("$BUILD_DIR/cablecast" bench)
 SERVER_BIN="$BUILD_DIR/cablecast"
-[[ -x "$SERVER_BIN" ]] || die "binaries missing in $BUILD_DIR"
-
-# A port below the ephemeral range (32768+), so it never collides with the clients' ports.
-free_port() {
-  local port
-  for _ in $(seq 1 200); do
-    port=$((20000 + RANDOM % 10000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
-  done
-  die "no free port found"
-}
 
 # start_server NAME PORT: starts it pinned to SERVER_CORE, waits until it accepts TCP.
 start_server() {
@@ -109,12 +88,7 @@ start_server() {
     *) die "unknown server $name" ;;
   esac
   SERVER_PID=$!
-  for _ in $(seq 1 300); do
-    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$log" >&2; die "$name exited at start"; }
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return; fi
-    sleep 0.1
-  done
-  die "$name did not listen on $port within 30 s"
+  wait_listening "$name" "$SERVER_PID" "$port" "$log"
 }
 
 # run_step NAME MODE ARGS...: fresh server, one `cablecast bench` run against it, server stopped.

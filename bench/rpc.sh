@@ -49,18 +49,8 @@ BACKEND_CSV="$OUT_DIR/$STAMP-rpc-backend.csv"
 LOG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/cablecast-rpc.XXXXXX")
 mkdir -p "$OUT_DIR"
 
-say() { printf '\n== %s\n' "$*" >&2; }
-die() { printf 'rpc.sh: %s\n' "$*" >&2; exit 1; }
-
-# stop PID: SIGTERM, then SIGKILL after 10 s.
-stop() {
-  local pid=$1
-  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
+BENCH_NAME=rpc.sh
+source "$ROOT/bench/lib.sh"  # say, die, load, free_port, stop, start_cablecast, build_cablecast
 SERVER_PID=""
 BACKEND_PID=""
 cleanup() {
@@ -76,24 +66,8 @@ ulimit -n "$(ulimit -Hn)"  # one descriptor per client, in the server and in the
 command -v taskset >/dev/null || die "taskset missing (Debian package util-linux)"
 command -v node >/dev/null || die "node missing"
 [[ -d "$ROOT/node_modules/@anycable/serverless-js" ]] || die "npm packages missing (npm ci)"
-if [[ "$SKIP_BUILD" != 1 ]]; then
-  if [[ ! -f "$BUILD_DIR/build.ninja" ]]; then
-    cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >&2
-  fi
-  cmake --build "$BUILD_DIR" --target cablecast >&2
-fi
+build_cablecast "$ROOT"
 BIN="$BUILD_DIR/cablecast"
-[[ -x "$BIN" ]] || die "$BIN missing"
-
-# A port below the ephemeral range (32768+), so it never collides with the clients' ports.
-free_port() {
-  local port
-  for _ in $(seq 1 200); do
-    port=$((20000 + RANDOM % 10000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
-  done
-  die "no free port found"
-}
 
 # start_backend: a fresh bench/rpc_backend.mjs on BACKEND_CORE; sets BACKEND_PID, BACKEND_URL
 # and BACKEND_OUT (its stdout: the URL line, then the statistics line when stopped).
@@ -119,23 +93,6 @@ stop_backend() {
   BACKEND_PID=""
   sed -n 2p "$BACKEND_OUT"
 }
-
-# start_server PORT ARGS...: cablecast serve on SERVER_CORE, waits until it accepts TCP.
-start_server() {
-  local port=$1; shift
-  local log="$LOG_DIR/server-$port.log"
-  taskset -c "$SERVER_CORE" "$BIN" serve --host 127.0.0.1 --port "$port" --threads 1 \
-    --log-level warn "$@" >"$log" 2>&1 &
-  SERVER_PID=$!
-  for _ in $(seq 1 300); do
-    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$log" >&2; die "server exited at start"; }
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return; fi
-    sleep 0.1
-  done
-  die "server did not listen on $port within 30 s"
-}
-
-load() { cut -d' ' -f1-3 /proc/loadavg; }
 
 # One row per backend measurement: what it answered over which span.
 echo "run,kind,calls,failed,seconds,calls_per_s,backend_cpu_s,calls_per_backend_cpu_s,load" \
@@ -169,7 +126,7 @@ through_cablecast() {
   local run=$1 port
   start_backend
   port=$(free_port)
-  start_server "$port" --rpc-url "$BACKEND_URL" --demo-channels false
+  start_cablecast "$port" --rpc-url "$BACKEND_URL" --demo-channels false
   say "through Cablecast: connect $RPC_CLIENTS clients (load $(load))"
   local rc=0
   taskset -c "$SERVER_CORE" "$BIN" bench connect --url "ws://127.0.0.1:$port/cable?user=bench" \
@@ -188,7 +145,7 @@ broadcast_run() {
   local label=$1; shift
   local port
   port=$(free_port)
-  start_server "$port" "$@"
+  start_cablecast "$port" "$@"
   say "broadcast, $label (load $(load))"
   local rc=0
   taskset -c "$BENCH_CORE" "$BIN" bench broadcast --url "ws://127.0.0.1:$port/cable" \

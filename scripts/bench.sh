@@ -4,8 +4,9 @@
 # Benchmarks report, they never fail a build: a server missing a target still exits 0 here.
 #
 # Environment: every compare.sh knob (STEPS, SAMPLES, REPEATS, ...; see bench/compare.sh) and
-# bench/rpc.sh knob (RPC_CLIENTS, BROADCAST_STEPS, ...), plus MICRO=0 to skip the
-# micro-benchmarks, COMPARE=0 the comparison, RPC=0 the RPC benchmarks, NODES=0 the nodes.
+# bench/rpc.sh knob (RPC_CLIENTS, BROADCAST_STEPS, ...) and bench/ext.sh knob (EXT_STEPS,
+# RECOVER_CLIENTS, MEMORY_CLIENTS, ...), plus MICRO=0 to skip the micro-benchmarks, COMPARE=0
+# the comparison, RPC=0 the RPC benchmarks, EXT=0 the extended protocol's, NODES=0 the nodes.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$(pwd)
@@ -56,6 +57,11 @@ fi
 if [[ "${RPC:-1}" == 1 ]]; then
   echo "== RPC: connect through an @anycable/serverless-js backend; broadcast with RPC configured" >&2
   BUILD_DIR="$BUILD_DIR" OUT_DIR="$OUT_DIR" SKIP_BUILD=1 bash bench/rpc.sh
+fi
+
+if [[ "${EXT:-1}" == 1 ]]; then
+  echo "== extended protocol: history on vs off, recovery of 10,000 sessions, memory" >&2
+  BUILD_DIR="$BUILD_DIR" OUT_DIR="$OUT_DIR" SKIP_BUILD=1 bash bench/ext.sh
 fi
 
 if [[ "${NODES:-1}" == 1 ]]; then

@@ -9,6 +9,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <string>
 
 #include "worker.hpp"
@@ -48,6 +49,19 @@ std::string_view header_value(std::string_view head, std::string_view lower_head
   while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
   return value;
 }
+
+// Appends `text` as a JSON string. Only quotes and backslashes occur in what the generator
+// sends (identifiers, its own JSON, sids, stream names and epochs of the server's making).
+void append_json_string(std::string& out, std::string_view text) {
+  out.push_back('"');
+  for (char c : text) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('"');
+}
+
+constexpr std::string_view kExtProtocol = "actioncable-v1-ext-json";
 
 }  // namespace
 
@@ -98,7 +112,13 @@ void Client::on_connected(error_code ec) {
   std::string key = worker_.next_key();
   handshake_->expected_accept = ws::compute_accept_key(key);
   std::string request = worker_.target().request_head;
-  request.append(key).append("\r\n\r\n");
+  request.append(key).append("\r\n");
+  if (resume_ && resume_->restore_next) {
+    // AnyCable's header (the query parameter "sid", which @anycable/core sends, is the other
+    // way; the header wins on the server, and needs no per-client request line).
+    request.append("X-AnyCable-Restore-Sid: ").append(resume_->sid).append("\r\n");
+  }
+  request.append("\r\n");
   write(request);
 }
 
@@ -150,6 +170,11 @@ std::optional<std::string> Client::take_response(std::span<const char> bytes) {
     fail("bad Sec-WebSocket-Accept");
     return std::nullopt;
   }
+  if (worker_.target().ext_protocol &&
+      header_value(head, lower, "sec-websocket-protocol") != kExtProtocol) {
+    fail("the server did not select actioncable-v1-ext-json");
+    return std::nullopt;
+  }
   std::string rest = response.substr(end + 4);
   handshake_.reset();
   state_ = State::welcoming;
@@ -169,21 +194,30 @@ void Client::on_message(ws::Opcode opcode, std::string_view payload) {
   using Type = ServerFrame::Type;
   switch (frame.type) {
     case Type::message:
-      if (state_ == State::subscribed) worker_.client_message(*this, frame);
+      if (state_ != State::subscribed && state_ != State::restoring) return;
+      if (resume_ && frame.offset >= 0) {
+        // The last position seen, where the history request starts after a cut.
+        resume_->offset = frame.offset;
+        if (resume_->epoch != frame.epoch) resume_->epoch = frame.epoch;
+        if (resume_->stream != frame.stream_id) resume_->stream = frame.stream_id;
+      }
+      worker_.client_message(*this, frame);
       return;
     case Type::ping:
     case Type::other:
       return;
     case Type::welcome:
       if (state_ != State::welcoming) return;
-      state_ = State::subscribing;
-      // The official client also subscribes only after "welcome".
-      return write(ws::encode_client_frame(
-          ws::Opcode::text, worker_.target().subscribe_commands[stream_], worker_.next_mask()));
+      return on_welcome(frame);
     case Type::confirm:
       if (state_ != State::subscribing) return;
       state_ = State::subscribed;
       return worker_.client_subscribed(*this);
+    case Type::confirm_history:
+    case Type::reject_history:
+      if (state_ != State::restoring) return;
+      state_ = State::subscribed;
+      return worker_.client_restored(*this, frame.type == Type::confirm_history);
     case Type::reject:
       return fail("subscription rejected");
     case Type::disconnect:
@@ -191,6 +225,52 @@ void Client::on_message(ws::Opcode opcode, std::string_view payload) {
     case Type::invalid:
       return fail("server sent a message that is not a JSON object");
   }
+}
+
+void Client::on_welcome(const ServerFrame& frame) {
+  if (!worker_.target().ext_protocol) return send_subscribe();
+  if (frame.sid.empty()) return fail("extended protocol: welcome without sid");
+  const bool restoring = resume_ && resume_->restore_next;
+  if (!resume_) {
+    resume_ = std::make_unique<Resume>();
+    resume_->since_unix = std::time(nullptr) - 1;
+  }
+  resume_->sid = frame.sid;  // the next restore uses the newest one
+  resume_->restore_next = false;
+  if (restoring && frame.restored) {
+    // The subscription is back without a subscribe; ask for what was missed since.
+    state_ = State::restoring;
+    return send_history_request();
+  }
+  // A new session (first connection, or the server did not restore): subscribe as usual; the
+  // mode sees on_subscribed again and counts what the client missed.
+  send_subscribe();
+}
+
+void Client::send_subscribe() {
+  state_ = State::subscribing;
+  // The official client also subscribes only after "welcome".
+  write(ws::encode_client_frame(ws::Opcode::text, worker_.target().subscribe_commands[stream_],
+                                worker_.next_mask()));
+}
+
+void Client::send_history_request() {
+  // {"command":"history","identifier":…,"history":{"streams":{<stream>:{"epoch":…,
+  // "offset":…}}}}, or {"since":<unix seconds>} when nothing was received before the cut.
+  std::string command = R"({"command":"history","identifier":)";
+  append_json_string(command, worker_.target().identifiers[stream_]);
+  command.append(R"(,"history":{)");
+  if (resume_->offset >= 0) {
+    command.append(R"("streams":{)");
+    append_json_string(command, resume_->stream);
+    command.append(R"(:{"epoch":)");
+    append_json_string(command, resume_->epoch);
+    command.append(R"(,"offset":)").append(std::to_string(resume_->offset)).append("}}");
+  } else {
+    command.append(R"("since":)").append(std::to_string(resume_->since_unix));
+  }
+  command.append("}}");
+  write(ws::encode_client_frame(ws::Opcode::text, command, worker_.next_mask()));
 }
 
 void Client::on_ping(std::string_view payload) {
@@ -207,22 +287,14 @@ void Client::on_close(std::optional<std::uint16_t> code, std::string_view) {
 void Client::perform(std::string_view data_json) {
   if (state_ != State::subscribed) return;
   // {"command":"message","identifier":"<id>","data":"<data>"}: both values are JSON strings
-  // holding JSON text, so they are escaped (only quotes and backslashes occur in ours).
+  // holding JSON text, so they are escaped.
   const std::string& identifier = worker_.target().identifiers[stream_];
   std::string command;
   command.reserve(64 + 2 * (identifier.size() + data_json.size()));
-  auto append_escaped = [&](std::string_view text) {
-    command.push_back('"');
-    for (char c : text) {
-      if (c == '"' || c == '\\') command.push_back('\\');
-      command.push_back(c);
-    }
-    command.push_back('"');
-  };
   command.append(R"({"command":"message","identifier":)");
-  append_escaped(identifier);
+  append_json_string(command, identifier);
   command.append(R"(,"data":)");
-  append_escaped(data_json);
+  append_json_string(command, data_json);
   command.push_back('}');
   write(ws::encode_client_frame(ws::Opcode::text, command, worker_.next_mask()));
 }
@@ -273,6 +345,25 @@ void Client::fail(std::string_view reason) {
 void Client::abandon(std::string_view reason) {
   if (state_ == State::idle || state_ == State::subscribed || state_ == State::closed) return;
   fail(reason);
+}
+
+void Client::cut() {
+  if (state_ == State::closed || state_ == State::idle) return;
+  if (fd_ >= 0) {
+    // SO_LINGER 0: close() sends RST, as a dropped network path ends a connection for the
+    // server (no close frame, no FIN handshake), and leaves no TIME_WAIT behind.
+    linger abort{1, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+  }
+  if (resume_ && !resume_->sid.empty()) resume_->restore_next = true;
+  close();
+}
+
+void Client::restart() {
+  if (state_ != State::closed) return;
+  parser_ =
+      ws::FrameParser(ws::ParserOptions{.max_message_size = kMaxMessage, .expect_masked = false});
+  state_ = State::idle;
 }
 
 void Client::close() {

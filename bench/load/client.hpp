@@ -3,6 +3,11 @@
 // a chosen source address, upgrade to WebSocket (actioncable-v1-json), wait for "welcome",
 // subscribe to one BenchmarkChannel stream, then hand every message to its Worker.
 //
+// With AnyCable's extended protocol (actioncable-v1-ext-json, Target::ext_protocol) it also
+// keeps its sid and the last stream position it received, so that after cut() it can come back
+// as @anycable/core does: reconnect with the sid (X-AnyCable-Restore-Sid), expect a restored
+// welcome, and ask for the history after that position instead of subscribing again.
+//
 // Kept small on purpose (the generator holds 19k+ of them): no read buffer of its own (reads go
 // to the worker's scratch buffer, as in the server), an outbox only while a write is pending,
 // and the handshake state is freed once the connection is open.
@@ -22,6 +27,7 @@
 #include <string>
 #include <string_view>
 
+#include "server_frame.hpp"
 #include "ws/frame_parser.hpp"
 
 namespace cablecast::bench {
@@ -36,6 +42,7 @@ class Client final : private ws::FrameSink {
     handshaking,  // upgrade request sent, waiting for 101
     welcoming,    // upgraded, waiting for {"type":"welcome"}
     subscribing,  // subscribe sent, waiting for confirm_subscription
+    restoring,    // restored welcome got, history asked, waiting for confirm/reject_history
     subscribed,   // ready: broadcasts flow
     closed,       // failed or closed on purpose
   };
@@ -54,6 +61,11 @@ class Client final : private ws::FrameSink {
   void close();
   // Gives up on a connection still being set up (reported as a failure with `reason`).
   void abandon(std::string_view reason);
+  // Drops the connection as a network failure would (RST, no close frame), without reporting a
+  // failure; then restart() connects again, restoring the session when it has a sid.
+  void cut();
+  // After cut() or close(): back to idle, so the worker can start() it again.
+  void restart();
 
   std::uint32_t index() const { return index_; }
   std::uint32_t stream() const { return stream_; }
@@ -61,6 +73,15 @@ class Client final : private ws::FrameSink {
 
  private:
   struct Handshake;
+  // Extended protocol: what the client needs to come back (allocated at its first welcome).
+  struct Resume {
+    std::string sid;
+    std::string stream;  // stream_id of the messages received, with their last position
+    std::string epoch;
+    std::int64_t offset = -1;     // -1: nothing received yet
+    std::int64_t since_unix = 0;  // when first welcomed: history "since" without a position
+    bool restore_next = false;    // the next connection restores `sid`
+  };
 
   friend class ReadySet;  // delivers readiness
   friend class Worker;    // read_again()
@@ -76,6 +97,9 @@ class Client final : private ws::FrameSink {
   std::optional<std::string> take_response(std::span<const char> bytes);
   void feed(std::span<char> bytes);
   void write(std::string_view bytes);
+  void on_welcome(const ServerFrame& frame);
+  void send_subscribe();
+  void send_history_request();
   void fail(std::string_view reason);
   void close_descriptor();
 
@@ -91,6 +115,7 @@ class Client final : private ws::FrameSink {
   ws::FrameParser parser_;
   std::string outbox_;                    // bytes the socket did not take yet
   std::unique_ptr<Handshake> handshake_;  // only between connect and 101
+  std::unique_ptr<Resume> resume_;        // extended protocol only
   std::uint32_t index_;
   std::uint32_t stream_;
   State state_ = State::idle;

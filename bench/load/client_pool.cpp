@@ -33,11 +33,13 @@ std::string subscribe_command(const std::string& identifier) {
   return out;
 }
 
-std::string request_head(const WsUrl& url) {
+std::string request_head(const WsUrl& url, bool ext_protocol) {
   const std::string authority = url.host + ":" + std::to_string(url.port);
   return "GET " + url.target + " HTTP/1.1\r\nHost: " + authority +
          "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-         "Sec-WebSocket-Protocol: actioncable-v1-json, actioncable-unsupported\r\n"
+         "Sec-WebSocket-Protocol: " +
+         (ext_protocol ? "actioncable-v1-ext-json, " : std::string()) +
+         "actioncable-v1-json, actioncable-unsupported\r\n"
          "Origin: http://" +
          authority + "\r\nSec-WebSocket-Key: ";
 }
@@ -60,7 +62,8 @@ boost::system::result<std::unique_ptr<ClientPool>> ClientPool::create(const Comm
   std::unique_ptr<ClientPool> pool(new ClientPool(options));
   Target& target = pool->target_;
   target.server = resolved.begin()->endpoint();
-  target.request_head = request_head(*url);
+  target.request_head = request_head(*url, options.ext_protocol);
+  target.ext_protocol = options.ext_protocol;
   const auto server_address = target.server.address();
   if (options.source_ips > 0 && server_address.is_v4() && server_address.is_loopback()) {
     for (unsigned i = 0; i < options.source_ips && i < 254; ++i) {
@@ -94,6 +97,22 @@ ClientPool::~ClientPool() {
 }
 
 ConnectOutcome ClientPool::connect(std::uint32_t first, std::uint32_t last) {
+  return connect_range(first, last, /*again=*/false);
+}
+
+void ClientPool::cut(std::uint32_t first, std::uint32_t last) {
+  on_each_worker([&](Worker& worker) {
+    for (std::uint32_t i = first; i < last; ++i) {
+      if (worker_of_client_[i] == worker.index()) clients_[i]->cut();
+    }
+  });
+}
+
+ConnectOutcome ClientPool::reconnect(std::uint32_t first, std::uint32_t last) {
+  return connect_range(first, last, /*again=*/true);
+}
+
+ConnectOutcome ClientPool::connect_range(std::uint32_t first, std::uint32_t last, bool again) {
   ConnectOutcome out;
   out.attempted = last - first;
   const auto subscribed_before = tally_.subscribed_count();
@@ -102,9 +121,13 @@ ConnectOutcome ClientPool::connect(std::uint32_t first, std::uint32_t last) {
   std::vector<std::vector<Client*>> batches(workers_.size());
   for (std::uint32_t i = first; i < last; ++i) batches[worker_of_client_[i]].push_back(clients_[i]);
   for (std::size_t w = 0; w < workers_.size(); ++w) {
-    asio::post(workers_[w]->io(), [worker = workers_[w].get(), batch = std::move(batches[w])] {
-      worker->connect(batch);
-    });
+    asio::post(workers_[w]->io(),
+               [worker = workers_[w].get(), batch = std::move(batches[w]), again] {
+                 if (again) {
+                   for (Client* client : batch) client->restart();
+                 }
+                 worker->connect(batch);
+               });
   }
   const std::int64_t deadline = start + static_cast<std::int64_t>(options_.connect_timeout_s * 1e9);
   while (true) {

@@ -52,6 +52,11 @@ class ClientPool {
   // Connects clients [first, last) and waits until each is subscribed or failed (or the
   // connect timeout passed).
   ConnectOutcome connect(std::uint32_t first, std::uint32_t last);
+  // Drops clients [first, last) as a network failure would (Client::cut) and waits until done.
+  void cut(std::uint32_t first, std::uint32_t last);
+  // Connects clients [first, last) again after cut(): ext clients restore their session and
+  // count once their history request is answered. Waits as connect() does.
+  ConnectOutcome reconnect(std::uint32_t first, std::uint32_t last);
 
   // Runs `fn` on every loop (on its thread) and waits for all of them.
   void on_each_worker(const std::function<void(Worker&)>& fn);
@@ -67,6 +72,7 @@ class ClientPool {
 
  private:
   ClientPool(const CommonOptions& options) : options_(options) {}
+  ConnectOutcome connect_range(std::uint32_t first, std::uint32_t last, bool again);
 
   CommonOptions options_;
   Target target_;

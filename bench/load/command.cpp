@@ -41,6 +41,9 @@ void add_common(CLI::App* cmd, CommonOptions& o) {
   cmd->add_option("--csv", o.csv_path, "Append one row per result to this CSV file");
   cmd->add_option("--stream-id", o.stream_id, "BenchmarkChannel id (stream \"all<id>\")")
       ->capture_default_str();
+  cmd->add_flag("--ext-protocol", o.ext_protocol,
+                "Speak AnyCable's extended protocol (offer actioncable-v1-ext-json; the server "
+                "must select it)");
 }
 
 // --clients N with --step K -> K, 2K, ..., N; --steps a,b,c -> those (N appended if missing).
@@ -74,14 +77,16 @@ struct BenchCommand::Parsed {
   CLI::App* fanout_cmd = nullptr;
   ConnectOptions connect;
   CLI::App* connect_cmd = nullptr;
+  RecoverOptions recover;
+  CLI::App* recover_cmd = nullptr;
 };
 
 BenchCommand::BenchCommand(CLI::App& app) : parsed_(std::make_unique<Parsed>()) {
   Parsed& p = *parsed_;
   p.bench = app.add_subcommand(
       "bench",
-      "Load generator: broadcast RTT, echo, fan-out and connect against any Action "
-      "Cable server with the BenchmarkChannel");
+      "Load generator: broadcast RTT, echo, fan-out, connect and session recovery against "
+      "any Action Cable server with the BenchmarkChannel");
   p.bench->require_subcommand(1);
 
   auto* b = p.broadcast_cmd =
@@ -146,6 +151,36 @@ BenchCommand::BenchCommand(CLI::App& app) : parsed_(std::make_unique<Parsed>()) 
   c->add_option("--hold", connect.hold_s,
                 "Seconds to keep the connections open (SIGINT/SIGTERM end it early)")
       ->capture_default_str();
+
+  RecoverOptions& recover = p.recover;
+  auto* r = p.recover_cmd = p.bench->add_subcommand(
+      "recover",
+      "Extended protocol: cut every client off while HTTP broadcasts go on, restore the "
+      "sessions; recovery time, messages lost and duplicated per client");
+  add_common(r, recover.common);
+  r->add_option("--clients", recover.clients)->capture_default_str();
+  r->add_option("--broadcast-path", recover.broadcast_path,
+                "HTTP broadcast API path on the --url's host and port")
+      ->capture_default_str();
+  r->add_option("--broadcast-key", recover.broadcast_key,
+                "The server's --broadcast-key (sent as Authorization: Bearer)")
+      ->required();
+  r->add_option("--rate", recover.rate, "HTTP broadcasts per second, throughout")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 100000.0));
+  r->add_option("--payload-bytes", recover.payload_bytes)->capture_default_str();
+  r->add_option("--before", recover.before_s, "Seconds of broadcasts before the cut")
+      ->capture_default_str();
+  r->add_option("--outage", recover.outage_s, "Seconds between the cut and the reconnection")
+      ->capture_default_str();
+  r->add_option("--after", recover.after_s, "Seconds of broadcasts after every client recovered")
+      ->capture_default_str();
+  r->add_option("--drain-timeout", recover.drain_timeout_s,
+                "Seconds to wait for the last broadcast to reach every client")
+      ->capture_default_str();
+  r->add_option("--hold", recover.hold_s,
+                "Then keep the connections open this long (SIGINT/SIGTERM end it early)")
+      ->capture_default_str();
 }
 
 BenchCommand::~BenchCommand() = default;
@@ -184,6 +219,10 @@ int BenchCommand::run() {
   if (p.connect_cmd->parsed()) {
     check_files(p.connect.clients);
     return run_connect(p.connect);
+  }
+  if (p.recover_cmd->parsed()) {
+    check_files(p.recover.clients);
+    return run_recover(p.recover);
   }
   return 1;  // unreachable: require_subcommand(1)
 }

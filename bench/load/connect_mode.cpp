@@ -7,8 +7,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
-#include <csignal>
 
 #include "client_pool.hpp"
 #include "clock.hpp"
@@ -18,27 +16,6 @@
 
 namespace cablecast::bench {
 namespace {
-
-// SIGINT/SIGTERM end a hold early (a driver script stops the holders once its measurement is
-// done); the report is still printed.
-std::atomic<bool> hold_interrupted{false};
-extern "C" void interrupt_hold(int) { hold_interrupted.store(true); }
-
-// Installed before "holding" is printed, so a driver that signals as soon as it reads that
-// line never kills the process instead.
-void catch_stop_signals() {
-  std::signal(SIGINT, interrupt_hold);
-  std::signal(SIGTERM, interrupt_hold);
-}
-
-void hold(double seconds) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-  while (!hold_interrupted.load() && std::chrono::steady_clock::now() < deadline) {
-    pause_for(0.05);
-  }
-  std::signal(SIGINT, SIG_DFL);
-  std::signal(SIGTERM, SIG_DFL);
-}
 
 // Idle clients only count what reaches them (broadcasts from another process's run).
 class HoldRun final : public ClientObserver {

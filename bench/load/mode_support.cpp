@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <csignal>
 #include <thread>
 
 #include "clock.hpp"
@@ -65,6 +66,25 @@ bool emit(const CommonOptions& options, const ResultRow& row) {
 void pause_for(double seconds) {
   if (seconds <= 0) return;
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+}
+
+namespace {
+std::atomic<bool> hold_interrupted{false};
+extern "C" void interrupt_hold(int) { hold_interrupted.store(true); }
+}  // namespace
+
+void catch_stop_signals() {
+  std::signal(SIGINT, interrupt_hold);
+  std::signal(SIGTERM, interrupt_hold);
+}
+
+void hold(double seconds) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (!hold_interrupted.load() && std::chrono::steady_clock::now() < deadline) {
+    pause_for(0.05);
+  }
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
 }
 
 }  // namespace cablecast::bench

@@ -52,4 +52,12 @@ bool emit(const CommonOptions& options, const ResultRow& row);
 // Sleeps for `seconds` (fractions allowed).
 void pause_for(double seconds);
 
+// Holding connections open for another process's measurement: SIGINT/SIGTERM end a hold
+// early (a driver script stops the holders once its measurement is done) and the report is
+// still printed. Call catch_stop_signals() before printing the line the driver waits for, so a
+// driver that signals as soon as it reads that line never kills the process instead.
+void catch_stop_signals();
+// Waits `seconds` or until a stop signal, then restores the default handlers.
+void hold(double seconds);
+
 }  // namespace cablecast::bench

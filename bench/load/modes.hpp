@@ -1,5 +1,5 @@
 #pragma once
-// The four things `cablecast bench` measures. Each returns the process exit code: 0 when the run
+// The five things `cablecast bench` measures. Each returns the process exit code: 0 when the run
 // completed (even if the server missed a target: benchmarks report, they do not judge), 1 when
 // it could not run (bad URL, CSV not writable), 2 when deliveries were lost or duplicated.
 #include "options.hpp"
@@ -15,5 +15,8 @@ int run_echo(const EchoOptions& options);
 int run_fanout(const FanoutOptions& options);
 // Connect and subscribe N clients, report time and memory, optionally hold them open.
 int run_connect(const ConnectOptions& options);
+// Extended protocol: cut every client off while HTTP broadcasts go on, restore the sessions;
+// time until all recovered, broadcasts lost and duplicated per client.
+int run_recover(const RecoverOptions& options);
 
 }  // namespace cablecast::bench

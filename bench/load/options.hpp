@@ -20,6 +20,9 @@ struct CommonOptions {
   std::string label = "server";        // first CSV column, e.g. "cablecast" or "rails"
   std::string csv_path;                // append one row per result when set
   std::string stream_id = "bench";     // BenchmarkChannel "id" param (stream "all<id>")
+  // Offer AnyCable's extended sub-protocol (actioncable-v1-ext-json) instead of the plain one:
+  // the server then puts stream positions on frames and a sid in "welcome".
+  bool ext_protocol = false;
 };
 
 struct BroadcastOptions {
@@ -59,6 +62,23 @@ struct ConnectOptions {
   CommonOptions common;
   std::uint32_t clients = 1000;
   double hold_s = 0;  // keep the connections open this long (extra load for another process)
+};
+
+// Recovery of resumable sessions (AnyCable's extended protocol): ext clients subscribed to one
+// stream are cut off together while broadcasts go on through the HTTP broadcast API, then come
+// back with their sid and ask for what they missed.
+struct RecoverOptions {
+  CommonOptions common;
+  std::uint32_t clients = 1000;
+  std::string broadcast_path = "/_broadcast";  // on the --url's host and port
+  std::string broadcast_key;                   // "Authorization: Bearer <key>"
+  double rate = 20;                            // HTTP broadcasts per second, throughout
+  unsigned payload_bytes = 64;
+  double before_s = 1;          // broadcasts while every client is connected, before the cut
+  double outage_s = 1;          // from the cut until the clients reconnect
+  double after_s = 1;           // broadcasts after every client recovered
+  double drain_timeout_s = 10;  // wait at most this for the last broadcast to reach everyone
+  double hold_s = 0;            // then keep the connections open (SIGINT/SIGTERM end it early)
 };
 
 }  // namespace cablecast::bench

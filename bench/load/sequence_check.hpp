@@ -42,6 +42,9 @@ class SequenceCheck {
     return Verdict::late;
   }
 
+  // The number after the highest one seen (or `first` when none arrived yet).
+  std::uint32_t next() const { return next_; }
+
   // How many of [first, end) never arrived (gaps plus the tail), given `end` were sent.
   std::uint64_t missing(std::uint32_t end) const {
     std::uint64_t missing = lost_;

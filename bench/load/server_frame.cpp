@@ -13,6 +13,8 @@ Type type_named(std::string_view type) {
   if (type == "confirm_subscription") return Type::confirm;
   if (type == "reject_subscription") return Type::reject;
   if (type == "disconnect") return Type::disconnect;
+  if (type == "confirm_history") return Type::confirm_history;
+  if (type == "reject_history") return Type::reject_history;
   return Type::other;
 }
 
@@ -54,6 +56,16 @@ ServerFrame ServerFrameReader::read(std::string_view text) {
     } else if (key == "message" && value.is_object()) {
       if (!read_message_fields(value.get_object().value_unsafe(), out)) return ServerFrame{};
       has_message_object = true;
+    } else if (key == "offset") {
+      if (value.get_int64().get(out.offset)) return ServerFrame{};
+    } else if (key == "epoch") {
+      if (value.get_string().get(out.epoch)) return ServerFrame{};
+    } else if (key == "stream_id") {
+      if (value.get_string().get(out.stream_id)) return ServerFrame{};
+    } else if (key == "sid") {
+      if (value.get_string().get(out.sid)) return ServerFrame{};
+    } else if (key == "restored") {
+      if (value.get_bool().get(out.restored)) return ServerFrame{};
     }
   }
   if (!type.empty()) {

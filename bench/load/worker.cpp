@@ -127,6 +127,13 @@ void Worker::client_subscribed(Client& client) {
   pump();
 }
 
+void Worker::client_restored(Client& client, bool history_confirmed) {
+  --connecting_;
+  tally_.subscribed(now_ns());
+  observer_.on_restored(client, history_confirmed);
+  pump();
+}
+
 void Worker::client_failed(Client&, std::string_view reason, bool was_subscribed) {
   tally_.failed(reason, was_subscribed);
   if (was_subscribed) return;

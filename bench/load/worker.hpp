@@ -32,6 +32,7 @@ struct Target {
       sources;                                  // bind() round-robin by client index; may be empty
   std::vector<std::string> identifiers;         // per stream: the identifier JSON text
   std::vector<std::string> subscribe_commands;  // per stream: the whole subscribe command
+  bool ext_protocol = false;  // actioncable-v1-ext-json offered (and required in the answer)
 };
 
 // What a benchmark mode does with its clients. Called on the client's worker thread.
@@ -40,6 +41,10 @@ class ClientObserver {
   virtual void on_subscribed(Client& client) = 0;
   // {"identifier":…,"message":{…}} for a subscribed client.
   virtual void on_message(Client& client, const ServerFrame& frame) = 0;
+  // Extended protocol: a client that came back with its sid was restored and its history
+  // request answered (`history_confirmed`: confirm_history; false: reject_history). Its
+  // subscription is live again without a new subscribe (on_subscribed is not called).
+  virtual void on_restored(Client& /*client*/, bool /*history_confirmed*/) {}
 
  protected:
   ~ClientObserver() = default;
@@ -99,6 +104,8 @@ class Worker {
   std::array<std::uint8_t, 4> next_mask();
   std::string next_key();  // a fresh Sec-WebSocket-Key
   void client_subscribed(Client& client);
+  // A restored client whose history request was answered (counts as subscribed again).
+  void client_restored(Client& client, bool history_confirmed);
   void client_failed(Client& client, std::string_view reason, bool was_subscribed);
   void client_message(Client& client, const ServerFrame& frame) {
     observer_.on_message(client, frame);

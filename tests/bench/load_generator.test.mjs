@@ -19,7 +19,7 @@ describe('cablecast bench against the server', () => {
   let server;
   let dir;
   before(async () => {
-    server = await startCablecast(['--log-level', 'info', '--threads', '1']);
+    server = await startCablecast(['--log-level', 'info', '--threads', '1', '--broadcast-key', 'bench-key']);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cablecast-bench-test-'));
   });
   after(async () => {
@@ -77,6 +77,41 @@ describe('cablecast bench against the server', () => {
     assert.match(out, /connect: [\d.]+ s \(\d+\/s\), failures 0, dropped 0/);
     assert.match(out, /server RSS: [\d.]+ MiB idle .* = \d+ B\/connection/);
     assert.match(out, /0 messages received while holding/);
+  });
+
+  test('broadcast over the extended protocol: positioned frames, every client gets every broadcast once', async () => {
+    const {stdout} = await bench('broadcast', ['--steps', '200', '--samples', '10', '--ext-protocol']);
+    assert.match(stdout, /latency over 10 samples.*timeouts 0/, stdout);
+    assert.match(stdout, /delivery: missing 0, duplicates 0, out of order 0/, stdout);
+    assert.match(stdout, /failures 0, dropped 0/, stdout);
+  });
+
+  test('recover: clients cut off while HTTP broadcasts go on are restored and miss nothing', async () => {
+    const {stdout, rows} = await bench('recover', ['--clients', '200', '--broadcast-key', 'bench-key', '--rate', '40',
+                                                   '--before', '0.3', '--outage', '0.5', '--after', '0.3']);
+    assert.match(stdout, /recovery: 200 restored with history, 0 history rejected, 0 new sessions \(not restored\), 0 not back/, stdout);
+    const [during] = number(stdout, /(\d+) during the outage/);
+    assert.ok(during > 0, `broadcasts went on during the outage: ${stdout}`);
+    assert.match(stdout, /lost per client: total 0, clients with a loss 0, most by one client 0; duplicates 0, out of order 0/);
+    assert.match(stdout, /\(POST \/_broadcast at 40\/s, 0 failed\)/);
+    assert.equal(rows.length, 2, 'CSV: header + one row');
+  });
+
+  test('recover: without history the clients come back restored but the run reports what they lost', async () => {
+    const noHistory = await startCablecast(['--log-level', 'info', '--threads', '1', '--broadcast-key', 'k', '--history-limit', '0']);
+    try {
+      const err = await run(cablecastBin, ['bench', 'recover', '--url', noHistory.url, '--source-ips', '2', '--clients', '50',
+                                           '--broadcast-key', 'k', '--rate', '40', '--before', '0.3', '--outage', '0.5',
+                                           '--after', '0.3'], {timeout: 60000}).then(() => null, (e) => e);
+      assert.ok(err, 'exit status 2: messages were lost');
+      assert.equal(err.code, 2, err.stderr);
+      assert.match(err.stdout, /recovery: 0 restored with history, 50 history rejected/, err.stdout);
+      const [lost, clients] = number(err.stdout, /lost per client: total (\d+), clients with a loss (\d+)/);
+      assert.ok(lost >= 50, err.stdout);
+      assert.equal(clients, 50, err.stdout);
+    } finally {
+      assert.equal(await noHistory.stop(), 0);
+    }
   });
 
   test('a server that is not there is a clear error, not a hang', async () => {

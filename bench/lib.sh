@@ -1,0 +1,64 @@
+# Shell helpers the benchmark scripts share (sourced, not run): bench/compare.sh, bench/rpc.sh,
+# bench/ext.sh. Set BENCH_NAME (for messages) before sourcing; the helpers that start servers
+# read BUILD_DIR, SERVER_CORE and LOG_DIR, and record what they started in SERVER_PID.
+
+BENCH_NAME=${BENCH_NAME:-bench}
+
+say() { printf '\n== %s\n' "$*" >&2; }
+die() { printf '%s: %s\n' "$BENCH_NAME" "$*" >&2; exit 1; }
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# A port below the ephemeral range (32768+), so it never collides with the clients' ports.
+free_port() {
+  local port
+  for _ in $(seq 1 200); do
+    port=$((20000 + RANDOM % 10000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
+  done
+  die "no free port found"
+}
+
+# stop PID: SIGTERM, then SIGKILL after 10 s; waits for it. Nothing when PID is empty or gone.
+stop() {
+  local pid=$1
+  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+# wait_listening NAME PID PORT LOG: until PORT accepts TCP (30 s at most); dies with the log if
+# the process exits first.
+wait_listening() {
+  local name=$1 pid=$2 port=$3 log=$4
+  for _ in $(seq 1 300); do
+    kill -0 "$pid" 2>/dev/null || { cat "$log" >&2; die "$name exited at start"; }
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return; fi
+    sleep 0.1
+  done
+  die "$name did not listen on $port within 30 s"
+}
+
+# start_cablecast PORT ARGS...: `cablecast serve` on SERVER_CORE, one event loop, warnings only,
+# plus ARGS; sets SERVER_PID and waits until it accepts TCP.
+start_cablecast() {
+  local port=$1; shift
+  local log="$LOG_DIR/server-$port.log"
+  taskset -c "$SERVER_CORE" "$BUILD_DIR/cablecast" serve --host 127.0.0.1 --port "$port" \
+    --threads 1 --log-level warn "$@" >"$log" 2>&1 &
+  SERVER_PID=$!
+  wait_listening cablecast "$SERVER_PID" "$port" "$log"
+}
+
+# build_cablecast ROOT: configures and builds the `cablecast` target unless SKIP_BUILD=1.
+build_cablecast() {
+  local root=$1
+  if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
+    if [[ ! -f "$BUILD_DIR/build.ninja" ]]; then
+      cmake -S "$root" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >&2
+    fi
+    cmake --build "$BUILD_DIR" --target cablecast >&2
+  fi
+  [[ -x "$BUILD_DIR/cablecast" ]] || die "$BUILD_DIR/cablecast missing"
+}
