@@ -16,6 +16,7 @@
 #include "core/log.hpp"
 #include "pubsub/redis/channel_name.hpp"
 #include "pubsub/redis/handoff_queue.hpp"
+#include "pubsub/redis/loop_handshake.hpp"
 #include "pubsub/redis/redis_client.hpp"
 #include "pubsub/redis/redis_error.hpp"
 
@@ -442,17 +443,15 @@ RedisHistory::~RedisHistory() {
 boost::system::result<void> RedisHistory::start() {
   CABLE_ASSERT(!started_ && !io_.get_executor().running_in_this_thread());
   started_ = true;
-  auto outcome = std::make_shared<std::promise<error_code>>();
-  auto ready = outcome->get_future();
-  asio::post(io_, [store = store_, outcome] {
-    store->open([outcome](error_code ec) { outcome->set_value(ec); });
-  });
   // The connection times out by itself; the margin only guards against a loop that does not run.
-  if (ready.wait_for(connect_timeout_ + std::chrono::seconds(2)) != std::future_status::ready) {
+  auto opened =
+      pubsub::redis::open_on_loop(io_, connect_timeout_ + std::chrono::seconds(2),
+                                  [store = store_](auto done) { store->open(std::move(done)); });
+  if (!opened) {
     CC_LOG_ERROR("redis history: no answer from the broker loop within the connect timeout");
     return RedisError::timed_out;
   }
-  if (error_code ec = ready.get()) return ec;
+  if (*opened) return *opened;
   return {};
 }
 
@@ -461,10 +460,9 @@ void RedisHistory::stop() {
   stopped_ = true;
   CABLE_ASSERT(!io_.get_executor().running_in_this_thread());
   store_->stop_accepting();
-  auto closed = std::make_shared<std::promise<void>>();
-  auto done = closed->get_future();
-  asio::post(io_, [store = store_, closed] { store->close([closed] { closed->set_value(); }); });
-  if (done.wait_for(shutdown_flush_ + std::chrono::seconds(5)) != std::future_status::ready) {
+  if (!pubsub::redis::close_on_loop(
+          io_, shutdown_flush_ + std::chrono::seconds(5),
+          [store = store_](auto done) { store->close(std::move(done)); })) {
     CC_LOG_ERROR("redis history: the broker loop did not finish closing the connection");
   }
 }

@@ -15,6 +15,7 @@
 #include "broker/redis_presence_scripts.hpp"
 #include "core/assert.hpp"
 #include "core/log.hpp"
+#include "pubsub/redis/loop_handshake.hpp"
 #include "pubsub/redis/redis_client.hpp"
 #include "pubsub/redis/redis_error.hpp"
 
@@ -333,12 +334,9 @@ void RedisPresence::members(const std::string& stream, asio::any_io_executor ex,
 void RedisPresence::stop() {
   if (!started_ || stopped_) return;
   stopped_ = true;
-  auto closed = std::make_shared<std::promise<void>>();
-  auto done = closed->get_future();
-  asio::post(io_, [impl = impl_, closed] { impl->close([closed] { closed->set_value(); }); });
-  if (io_.get_executor().running_in_this_thread()) return;  // it completes after this turn
   // close() is bounded by shutdown_flush; the margin only guards against a stalled loop.
-  if (done.wait_for(shutdown_flush_ + std::chrono::seconds(5)) != std::future_status::ready) {
+  if (!pubsub::redis::close_on_loop(io_, shutdown_flush_ + std::chrono::seconds(5),
+                                    [impl = impl_](auto done) { impl->close(std::move(done)); })) {
     CC_LOG_ERROR("redis presence: the broker loop did not finish closing the connection");
   }
 }

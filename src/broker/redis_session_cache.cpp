@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "core/log.hpp"
+#include "pubsub/redis/loop_handshake.hpp"
 #include "pubsub/redis/redis_client.hpp"
 
 namespace cablecast::broker {
@@ -159,12 +160,9 @@ void RedisSessionCache::take(const std::string& sid, asio::any_io_executor ex, T
 void RedisSessionCache::stop() {
   if (stopped_) return;
   stopped_ = true;
-  auto closed = std::make_shared<std::promise<void>>();
-  auto done = closed->get_future();
-  asio::post(io_, [impl = impl_, closed] { impl->close([closed] { closed->set_value(); }); });
-  if (io_.get_executor().running_in_this_thread()) return;  // it completes after this turn
   // close() is bounded by shutdown_flush; the margin only guards against a stalled loop.
-  if (done.wait_for(shutdown_flush_ + std::chrono::seconds(5)) != std::future_status::ready) {
+  if (!pubsub::redis::close_on_loop(io_, shutdown_flush_ + std::chrono::seconds(5),
+                                    [impl = impl_](auto done) { impl->close(std::move(done)); })) {
     CC_LOG_ERROR("redis session cache: the broker loop did not finish closing the connection");
   }
 }

@@ -13,6 +13,7 @@
 #include "broker/history_rules.hpp"
 #include "core/assert.hpp"
 #include "core/log.hpp"
+#include "pubsub/redis/loop_handshake.hpp"
 #include "pubsub/redis/redis_client.hpp"
 #include "pubsub/redis/redis_error.hpp"
 
@@ -381,16 +382,14 @@ RedisxConsumer::~RedisxConsumer() {
 boost::system::result<void> RedisxConsumer::start() {
   CABLE_ASSERT(!started_ && !io_.get_executor().running_in_this_thread());
   started_ = true;
-  auto outcome = std::make_shared<std::promise<error_code>>();
-  auto ready = outcome->get_future();
-  asio::post(io_, [reader = reader_, outcome] {
-    reader->open([outcome](error_code ec) { outcome->set_value(ec); });
-  });
-  if (ready.wait_for(connect_timeout_ + std::chrono::seconds(2)) != std::future_status::ready) {
+  auto opened =
+      pubsub::redis::open_on_loop(io_, connect_timeout_ + std::chrono::seconds(2),
+                                  [reader = reader_](auto done) { reader->open(std::move(done)); });
+  if (!opened) {
     CC_LOG_ERROR("redisx: no answer from the broker loop within the connect timeout");
     return RedisError::timed_out;
   }
-  if (error_code ec = ready.get()) return ec;
+  if (*opened) return *opened;
   return {};
 }
 
@@ -398,10 +397,9 @@ void RedisxConsumer::stop() {
   if (!started_ || stopped_) return;
   stopped_ = true;
   CABLE_ASSERT(!io_.get_executor().running_in_this_thread());
-  auto closed = std::make_shared<std::promise<void>>();
-  auto done = closed->get_future();
-  asio::post(io_, [reader = reader_, closed] { reader->close([closed] { closed->set_value(); }); });
-  if (done.wait_for(stop_bound_ + std::chrono::seconds(5)) != std::future_status::ready) {
+  if (!pubsub::redis::close_on_loop(
+          io_, stop_bound_ + std::chrono::seconds(5),
+          [reader = reader_](auto done) { reader->close(std::move(done)); })) {
     CC_LOG_ERROR("redisx: the broker loop did not finish closing the connection");
   }
 }

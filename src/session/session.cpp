@@ -454,6 +454,9 @@ void Session::merge_connection_state(const rpc::StringMap& changes) {
 
 void Session::disconnect_after_reply() {
   if (closed_) return;
+  // The application ended the connection (a logout, a ban): it must not come back through its
+  // sid without the application's connect.
+  resumable_ = false;
   CC_LOG_INFO("The application closed connection {}", sid_.view());
   transport_.close(ws::close_code::normal, {});
 }

@@ -7,6 +7,7 @@
 
 #include "core/assert.hpp"
 #include "core/log.hpp"
+#include "pubsub/redis/loop_handshake.hpp"
 #include "pubsub/redis/redis_error.hpp"
 
 namespace cablecast::pubsub::redis {
@@ -26,19 +27,15 @@ boost::system::result<void> RedisAdapter::start(DeliverFn deliver, asio::io_cont
   CABLE_ASSERT(!broker_);
   io_ = &io;
   broker_ = std::make_shared<RedisBroker>(io, options_, std::move(deliver));
-  auto outcome = std::make_shared<std::promise<error_code>>();
-  auto started = outcome->get_future();
-  asio::post(io, [broker = broker_, outcome] {
-    broker->open([outcome](error_code ec) { outcome->set_value(ec); });
-  });
   // The connections time out by themselves after connect_timeout; the margin only guards
   // against a broker loop that does not run.
-  if (started.wait_for(options_.connect_timeout + std::chrono::seconds(2)) !=
-      std::future_status::ready) {
+  auto opened = open_on_loop(io, options_.connect_timeout + std::chrono::seconds(2),
+                             [broker = broker_](auto done) { broker->open(std::move(done)); });
+  if (!opened) {
     CC_LOG_ERROR("redis: no answer from the broker loop within the connect timeout");
     return RedisError::timed_out;
   }
-  if (error_code ec = started.get()) return ec;
+  if (*opened) return *opened;
   return {};
 }
 
@@ -68,13 +65,9 @@ void RedisAdapter::stop() {
   stopped_ = true;
   CABLE_ASSERT(!io_->get_executor().running_in_this_thread());
   broker_->stop_accepting();
-  auto closed = std::make_shared<std::promise<void>>();
-  auto done = closed->get_future();
-  asio::post(*io_,
-             [broker = broker_, closed] { broker->close([closed] { closed->set_value(); }); });
   // close() is bounded by shutdown_flush; the margin only guards against a stalled loop.
-  if (done.wait_for(options_.shutdown_flush + std::chrono::seconds(5)) !=
-      std::future_status::ready) {
+  if (!close_on_loop(*io_, options_.shutdown_flush + std::chrono::seconds(5),
+                     [broker = broker_](auto done) { broker->close(std::move(done)); })) {
     CC_LOG_ERROR("redis: the broker loop did not finish closing the connections");
   }
 }
