@@ -15,12 +15,12 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import {after, describe, test} from 'node:test';
-import {anycable, connectExt, followStream, httpBroadcast, pubsubId, waitForConnects} from '../support/anycable_client.mjs';
+import {connectExt, followStream, httpBroadcast, pubsubId, waitForConnects} from '../support/anycable_client.mjs';
 import {connectJson} from '../support/json_client.mjs';
 import {startPostgresNode, uniquePrefix as postgresPrefix} from '../support/postgres.mjs';
 import {eventually, redisCli, sharedRedis, uniquePrefix} from '../support/redis_env.mjs';
-import {sleep, startCablecast} from '../support/servers.mjs';
-import {startTcpProxy} from '../support/tcp_proxy.mjs';
+import {sleep} from '../support/servers.mjs';
+import {extendedProtocolFixture} from '../support/ext_fixture.mjs';
 
 const KEY = 'extended-protocol-broadcast-key-71c3';
 const WAIT_MS = 30000;
@@ -85,27 +85,12 @@ function watchPings(client, {answer = false} = {}) {
 }
 
 describe('extended protocol', () => {
-  const cleanup = [];
-  after(async () => {
-    for (const fn of cleanup.reverse()) await fn();
-  });
-  function track(s) {
-    cleanup.push(() => s.stop('SIGKILL'));
-    return s;
-  }
-  async function server(extra = []) {
-    return track(await startCablecast(['--public-streams', '--broadcast-key', KEY, ...extra]));
-  }
-  async function proxyTo(port) {
-    const proxy = await startTcpProxy(port);
-    cleanup.push(() => proxy.close());
-    return proxy;
-  }
-  function cable(url, options) {
-    const c = anycable(url, options);
-    cleanup.push(() => c.disconnect());
-    return c;
-  }
+  const fixture = extendedProtocolFixture(after, KEY);
+  const cleanup = {push: (fn) => fixture.defer(fn)};
+  const track = (s) => fixture.track(s);
+  const server = (extra) => fixture.server(extra);
+  const proxyTo = (port) => fixture.proxyTo(port);
+  const cable = (url, options) => fixture.cable(url, options);
   async function ext(url, options) {
     const connected = await connectExt(url, options);
     cleanup.push(() => connected.client.close());

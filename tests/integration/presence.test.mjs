@@ -10,8 +10,8 @@
 import assert from 'node:assert/strict';
 import {after, describe, test} from 'node:test';
 import {anycable, connectExt, followStream, pubsubId, waitForConnects} from '../support/anycable_client.mjs';
+import {extendedProtocolFixture} from '../support/ext_fixture.mjs';
 import {sharedRedis, uniquePrefix} from '../support/redis_env.mjs';
-import {startCablecast} from '../support/servers.mjs';
 import {startTcpProxy} from '../support/tcp_proxy.mjs';
 
 const KEY = 'presence-broadcast-key-8d41';
@@ -30,15 +30,9 @@ async function membersSeenBy(followed) {
 }
 
 describe('presence', () => {
-  const cleanup = [];
-  after(async () => {
-    for (const fn of cleanup.reverse()) await fn();
-  });
-  async function server(extra = []) {
-    const s = await startCablecast(['--public-streams', '--broadcast-key', KEY, ...extra]);
-    cleanup.push(() => s.stop('SIGKILL'));
-    return s;
-  }
+  const fixture = extendedProtocolFixture(after, KEY);
+  const cleanup = {push: (fn) => fixture.defer(fn)};
+  const server = (extra) => fixture.server(extra);
   /** A tab: an @anycable/core cable at `url` following `room`. */
   async function tab(url, room, name) {
     const cable = anycable(url, {name});

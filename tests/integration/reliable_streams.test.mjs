@@ -10,11 +10,10 @@
 // client is back" is the cable's connect event, "everything arrived" is the last number.
 import assert from 'node:assert/strict';
 import {after, describe, test} from 'node:test';
-import {anycable, connectExt, followStream, httpBroadcast, pubsubId, waitForConnects} from '../support/anycable_client.mjs';
+import {connectExt, followStream, httpBroadcast, pubsubId, waitForConnects} from '../support/anycable_client.mjs';
+import {extendedProtocolFixture} from '../support/ext_fixture.mjs';
 import {connectJson} from '../support/json_client.mjs';
 import {eventually, redisCli, sharedRedis, uniquePrefix} from '../support/redis_env.mjs';
-import {startCablecast} from '../support/servers.mjs';
-import {startTcpProxy} from '../support/tcp_proxy.mjs';
 
 const KEY = 'reliable-streams-broadcast-key-5f2c';
 const WAIT_MS = 30000;
@@ -23,25 +22,11 @@ const range = (from, to) => Array.from({length: to - from + 1}, (_, i) => from +
 const numbers = (followed) => followed.messages.map((m) => m.message.n);
 
 describe('reliable streams', () => {
-  const cleanup = [];
-  after(async () => {
-    for (const fn of cleanup.reverse()) await fn();
-  });
-  async function server(extra = []) {
-    const s = await startCablecast(['--public-streams', '--broadcast-key', KEY, ...extra]);
-    cleanup.push(() => s.stop('SIGKILL'));
-    return s;
-  }
-  async function proxyTo(port) {
-    const proxy = await startTcpProxy(port);
-    cleanup.push(() => proxy.close());
-    return proxy;
-  }
-  function cable(url, options) {
-    const c = anycable(url, options);
-    cleanup.push(() => c.disconnect());
-    return c;
-  }
+  const fixture = extendedProtocolFixture(after, KEY);
+  const cleanup = {push: (fn) => fixture.defer(fn)};
+  const server = (extra) => fixture.server(extra);
+  const proxyTo = (port) => fixture.proxyTo(port);
+  const cable = (url, options) => fixture.cable(url, options);
   /** Broadcasts the next `count` numbers to `stream`, one after the other, through `ports()`. */
   function counter(stream, ports) {
     let n = 0;

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import {after, describe, test} from 'node:test';
 import {anycable, connectExt, followStream, httpBroadcast, pubsubId} from '../support/anycable_client.mjs';
-import {startCablecast} from '../support/servers.mjs';
+import {extendedProtocolFixture} from '../support/ext_fixture.mjs';
 
 const KEY = 'whispers-broadcast-key-2e7a';
 const WAIT_MS = 30000;
@@ -18,15 +18,9 @@ const TYPING = {event: 'typing', user: 'Ann'};
 const isTyping = (m) => m && m.event === 'typing';
 
 describe('whispers', () => {
-  const cleanup = [];
-  after(async () => {
-    for (const fn of cleanup.reverse()) await fn();
-  });
-  async function server(extra = []) {
-    const s = await startCablecast(['--public-streams', '--broadcast-key', KEY, ...extra]);
-    cleanup.push(() => s.stop('SIGKILL'));
-    return s;
-  }
+  const fixture = extendedProtocolFixture(after, KEY);
+  const cleanup = {push: (fn) => fixture.defer(fn)};
+  const server = (extra) => fixture.server(extra);
   async function tab(url, room, name) {
     const cable = anycable(url, {name});
     cleanup.push(() => cable.disconnect());
