@@ -58,8 +58,8 @@ struct SignedStreamsOptions {
 // presence, required pongs. With --pubsub redis the state lives in Redis (every node sees it);
 // otherwise in this process.
 struct ExtendedProtocolOptions {
-  std::size_t history_limit = 100;        // messages kept per stream; 0: history off
-  std::chrono::seconds history_ttl{300};  // how long a message is kept
+  std::size_t history_limit = 100;         // messages kept per stream; 0: history off
+  std::chrono::seconds history_ttl{300};   // how long a message is kept
   std::chrono::seconds sessions_ttl{300};  // how long a closed ext session can be restored
   std::chrono::seconds presence_ttl{15};   // how long a closed session stays present
   std::chrono::seconds pong_timeout{0};    // ext clients must pong within it; 0: not required

@@ -37,8 +37,8 @@ struct Position {
 };
 
 struct HistoryOptions {
-  std::size_t limit = 100;             // messages kept per stream; 0 = history off
-  std::chrono::seconds ttl{300};       // how long a message is kept
+  std::size_t limit = 100;        // messages kept per stream; 0 = history off
+  std::chrono::seconds ttl{300};  // how long a message is kept
 };
 
 struct Entry {

@@ -24,10 +24,10 @@ void resolve_anycable_secrets(AnyCableOptions& o) {
 void install_signed_stream_channels(const SignedStreamsOptions& o,
                                     session::ChannelRegistry& channels) {
   if (!o.secret.empty() || o.public_streams) {
-    auto added =
-        channels.emplace("$pubsub", streams::pubsub_channel_class(
-                                  o.secret, o.public_streams,
-                                  StreamOptions{.whisper = o.whisper, .presence = o.presence}));
+    auto added = channels.emplace(
+        "$pubsub",
+        streams::pubsub_channel_class(o.secret, o.public_streams,
+                                      StreamOptions{.whisper = o.whisper, .presence = o.presence}));
     if (added.second) {
       CC_LOG_INFO("$pubsub streams served natively ({})", o.secret.empty() ? "public names only"
                                                           : o.public_streams

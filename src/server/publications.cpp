@@ -3,11 +3,10 @@
 #include <atomic>
 #include <memory>
 
-#include "core/log.hpp"
-
 #include "broadcast/envelope.hpp"
 #include "broadcast/remote_disconnect.hpp"
 #include "broker/publish.hpp"
+#include "core/log.hpp"
 
 namespace cablecast::server {
 

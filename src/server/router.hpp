@@ -23,7 +23,9 @@ struct RouterOptions {
 class Router final : public ws::Router {
  public:
   Router(const RouterOptions& options, session::Environment& env)
-      : options_(options), env_(env), broadcast_(options.broadcast, env.adapter, env.broker.history) {}
+      : options_(options),
+        env_(env),
+        broadcast_(options.broadcast, env.adapter, env.broker.history) {}
 
   ws::Route route(const ws::Request& request, ws::Transport& transport) override;
 

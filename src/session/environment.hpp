@@ -2,12 +2,12 @@
 // What every session of one event loop shares: the loop, its hub shard, the registry of channel
 // classes, the connect hook, the blocking pool, and the loop's list of sessions.
 #include <atomic>
-#include <chrono>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/intrusive/list.hpp>
 #include <cablecast/channel.hpp>
 #include <cablecast/connection.hpp>
+#include <chrono>
 #include <functional>
 #include <string>
 #include <unordered_map>

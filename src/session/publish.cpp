@@ -1,4 +1,5 @@
 #include "broker/publish.hpp"
+
 #include "session/environment.hpp"
 
 namespace cablecast::session {

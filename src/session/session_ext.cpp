@@ -122,8 +122,7 @@ void Session::whisper(const std::string& identifier, std::string_view data) {
   meta.exclude_socket = sid_.str();  // never back to the sender
   meta.transient = true;             // never in history
   if (auto sent = publish(env_, ext->whisper_stream, data, meta); !sent) {
-    CC_LOG_WARN("whisper to {} failed: {}", log::clip(ext->whisper_stream),
-                sent.error().message());
+    CC_LOG_WARN("whisper to {} failed: {}", log::clip(ext->whisper_stream), sent.error().message());
   }
 }
 
@@ -136,9 +135,9 @@ void Session::join_presence(Subscription& subscription, protocol::PresenceReques
   }
   ext.presence_id = presence.id;
   ext.presence_info = presence.info;
-  env_.broker.presence->join(ext.presence_stream, sid_.str(),
-                             broker::PresenceMember{std::move(presence.id),
-                                                    std::move(presence.info)});
+  env_.broker.presence->join(
+      ext.presence_stream, sid_.str(),
+      broker::PresenceMember{std::move(presence.id), std::move(presence.info)});
 }
 
 void Session::leave_presence(Subscription& subscription, bool at_once) {
@@ -168,8 +167,7 @@ void Session::presence_info(const std::string& identifier) {
         if (!self || (*self)->closed_) return;
         Session& session = **self;
         if (!members) {
-          session.transport_.send(
-              ws::make_text_frame(protocol::encode_presence_error(identifier)));
+          session.transport_.send(ws::make_text_frame(protocol::encode_presence_error(identifier)));
           return;
         }
         std::vector<std::pair<std::string, std::string>> records;

@@ -52,9 +52,8 @@ std::string encode_session_state(const SavedSession& session) {
       sub["streams"] = std::move(streams);
     }
     if (!s.presence_id.empty()) {
-      sub["presence"] = json::object{{"stream", s.presence_stream},
-                                     {"id", s.presence_id},
-                                     {"info", s.presence_info}};
+      sub["presence"] = json::object{
+          {"stream", s.presence_stream}, {"id", s.presence_id}, {"info", s.presence_info}};
     }
     subs.emplace_back(std::move(sub));
   }

@@ -20,8 +20,8 @@ namespace cablecast::session {
 
 struct SavedSubscription {
   std::string identifier;
-  bool rpc = false;         // served by the application over RPC
-  rpc::StringMap istate;    // RPC only
+  bool rpc = false;                  // served by the application over RPC
+  rpc::StringMap istate;             // RPC only
   std::vector<std::string> streams;  // RPC only: C++ channels stream again in subscribed()
   // The presence this session had joined on the subscription's presence stream: the restored
   // session takes the membership over at once (no leave/join flicker, no stale membership).

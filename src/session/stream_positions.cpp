@@ -6,8 +6,8 @@ namespace cablecast::session {
 
 bool StreamPositions::advance(std::string_view stream, std::string_view epoch,
                               std::uint64_t offset) {
-  auto it = std::find_if(sent_.begin(), sent_.end(),
-                         [&](const Sent& s) { return s.stream == stream; });
+  auto it =
+      std::find_if(sent_.begin(), sent_.end(), [&](const Sent& s) { return s.stream == stream; });
   if (it == sent_.end()) {
     sent_.push_back(Sent{std::string(stream), std::string(epoch), offset});
     return true;

@@ -59,12 +59,12 @@ class Subscription : public hub::Subscriber, public std::enable_shared_from_this
   // AnyCable's extensions of a subscription, made on first use: most subscriptions of plain
   // Action Cable clients never need them, and pay one pointer.
   struct Extensions {
-    StreamPositions positions;    // ext-protocol sessions: what was sent, what is held
-    std::string whisper_stream;   // AnyCable's "$w": where whispers go; empty: not allowed
-    std::string presence_stream;  // AnyCable's "$p": whose presence it joins; empty: none
-    std::string presence_id;      // the id this session joined with; empty: not joined
-    std::string presence_info;    // and its info (JSON), kept for a restore
-    bool restored = false;        // re-created from a cached session: no confirmation frame
+    StreamPositions positions;      // ext-protocol sessions: what was sent, what is held
+    std::string whisper_stream;     // AnyCable's "$w": where whispers go; empty: not allowed
+    std::string presence_stream;    // AnyCable's "$p": whose presence it joins; empty: none
+    std::string presence_id;        // the id this session joined with; empty: not joined
+    std::string presence_info;      // and its info (JSON), kept for a restore
+    bool restored = false;          // re-created from a cached session: no confirmation frame
     bool awaiting_history = false;  // restored: live messages held for the client's history
     // What the subscribe command asked for once confirmed (AnyCable's "history" and
     // "presence" keys of subscribe); freed once done, so a confirmed subscription does not

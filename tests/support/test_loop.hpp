@@ -30,7 +30,7 @@ struct TestLoop {
   session::SessionList sessions;
   std::atomic<std::size_t> open_sessions{0};
   session::Environment env{io,       shard,         adapter, channels, hook, pool,
-                           sessions, open_sessions, {},      {},       {},      {}};
+                           sessions, open_sessions, {},      {},       {},   {}};
 };
 
 }  // namespace cablecast::testing

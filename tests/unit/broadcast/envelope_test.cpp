@@ -78,7 +78,7 @@ TEST(Envelope, UnwrapRefusesBrokenEnvelopes) {
   EXPECT_FALSE(unwrap("{\"a\":1}"));
   std::string unended = envelope_prefix(R"({"exclude_socket":"s"})");
   unended.resize(unended.size() - 4);
-  EXPECT_FALSE(unwrap(unended + "1"));  // no end of meta
+  EXPECT_FALSE(unwrap(unended + "1"));                                // no end of meta
   EXPECT_FALSE(unwrap(std::string(kEnvelopeMark) + "\t\tx\t    1"));  // not a digit
   EXPECT_FALSE(unwrap(envelope_prefix("{oops}") + "1"));
   EXPECT_EQ(unwrap(envelope_prefix("[1]") + "1").error(), Error::meta_not_object);
