@@ -68,7 +68,9 @@ TEST(Envelope, UnwrapGivesBackTheMetaAndTheMessage) {
 }
 
 TEST(Envelope, UnwrapIgnoresMetaKeysItDoesNotKnow) {
-  auto unwrapped = unwrap(envelope_prefix(R"({"broadcast_type":"t","later":{"x":1}})") + "5");
+  // The message is a view into the payload: the payload must outlive it.
+  const std::string wire = envelope_prefix(R"({"broadcast_type":"t","later":{"x":1}})") + "5";
+  auto unwrapped = unwrap(wire);
   ASSERT_TRUE(unwrapped);
   EXPECT_EQ(unwrapped->meta.broadcast_type, "t");
   EXPECT_EQ(unwrapped->message, "5");
