@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/system/error_code.hpp>
 #include <boost/system/result.hpp>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -20,6 +21,13 @@ using DeliverFn = std::function<void(std::string_view stream, Payload payload)>;
 
 // Called once the broker confirmed a subscription (or failed to). Any thread.
 using ReadyFn = std::function<void(boost::system::error_code)>;
+
+// What health checks (/health, /ready) and metrics read of the link to the broker.
+struct AdapterHealth {
+  bool connected = true;  // every broker connection is up and its subscriptions are live
+  std::string reason;     // why not, for /health and /ready, e.g. "redis: Connection refused"
+  std::uint64_t reconnects = 0;  // broker connections re-established since start
+};
 
 // Takes a message the broker carried on a raw channel of its own (see listen_raw_channel).
 // Called on the broker's thread.
@@ -61,6 +69,15 @@ class Adapter {
     (void)on_message;
     return false;
   }
+
+  // The state of the broker link. Any thread; cheap (read on every /health and scrape).
+  virtual AdapterHealth health() const { return {}; }
+
+  // The node's health canary (a message it published on a private stream) did not come back:
+  // the link is silently broken (a paused broker, a half-open TCP connection). The adapter
+  // drops its broker connections and establishes them again, subscriptions included, as after
+  // any disconnect. Any thread; returns at once.
+  virtual void reconnect() {}
 
   // Stops delivering and closes broker connections; pending ready callbacks are dropped.
   // Called once at shutdown, from the thread that runs the server, before the broker loop
