@@ -40,8 +40,12 @@ struct ServerOptions {
   std::string host = "127.0.0.1";  // loopback unless asked: a server is not public by accident
   std::uint16_t port = 8080;       // 0 = any free port (see Server::port())
   std::string path = "/cable";     // the Action Cable mount path, as in Rails
-  // Origin patterns with `*` wildcards; empty = every origin accepted (AnyCable's default).
-  // When set, a missing or other Origin gets HTTP 404 before the upgrade, as in Rails.
+  // Against cross-site WebSocket hijacking (a page on another site opening a socket with the
+  // visitor's cookies): a request with an Origin header is accepted when that origin's host and
+  // port are the Host header's (same-origin, as Rails' default), or it matches one of these
+  // patterns (`*` wildcards, e.g. "https://*.example.com"). A request without Origin (not a
+  // browser) is accepted while the list is empty and refused once it is set, as in Rails.
+  // {"*"} accepts every request. Refused: HTTP 404 before the upgrade, as in Rails.
   std::vector<std::string> allowed_origins;
   std::size_t max_message_size = 1024 * 1024;  // bytes; bigger client messages: close 1009
   // Bytes queued for one client before it counts as too slow and is dropped. Peers use
@@ -70,9 +74,9 @@ struct ServerOptions {
   // profiles) the server logs why and sends one connection at a time. TLS connections always
   // send one at a time (OpenSSL writes).
   bool io_uring = true;
-  bool serve_demo = false;  // serve the demo chat page at "/" (the cablecast binary does)
-  PubSubOptions pubsub;     // memory by default; redis/postgres to join several nodes
-  TlsOptions tls;           // off by default (put TLS in front, or set the two files)
+  bool serve_demo = false;   // serve the demo chat page at "/" (the cablecast binary does)
+  PubSubOptions pubsub;      // memory by default; redis/postgres to join several nodes
+  TlsOptions tls;            // off by default (put TLS in front, or set the two files)
   AnyCableOptions anycable;  // RPC, HTTP broadcasts, JWT, signed/Turbo streams: all off
 };
 

@@ -171,9 +171,10 @@ int main(int argc, char** argv) {
   // (server/options_check.cpp): a config file's values pass no CLI11 check.
   option(serve, "--path", s.server.path, "Action Cable mount path (starts with /)");
   option(serve, "--allowed-origins", s.allowed_origins,
-         "Comma-separated allowed Origin values with '*' wildcards (e.g. "
-         "'https://*.example.com'). Empty: every origin. When set, a missing or other Origin "
-         "gets HTTP 404 before the upgrade (as Rails)");
+         "Comma-separated Origin values with '*' wildcards (e.g. 'https://*.example.com') "
+         "accepted besides the Host's own origin, which always is. Empty: same-origin only, "
+         "and requests without Origin (not browsers). When set, a missing Origin is refused "
+         "too. '*': every request. Refused: HTTP 404 before the upgrade (as Rails)");
   option(
       serve, "--max-message-size", s.server.max_message_size,
       "Largest client message in bytes (128 to 2^30); bigger ones close the connection with 1009");

@@ -24,8 +24,10 @@ ws::Route Router::route(const ws::Request& request, ws::Transport& transport) {
     }
     ws::UpgradeDecision decision = ws::decide_upgrade(request, options_.handshake);
     if (!decision.accepted) {
-      CC_LOG_INFO("refused WebSocket upgrade on {} ({}): {}", log::clip(path), decision.status,
-                  decision.log_reason);
+      if (refused_upgrades_.allow()) {
+        CC_LOG_INFO("refused WebSocket upgrade on {} ({}): {}", log::clip(path), decision.status,
+                    decision.log_reason);
+      }
       return ws::Route{std::move(decision.response), nullptr, {}};
     }
     return ws::Route{std::move(decision.response),

@@ -4,6 +4,7 @@
 #include <cablecast/anycable_options.hpp>
 #include <memory>
 
+#include "core/line_budget.hpp"
 #include "server/assets.hpp"
 #include "server/broadcast_endpoint.hpp"
 #include "session/environment.hpp"
@@ -35,6 +36,9 @@ class Router final : public ws::Router {
   const RouterOptions& options_;
   session::Environment& env_;
   BroadcastEndpoint broadcast_;
+  // Refused upgrades are the client's doing (a page on another site retries at will): one line
+  // each within this loop's budget.
+  log::LineBudget refused_upgrades_;
 };
 
 }  // namespace cablecast::server

@@ -9,6 +9,10 @@
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/verb.hpp>
 #include <cctype>
+#include <charconv>
+#include <optional>
+
+#include "core/log.hpp"
 
 namespace cablecast::ws {
 namespace {
@@ -115,6 +119,49 @@ bool glob_match(std::string_view pattern, std::string_view text) {
   return p == pattern.size();
 }
 
+// The host and port of "host[:port]" (an IPv6 host keeps its brackets, so "[::1]:80" and
+// "[::1]" compare as text). Nothing when malformed: no host, a port that is not 1-65535 digits,
+// or anything after the port.
+struct Authority {
+  std::string_view host;
+  std::optional<unsigned> port;
+};
+
+std::optional<Authority> parse_authority(std::string_view text) {
+  Authority authority;
+  std::string_view rest;
+  if (text.starts_with('[')) {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    authority.host = text.substr(0, close + 1);
+    rest = text.substr(close + 1);
+  } else {
+    const auto colon = text.find(':');
+    authority.host = text.substr(0, colon);
+    if (colon != std::string_view::npos) rest = text.substr(colon);
+  }
+  if (authority.host.empty() || authority.host.find('/') != std::string_view::npos) {
+    return std::nullopt;
+  }
+  if (rest.empty()) return authority;
+  if (rest.front() != ':' || rest.size() < 2 || rest.size() > 6) return std::nullopt;
+  rest.remove_prefix(1);
+  unsigned port = 0;
+  const auto [end, error] = std::from_chars(rest.data(), rest.data() + rest.size(), port);
+  if (error != std::errc{} || end != rest.data() + rest.size() || port == 0 || port > 65535) {
+    return std::nullopt;
+  }
+  authority.port = port;
+  return authority;
+}
+
+// The port a browser leaves out of an origin of this scheme.
+std::optional<unsigned> default_port(std::string_view scheme) {
+  if (scheme == "http") return 80;
+  if (scheme == "https") return 443;
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string compute_accept_key(std::string_view client_key) {
@@ -143,11 +190,31 @@ std::string select_subprotocol(std::string_view offered,
   return selected;
 }
 
-bool origin_allowed(std::string_view origin, const std::vector<std::string>& patterns) {
-  if (patterns.empty()) return true;
-  if (origin.empty()) return false;
-  // Scheme and host are case-insensitive; lowercasing the whole value is simpler and safe
-  // because an Origin carries no path.
+bool same_origin_as_host(std::string_view origin, std::string_view host) {
+  // Scheme and host are case-insensitive; a serialized origin has no path, user or query.
+  const std::string lowered_origin = lowercase(origin);
+  const std::string lowered_host = lowercase(trim(host));
+  const std::string_view text = lowered_origin;
+  const auto scheme_end = text.find("://");
+  if (scheme_end == std::string_view::npos) return false;
+  const std::optional<unsigned> implied_port = default_port(text.substr(0, scheme_end));
+  if (!implied_port) return false;  // "null", file://, extensions: never a site's own page
+  const auto from_origin = parse_authority(text.substr(scheme_end + 3));
+  const auto from_host = parse_authority(lowered_host);
+  if (!from_origin || !from_host) return false;
+  // The Host header carries no scheme: the origin's tells which port an absent one means, so
+  // https://example.com matches "Host: example.com" also behind a proxy that terminates TLS.
+  return from_origin->host == from_host->host &&
+         from_origin->port.value_or(*implied_port) == from_host->port.value_or(*implied_port);
+}
+
+bool origin_allowed(std::string_view origin, std::string_view host,
+                    const std::vector<std::string>& patterns) {
+  if (std::find(patterns.begin(), patterns.end(), "*") != patterns.end()) return true;
+  // No Origin: not a browser, so not a hijack; once origins are listed, refused as Rails does.
+  if (origin.empty()) return patterns.empty();
+  if (same_origin_as_host(origin, host)) return true;
+  // Lowercasing the whole value is safe because an Origin carries no path.
   const std::string lowered = lowercase(origin);
   return std::any_of(patterns.begin(), patterns.end(), [&lowered](const std::string& pattern) {
     return glob_match(lowercase(pattern), lowered);
@@ -194,8 +261,13 @@ UpgradeDecision decide_upgrade(const Request& request, const HandshakeOptions& o
     return refuse(400, http_response(400, "text/plain", "Bad Request"),
                   "missing or invalid Sec-WebSocket-Key");
   }
-  if (!origin_allowed(trim(request[http::field::origin]), options.allowed_origins)) {
-    return refuse(404, not_found_response(), "origin not allowed");
+  const std::string_view origin = trim(request[http::field::origin]);
+  const std::string_view host = request[http::field::host];
+  if (!origin_allowed(origin, host, options.allowed_origins)) {
+    return refuse(404, not_found_response(),
+                  origin.empty() ? std::string("no Origin header (--allowed-origins is set)")
+                                 : "origin '" + log::clip(origin, 200) + "' is not the Host's ('" +
+                                       log::clip(host, 200) + "') nor in --allowed-origins");
   }
 
   // The offer may be split over several header fields; together they form one list.

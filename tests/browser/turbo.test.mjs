@@ -98,8 +98,10 @@ test('a <turbo-cable-stream-source> page in Chromium applies a Turbo Stream broa
   const prefix = uniquePrefix('turbo_browser');
   const stream = `${uniquePrefix('Z2lkOi8vdHVyYm8tdGVzdC9Sb29tLzE')}:messages`;
 
+  // The page is the application's, on another port than the cable: a cross-origin socket, so
+  // the application's origin is listed as a deployment would.
   const cable = await startCablecast(['--pubsub', 'redis', '--redis-url', redis.url, '--channel-prefix', prefix,
-    '--secret-key-base', SECRET_KEY_BASE]);
+    '--secret-key-base', SECRET_KEY_BASE, '--allowed-origins', 'http://127.0.0.1:*']);
   t.after(() => cable.stop());
   const browserReady = chromium.launch({executablePath: CHROMIUM, args: CHROMIUM_ARGS});
   browserReady.catch(() => {});  // reported where it is awaited

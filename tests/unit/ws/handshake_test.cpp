@@ -177,10 +177,28 @@ TEST(Handshake, RefusesTwoKeysWith400) {
             400u);
 }
 
-TEST(Handshake, AcceptsAnyOriginWhenNoPatternIsConfigured) {
-  EXPECT_TRUE(decide_upgrade(upgrade_request("Origin: https://evil.test\r\n"), HandshakeOptions{})
+TEST(Handshake, AcceptsTheHostsOwnOriginAndARequestWithoutOriginByDefault) {
+  EXPECT_TRUE(decide_upgrade(upgrade_request("Origin: http://example.com\r\n"), HandshakeOptions{})
                   .accepted);
   EXPECT_TRUE(decide_upgrade(upgrade_request(), HandshakeOptions{}).accepted);
+}
+
+TEST(Handshake, RefusesAnotherSitesOriginByDefaultWithTheNotFoundPage) {
+  const UpgradeDecision refused =
+      decide_upgrade(upgrade_request("Origin: http://evil.example\r\n"), HandshakeOptions{});
+  EXPECT_FALSE(refused.accepted);
+  EXPECT_EQ(refused.status, 404u);
+  EXPECT_NE(refused.response.find("text/plain; charset=utf-8"), std::string::npos);
+  EXPECT_TRUE(refused.response.ends_with("\r\n\r\nPage not found"));
+  EXPECT_NE(refused.log_reason.find("http://evil.example"), std::string::npos);
+}
+
+TEST(Handshake, ClipsTheOriginInTheRefusalReason) {
+  const UpgradeDecision refused =
+      decide_upgrade(upgrade_request("Origin: http://" + std::string(5000, 'a') + ".test\r\n"),
+                     HandshakeOptions{});
+  EXPECT_EQ(refused.status, 404u);
+  EXPECT_LT(refused.log_reason.size(), 600u);
 }
 
 TEST(Handshake, RefusesADisallowedOriginWithTheNotFoundPage) {
@@ -196,42 +214,102 @@ TEST(Handshake, RefusesADisallowedOriginWithTheNotFoundPage) {
   EXPECT_FALSE(refused.log_reason.empty());
 }
 
+TEST(Handshake, StillAcceptsTheHostsOwnOriginWhenPatternsAreConfigured) {
+  HandshakeOptions options;
+  options.allowed_origins = {"https://*.other.test"};
+  EXPECT_TRUE(decide_upgrade(upgrade_request("Origin: https://example.com\r\n"), options).accepted);
+}
+
 TEST(Handshake, RefusesAMissingOriginWhenPatternsAreConfigured) {
   HandshakeOptions options;
+  options.allowed_origins = {"https://*.example.com"};
+  const UpgradeDecision refused = decide_upgrade(upgrade_request(), options);
+  EXPECT_EQ(refused.status, 404u);
+  EXPECT_NE(refused.log_reason.find("no Origin"), std::string::npos);
+}
+
+TEST(Handshake, AcceptsEveryRequestWithTheStarPattern) {
+  HandshakeOptions options;
   options.allowed_origins = {"*"};
-  EXPECT_EQ(decide_upgrade(upgrade_request(), options).status, 404u);
+  EXPECT_TRUE(decide_upgrade(upgrade_request("Origin: http://evil.example\r\n"), options).accepted);
   EXPECT_TRUE(decide_upgrade(upgrade_request("Origin: null\r\n"), options).accepted);
+  EXPECT_TRUE(decide_upgrade(upgrade_request(), options).accepted);
 }
 
 TEST(Handshake, MatchesOriginPatternsAsGlobs) {
   const std::vector<std::string> patterns = {"https://*.example.com", "http://localhost:*"};
-  EXPECT_TRUE(origin_allowed("https://app.example.com", patterns));
-  EXPECT_TRUE(origin_allowed("https://a.b.example.com", patterns));
-  EXPECT_TRUE(origin_allowed("http://localhost:3000", patterns));
-  EXPECT_FALSE(origin_allowed("https://example.com", patterns));
-  EXPECT_FALSE(origin_allowed("https://evilexample.com", patterns));
-  EXPECT_FALSE(origin_allowed("http://app.example.com", patterns));
-  EXPECT_FALSE(origin_allowed("https://app.example.com.evil.test", patterns));
-  EXPECT_FALSE(origin_allowed("http://localhost.evil.test", patterns));
-  EXPECT_FALSE(origin_allowed("", patterns));
+  const std::string_view host = "cable.test";
+  EXPECT_TRUE(origin_allowed("https://app.example.com", host, patterns));
+  EXPECT_TRUE(origin_allowed("https://a.b.example.com", host, patterns));
+  EXPECT_TRUE(origin_allowed("http://localhost:3000", host, patterns));
+  EXPECT_FALSE(origin_allowed("https://example.com", host, patterns));
+  EXPECT_FALSE(origin_allowed("https://evilexample.com", host, patterns));
+  EXPECT_FALSE(origin_allowed("http://app.example.com", host, patterns));
+  EXPECT_FALSE(origin_allowed("https://app.example.com.evil.test", host, patterns));
+  EXPECT_FALSE(origin_allowed("http://localhost.evil.test", host, patterns));
+  EXPECT_FALSE(origin_allowed("", host, patterns));
 }
 
 TEST(Handshake, MatchesPatternsWithSeveralStars) {
-  EXPECT_TRUE(origin_allowed("https://a-b.c-d.test", {"https://*-*.*-*.test"}));
-  EXPECT_FALSE(origin_allowed("https://ab.c-d.test", {"https://*-*.*-*.test"}));
-  EXPECT_TRUE(origin_allowed("x", {"**x**"}));
+  EXPECT_TRUE(origin_allowed("https://a-b.c-d.test", "h", {"https://*-*.*-*.test"}));
+  EXPECT_FALSE(origin_allowed("https://ab.c-d.test", "h", {"https://*-*.*-*.test"}));
+  EXPECT_TRUE(origin_allowed("x", "h", {"**x**"}));
   // Many stars against a long non-matching value must still be quick.
-  EXPECT_FALSE(origin_allowed(std::string(5000, 'a'), {"*a*a*a*a*a*a*a*a*b"}));
+  EXPECT_FALSE(origin_allowed(std::string(5000, 'a'), "h", {"*a*a*a*a*a*a*a*a*b"}));
 }
 
-TEST(Handshake, ComparesOriginsCaseInsensitively) {
-  EXPECT_TRUE(origin_allowed("HTTPS://App.Example.COM", {"https://*.example.com"}));
-  EXPECT_TRUE(origin_allowed("https://app.example.com", {"HTTPS://APP.EXAMPLE.COM"}));
+TEST(Handshake, ComparesOriginPatternsCaseInsensitively) {
+  EXPECT_TRUE(origin_allowed("HTTPS://App.Example.COM", "h", {"https://*.example.com"}));
+  EXPECT_TRUE(origin_allowed("https://app.example.com", "h", {"HTTPS://APP.EXAMPLE.COM"}));
 }
 
-TEST(Handshake, AllowsEveryOriginWithAnEmptyPatternList) {
-  EXPECT_TRUE(origin_allowed("https://anything.test", {}));
-  EXPECT_TRUE(origin_allowed("", {}));
+TEST(Handshake, AllowsOnlyTheHostsOwnOriginWithAnEmptyPatternList) {
+  EXPECT_TRUE(origin_allowed("https://cable.test", "cable.test", {}));
+  EXPECT_FALSE(origin_allowed("https://anything.test", "cable.test", {}));
+  EXPECT_TRUE(origin_allowed("", "cable.test", {}));
+}
+
+TEST(SameOrigin, HoldsForTheSameHostAndPort) {
+  EXPECT_TRUE(same_origin_as_host("http://example.com:8080", "example.com:8080"));
+  EXPECT_TRUE(same_origin_as_host("http://127.0.0.1:8080", "127.0.0.1:8080"));
+  EXPECT_FALSE(same_origin_as_host("http://example.com:8081", "example.com:8080"));
+  EXPECT_FALSE(same_origin_as_host("http://example.com:8080", "example.com"));
+  EXPECT_FALSE(same_origin_as_host("http://evil.example:8080", "example.com:8080"));
+}
+
+TEST(SameOrigin, FillsInTheDefaultPortOfTheOriginsScheme) {
+  EXPECT_TRUE(same_origin_as_host("http://example.com", "example.com"));
+  EXPECT_TRUE(same_origin_as_host("http://example.com", "example.com:80"));
+  EXPECT_TRUE(same_origin_as_host("http://example.com:80", "example.com"));
+  EXPECT_TRUE(same_origin_as_host("https://example.com", "example.com"));
+  EXPECT_TRUE(same_origin_as_host("https://example.com", "example.com:443"));
+  EXPECT_FALSE(same_origin_as_host("https://example.com", "example.com:80"));
+  EXPECT_FALSE(same_origin_as_host("http://example.com", "example.com:443"));
+}
+
+TEST(SameOrigin, ComparesBracketedIpv6Hosts) {
+  EXPECT_TRUE(same_origin_as_host("http://[::1]:8080", "[::1]:8080"));
+  EXPECT_TRUE(same_origin_as_host("https://[2001:db8::1]", "[2001:DB8::1]:443"));
+  EXPECT_FALSE(same_origin_as_host("http://[::1]:8080", "[::2]:8080"));
+  EXPECT_FALSE(same_origin_as_host("http://[::1]:8080", "[::1]:8081"));
+  EXPECT_FALSE(same_origin_as_host("http://[::1", "[::1]"));
+}
+
+TEST(SameOrigin, IgnoresCase) {
+  EXPECT_TRUE(same_origin_as_host("HTTP://Example.COM:8080", "example.com:8080"));
+  EXPECT_TRUE(same_origin_as_host("http://example.com", "EXAMPLE.com"));
+}
+
+TEST(SameOrigin, NeverHoldsForOpaqueOrMalformedValues) {
+  EXPECT_FALSE(same_origin_as_host("null", "null"));
+  EXPECT_FALSE(same_origin_as_host("file://example.com", "example.com"));
+  EXPECT_FALSE(same_origin_as_host("chrome-extension://abc", "abc"));
+  EXPECT_FALSE(same_origin_as_host("http://example.com/path", "example.com"));
+  EXPECT_FALSE(same_origin_as_host("http://example.com:", "example.com"));
+  EXPECT_FALSE(same_origin_as_host("http://example.com:99999", "example.com:99999"));
+  EXPECT_FALSE(same_origin_as_host("http://example.com:80x", "example.com:80x"));
+  EXPECT_FALSE(same_origin_as_host("http://", ""));
+  EXPECT_FALSE(same_origin_as_host("http://example.com", ""));
 }
 
 TEST(Handshake, SelectsTheFirstOfferedSupportedProtocol) {
