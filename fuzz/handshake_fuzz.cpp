@@ -70,10 +70,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (newline != std::string_view::npos) {
     const std::string pattern(bytes.substr(0, newline));
     const std::string_view value = bytes.substr(newline + 1);
-    const bool allowed = cablecast::ws::origin_allowed(value, {pattern});
-    if (pattern == "*" && !value.empty()) CABLE_ASSERT(allowed);
+    // No Host: only the pattern can allow it (same-origin needs a host to compare with).
+    const bool allowed = cablecast::ws::origin_allowed(value, {}, {pattern});
+    if (pattern == "*") CABLE_ASSERT(allowed);
     if (pattern.find('*') == std::string::npos && allowed) {
       CABLE_ASSERT(pattern.size() == value.size());
+    }
+    // The first line as a Host header: a same-origin request is allowed with no pattern at all.
+    if (cablecast::ws::same_origin_as_host(value, pattern)) {
+      CABLE_ASSERT(cablecast::ws::origin_allowed(value, pattern, {}));
     }
     const std::string selected = cablecast::ws::select_subprotocol(value, {pattern});
     CABLE_ASSERT(selected.empty() || selected == pattern);
