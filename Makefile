@@ -12,7 +12,7 @@ ARGS ?= --host 127.0.0.1 --port 8080
 PUBSUB ?= memory
 FORMAT_DIRS := src include tests bench examples fuzz
 
-.PHONY: deps build run test bench format clean
+.PHONY: deps build run test bench format clean install
 
 deps:
 	bash scripts/install-deps.sh
@@ -30,6 +30,13 @@ run: build
 # exports their URLs, runs ctest, and stops them whatever happens.
 test: deps build
 	bash scripts/with-services.sh ctest --preset release --output-on-failure -j2
+
+# The binary, public headers, static libraries with CablecastConfig.cmake (find_package), and
+# the systemd unit + example config under share/cablecast (docs/install.md). DESTDIR, if set in
+# the environment, is put before PREFIX (staging for a package).
+PREFIX ?= /usr/local
+install: build
+	cmake --install $(BUILD_DIR) --prefix $(PREFIX)
 
 bench: deps build
 	bash scripts/bench.sh

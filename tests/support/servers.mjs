@@ -138,6 +138,9 @@ function spawnServer({kind, command, args, cwd, env, readyPattern}) {
           get exitInfo() { return exitInfo; }};
 }
 
+// What the library logs once it accepts connections (its first capture group is the port).
+const LISTENING_LINE = /listening on (?:127\.0\.0\.1|\[::1\]|0\.0\.0\.0|\[::\]|localhost):(\d+)/i;
+
 /**
  * Starts build/release/cablecast (or $CABLECAST_BIN) with `serve --port 0 --log-level debug`
  * plus `args`, and waits for its `listening on 127.0.0.1:<port>` log line.
@@ -152,8 +155,19 @@ export async function startCablecast(args = [], {port = 0, env = {}} = {}) {
     args: ['serve', '--port', String(port), '--log-level', 'debug', ...args],
     cwd: repoRoot,
     env,
-    readyPattern: /listening on (?:127\.0\.0\.1|\[::1\]|0\.0\.0\.0|\[::\]|localhost):(\d+)/i,
+    readyPattern: LISTENING_LINE,
   });
+  const m = await server.ready;
+  const actualPort = Number(m[1]);
+  return Object.assign(server, {port: actualPort, url: `ws://127.0.0.1:${actualPort}/cable`});
+}
+
+/**
+ * Starts another program built on the Cablecast library (an example, a program built against an
+ * installed copy) and waits for the library's `listening on <host>:<port>` line.
+ */
+export async function startLibraryProgram(command, args = [], {kind = command, env = {}} = {}) {
+  const server = spawnServer({kind, command, args, cwd: repoRoot, env, readyPattern: LISTENING_LINE});
   const m = await server.ready;
   const actualPort = Number(m[1]);
   return Object.assign(server, {port: actualPort, url: `ws://127.0.0.1:${actualPort}/cable`});
