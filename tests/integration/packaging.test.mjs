@@ -29,6 +29,15 @@ test('the server starts with packaging/cablecast.toml and serves the official cl
   assert.equal(await server.stop(), 0);
 });
 
+test('every setting the config shows, commented or not, is a flag of cablecast serve', async () => {
+  const {stdout: help} = await run(cablecastBin, ['serve', '--help']);
+  const keys = [...fs.readFileSync(configFile, 'utf8').matchAll(/^(?:# )?([a-z_]+) = /gm)].map((m) => m[1]);
+  assert.ok(keys.length >= 40, `the example shows the common settings (${keys.length} found)`);
+  for (const key of keys) {
+    assert.ok(help.includes(`--${key.replaceAll('_', '-')}`), `${key} is not a cablecast serve flag`);
+  }
+});
+
 test('the unit runs the installed binary with the config, reloads TLS on SIGHUP, is hardened', () => {
   const unit = fs.readFileSync(unitFile, 'utf8');
   const settings = new Map();
