@@ -37,7 +37,9 @@ if [[ ${SANITIZE_BUILD_ONLY:-0} == 1 ]]; then exit 0; fi
 
 # The browser test is excluded: it drives a headless Chromium through the demo page, which adds
 # minutes under ASan while exercising no server path that the integration tests
-# (official_client, many_connections, ...) do not already cover with the same binary.
-ctest_args=(--preset asan --output-on-failure -j2 -LE browser)
+# (official_client, many_connections, ...) do not already cover with the same binary. So is the
+# install test: it checks packaging (make install, find_package), and would compile its example
+# with the sanitizer flags the ASan tree passes on to its users.
+ctest_args=(--preset asan --output-on-failure -j2 -LE 'browser|install')
 if [[ -n ${SANITIZE_LABELS:-} ]]; then ctest_args+=(-L "$SANITIZE_LABELS"); fi
 bash scripts/with-services.sh ctest "${ctest_args[@]}"
