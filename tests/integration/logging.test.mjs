@@ -10,6 +10,7 @@ import {after, before, describe, test} from 'node:test';
 
 import {benchmarkId, connectWelcomed} from '../support/json_client.mjs';
 import {cablecastBin} from '../support/paths.mjs';
+import {OP, rawConnect} from '../support/raw_ws.mjs';
 import {startCablecast} from '../support/servers.mjs';
 
 /** Runs the binary to completion: resolves with {code, stdout, stderr}. */
@@ -132,6 +133,11 @@ describe('--log-format json', () => {
     const aPort = a.ws._socket.localPort;
     const b = await connectWelcomed(server.url);
     const bPort = b.ws._socket.localPort;
+    // A client breaking RFC 6455 (reserved bits set): closed with 1002.
+    const raw = await rawConnect(server.port, {protocols: ['actioncable-v1-json']});
+    const rawPort = raw.socket.localPort;
+    raw.sendFrame({opcode: OP.TEXT, payload: Buffer.from('{}'), rsv: 4});
+    await server.waitForLog(new RegExp(`"message":"connection closed".*"remote":"127\\.0\\.0\\.1:${rawPort}"`));
 
     a.ws.close(1000, 'bye');
     await a.closed;
@@ -157,7 +163,12 @@ describe('--log-format json', () => {
     const accessB = access.filter((l) => l.remote === `127.0.0.1:${bPort}`);
     assert.equal(accessA.length, 1, JSON.stringify(access));
     assert.equal(accessB.length, 1, JSON.stringify(access));
-    assert.equal(access.length, 2, 'one access line per connection');
+    const accessRaw = access.filter((l) => l.remote === `127.0.0.1:${rawPort}`);
+    assert.equal(accessRaw.length, 1, JSON.stringify(access));
+    assert.equal(access.length, 3, 'one access line per connection');
+    assert.equal(accessRaw[0].reason, 'protocol error');
+    assert.equal(accessRaw[0].close_code, 1002);
+    assert.ok(lines.some((l) => l.conn === accessRaw[0].conn && /closing connection 1002/.test(l.message)));
 
     const [lineA] = accessA;
     assert.match(lineA.conn, /^\d+-\d+$/);
