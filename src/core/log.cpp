@@ -3,13 +3,22 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 
 #include "core/line_budget.hpp"
+#include "core/log_format.hpp"
 
 namespace cablecast::log {
+
+namespace detail {
+extern thread_local std::span<const Field> pending_fields;  // log_format.cpp
+}  // namespace detail
+
+namespace {
+thread_local ConnectionId current;
+}  // namespace
 
 spdlog::logger& get() {
   static std::shared_ptr<spdlog::logger> logger = [] {
     auto l = spdlog::stderr_color_mt("cablecast");
-    l->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ [%t] %v");
+    l->set_formatter(std::make_unique<LineFormatter>(Format::text));
     l->set_level(spdlog::level::info);
     return l;
   }();
@@ -22,6 +31,28 @@ bool set_level(std::string_view level) {
   if (parsed == spdlog::level::off && level != "off") return false;
   get().set_level(parsed);
   return true;
+}
+
+bool set_format(std::string_view format) {
+  if (format != "text" && format != "json") return false;
+  get().set_formatter(
+      std::make_unique<LineFormatter>(format == "json" ? Format::json : Format::text));
+  return true;
+}
+
+std::string ConnectionId::to_string() const { return fmt::format("{}-{}", loop, seq); }
+
+ConnectionScope::ConnectionScope(ConnectionId id) noexcept : previous_(current) { current = id; }
+ConnectionScope::~ConnectionScope() { current = previous_; }
+ConnectionId current_connection() noexcept { return current; }
+
+void event(spdlog::level::level_enum level, std::string_view message,
+           std::initializer_list<Field> fields) {
+  auto& logger = get();
+  if (!logger.should_log(level)) return;
+  detail::pending_fields = std::span<const Field>(fields.begin(), fields.size());
+  logger.log(level, spdlog::string_view_t(message.data(), message.size()));
+  detail::pending_fields = {};
 }
 
 bool LineBudget::allow() {
@@ -40,23 +71,7 @@ std::string clip(std::string_view text, std::size_t max) {
   if (cut) text = text.substr(0, max);
   std::string out;
   out.reserve(text.size() + 8);
-  for (char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte >= 0x20 && byte != 0x7F) {
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[byte >> 4];
-      out += kHex[byte & 0xF];
-    }
-  }
+  append_escaped(out, text);
   if (cut) out += "...";
   return out;
 }

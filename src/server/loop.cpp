@@ -36,7 +36,9 @@ Loop::Loop(unsigned index, LoopShared shared)
       connections_(std::make_unique<ws::ConnectionContext>(io_, shared.limits, router_, shared.tls,
                                                            shared.batch_sends)),
       ping_timer_(io_),
-      shutdown_timer_(io_) {}
+      shutdown_timer_(io_) {
+  connections_->set_loop_index(index);
+}
 
 Loop::~Loop() {
   join();

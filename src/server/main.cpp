@@ -2,6 +2,8 @@
 //   cablecast serve      the server with the built-in channels and the demo chat page
 //   cablecast broadcast  publish one message to a stream through Redis or PostgreSQL
 //   cablecast bench      the load generator (bench/load; bench/README.md)
+//   cablecast config     the settings serve would use, where each came from, secrets masked
+//   cablecast version    version, commit, build type (also --version)
 #include <CLI/CLI.hpp>
 #include <cablecast/server.hpp>
 #include <cstdio>
@@ -10,8 +12,12 @@
 
 #include "core/file_limit.hpp"
 #include "core/log.hpp"
+#include "server/anycable_setup.hpp"
 #include "server/broadcast_command.hpp"
+#include "server/build_info.hpp"
 #include "server/builtin_channels.hpp"
+#include "server/config_command.hpp"
+#include "server/options_check.hpp"
 #include "server/settings.hpp"
 #if CABLECAST_WITH_BENCH
 #include "command.hpp"  // bench/load
@@ -48,18 +54,22 @@ CLI::Option* option(CLI::App* cmd, const std::string& flag, T& target, const std
 }
 
 // A boolean switch: `--name` turns it on; also `--name=false`, CABLECAST_<NAME>=true|false.
+// CLI11 keeps no default text for flags: it is set here, for --help and `cablecast config`.
 CLI::Option* flag(CLI::App* cmd, const std::string& name, bool& target, const std::string& help) {
-  return from_environment_too(cmd->add_flag(name, target, help), name);
+  return from_environment_too(cmd->add_flag(name, target, help), name)
+      ->default_str(target ? "true" : "false");
 }
 
 // A secret (a key): from the command line, CABLECAST_<NAME> or the config file like any other,
 // but never shown, not even as the default in --help (which may come from the config file).
+// Its type name SECRET is what `cablecast config` masks by (server/config_command.hpp).
 CLI::Option* secret_option(CLI::App* cmd, const std::string& flag, std::string& target,
                            const std::string& help) {
   std::string env = "CABLECAST_" + flag.substr(2);
   for (auto& c : env) c = c == '-' ? '_' : static_cast<char>(std::toupper(c));
   return cmd->add_option(flag, target, help)
       ->envname(env)
+      ->type_name("SECRET")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
 }
 
@@ -90,33 +100,36 @@ void add_pubsub_options(CLI::App* cmd, cablecast::PubSubOptions& p) {
 // AnyCable's settings under the same names (docs/rails.md maps every anycable-go setting).
 void add_anycable_options(CLI::App* cmd, ServeSettings& s) {
   auto& a = s.server.anycable;
-  option(cmd, "--secret", a.secret,
-         "The one secret of an app set up for AnyCable: every key below left empty is derived "
-         "from it as AnyCable does (never logged)");
+  secret_option(
+      cmd, "--secret", a.secret,
+      "The one secret of an app set up for AnyCable: every key below left empty is derived "
+      "from it as AnyCable does (never logged)");
   option(cmd, "--rpc-url", a.rpc.url,
          "The application's AnyCable RPC: http://host:port/base (POST base/connect|command|"
          "disconnect), https://…, or grpc://host:port. Channels not registered in C++ go there");
-  option(cmd, "--rpc-secret", a.rpc.secret,
-         "HTTP RPC: Authorization: Bearer <secret> (default: derived from --secret)");
+  secret_option(cmd, "--rpc-secret", a.rpc.secret,
+                "HTTP RPC: Authorization: Bearer <secret> (default: derived from --secret)");
   option(cmd, "--rpc-concurrency", a.rpc.concurrency,
          "RPC calls in flight at most; the rest wait in a queue (1 to 1024)");
   option(cmd, "--rpc-timeout", s.rpc_timeout_ms,
          "Milliseconds an RPC call may take, queueing and retries included");
   option(cmd, "--rpc-headers", s.rpc_headers,
          "Comma-separated request headers forwarded to the application in env.headers");
-  option(cmd, "--jwt-secret", a.jwt.secret,
-         "HMAC key of AnyCable JWT identification tokens (default: --secret)");
+  secret_option(cmd, "--jwt-secret", a.jwt.secret,
+                "HMAC key of AnyCable JWT identification tokens (default: --secret)");
   option(cmd, "--jwt-param", a.jwt.param,
          "Query parameter of the token (the header is X-<PARAM>, e.g. X-JID)");
   flag(cmd, "--enforce-jwt", a.jwt.enforce, "Refuse connections without a token");
-  option(cmd, "--streams-secret", a.streams.secret,
-         "Key of signed $pubsub stream names (Rails MessageVerifier, SHA256; default: --secret)");
+  secret_option(
+      cmd, "--streams-secret", a.streams.secret,
+      "Key of signed $pubsub stream names (Rails MessageVerifier, SHA256; default: --secret)");
   flag(cmd, "--public-streams", a.streams.public_streams,
        "Also accept {\"channel\":\"$pubsub\",\"stream_name\":…}, unsigned");
-  option(cmd, "--turbo-streams-secret", a.streams.turbo_secret,
-         "Serve Turbo::StreamsChannel natively with this raw verifier key (as AnyCable)");
-  option(cmd, "--secret-key-base", a.streams.secret_key_base,
-         "Serve Turbo::StreamsChannel natively with the key Rails derives from secret_key_base");
+  secret_option(cmd, "--turbo-streams-secret", a.streams.turbo_secret,
+                "Serve Turbo::StreamsChannel natively with this raw verifier key (as AnyCable)");
+  secret_option(
+      cmd, "--secret-key-base", a.streams.secret_key_base,
+      "Serve Turbo::StreamsChannel natively with the key Rails derives from secret_key_base");
   option(cmd, "--turbo-key-digest", a.streams.turbo_key_digest,
          "Digest of that derivation: sha256 (Rails 7+ defaults) or sha1");
   option(cmd, "--streams-presence", a.streams.presence,
@@ -144,6 +157,8 @@ void add_anycable_options(CLI::App* cmd, ServeSettings& s) {
 int main(int argc, char** argv) {
   CLI::App app{"Cablecast: a fast Action Cable (Rails) WebSocket server"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", cablecast::server::version_line());
+  auto* version = app.add_subcommand("version", "Print the version, git commit and build type");
 
   ServeSettings s;
   std::string config_path = find_config_path(argc, argv);
@@ -154,12 +169,23 @@ int main(int argc, char** argv) {
     }
   }
 
-  if (auto error = cablecast::server::apply_anycable_environment(s, std::getenv)) {
+  std::map<std::string, std::string> anycable_sources;  // for `cablecast config`
+  if (auto error =
+          cablecast::server::apply_anycable_environment(s, std::getenv, &anycable_sources)) {
     std::fprintf(stderr, "cablecast: %s\n", error->c_str());
     return 2;
   }
 
-  auto* serve = app.add_subcommand("serve", "Run the server (built-in channels, demo page)");
+  // `cablecast config` is serve's own parser under another name, so it takes exactly serve's
+  // flags (those added below included) and prints the settings instead of serving.
+  constexpr const char* kConfigHelp =
+      "Print every setting of serve (same flags) with its value and where it came from "
+      "(default, file, env, flag); secrets masked";
+  const bool config_mode = argc > 1 && std::string_view(argv[1]) == "config";
+  auto* serve = config_mode
+                    ? app.add_subcommand("config", kConfigHelp)
+                    : app.add_subcommand("serve", "Run the server (built-in channels, demo page)");
+  if (!config_mode) app.add_subcommand("config", kConfigHelp)->allow_extras();  // for --help
   serve
       ->add_option("--config", config_path,
                    "TOML file with any of these settings (keys as the flags, e.g. port = 9000); "
@@ -208,6 +234,8 @@ int main(int argc, char** argv) {
   option(serve, "--tls-min-version", s.server.tls.min_version,
          "Oldest TLS version accepted: 1.2 (forward-secret AEAD suites only) or 1.3");
   option(serve, "--log-level", s.log_level, "trace, debug, info, warn, error, critical or off");
+  option(serve, "--log-format", s.log_format,
+         "text, or json: one JSON object per line (time, level, conn, message, fields)");
   add_pubsub_options(serve, s.server.pubsub);
   add_anycable_options(serve, s);
   add_broadcast_options(serve, s.server.anycable.broadcast);
@@ -232,6 +260,11 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
 
+  if (*version) {
+    std::printf("%s\n", cablecast::server::version_line().c_str());
+    return 0;
+  }
+
   if (*broadcast) return cablecast::server::broadcast_command(s.server.pubsub, stream, message);
 #if CABLECAST_WITH_BENCH
   if (bench.selected()) return bench.run();
@@ -249,6 +282,26 @@ int main(int argc, char** argv) {
                  "critical or off)\n",
                  s.log_level.c_str());
     return 2;
+  }
+  if (!cablecast::log::set_format(s.log_format)) {
+    std::fprintf(stderr, "cablecast: unknown log format \"%s\" (text or json)\n",
+                 s.log_format.c_str());
+    return 2;
+  }
+  if (config_mode) {
+    // The same rules Server::start applies, so an invalid setting fails here as in serve.
+    cablecast::ServerOptions checked = s.finish();
+    cablecast::server::resolve_anycable_secrets(checked.anycable);
+    if (auto invalid = cablecast::server::invalid_option(checked)) {
+      std::fprintf(stderr, "cablecast: invalid setting: %s\n", invalid->c_str());
+      return 2;
+    }
+    cablecast::server::ConfigSources sources{config_path,
+                                             cablecast::server::config_file_keys(config_path),
+                                             anycable_sources, std::getenv};
+    cablecast::server::print_config(*serve, sources,
+                                    std::vector<std::string>(argv + 2, argv + argc), stdout);
+    return 0;
   }
   if (auto files = cablecast::core::raise_open_file_limit(); files.now > files.before) {
     CC_LOG_DEBUG("open-file limit raised from {} to {}", files.before, files.now);

@@ -101,6 +101,7 @@ std::map<std::string, Setter> setters(ServeSettings& s) {
       {"idle_timeout", integer(s.idle_timeout_ms)},
       {"shutdown_timeout", integer(s.shutdown_timeout_ms)},
       {"log_level", text(s.log_level)},
+      {"log_format", text(s.log_format)},
       {"tls_cert", text(s.server.tls.certificate_file)},
       {"tls_key", text(s.server.tls.private_key_file)},
       {"tls_min_version", text(s.server.tls.min_version)},
@@ -198,44 +199,88 @@ std::optional<std::string> load_config_file(const std::string& path, ServeSettin
   return error;
 }
 
+std::vector<std::string> config_file_keys(const std::string& path) {
+  std::vector<std::string> keys;
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const std::exception&) {
+    return keys;
+  }
+  auto add = [&](const toml::table& table) {
+    for (const auto& [key, node] : table) {
+      std::string name(key.str());
+      if (name == "serve" && node.is_table()) continue;
+      std::replace(name.begin(), name.end(), '-', '_');
+      keys.push_back(std::move(name));
+    }
+  };
+  add(root);
+  if (const toml::table* serve = root["serve"].as_table()) add(*serve);
+  return keys;
+}
+
 std::optional<std::string> apply_anycable_environment(
-    ServeSettings& settings, const std::function<const char*(const char*)>& getenv) {
+    ServeSettings& settings, const std::function<const char*(const char*)>& getenv,
+    std::map<std::string, std::string>* applied) {
   auto& a = settings.server.anycable;
   // anycable-go's rpc_host is "host:port" for gRPC or a URL for HTTP RPC.
   if (const char* host = getenv("ANYCABLE_RPC_HOST")) {
     std::string value = host;
     bool has_scheme = value.find("://") != std::string::npos;
     a.rpc.url = has_scheme ? value : "grpc://" + value;
+    if (applied) (*applied)["rpc_url"] = "ANYCABLE_RPC_HOST";
   }
   // Each name, then its older spellings (the first one set wins).
   enum class Kind { text, integer, boolean };
   struct Alias {
+    const char* key;  // the setting, as in the config file
     std::vector<const char*> names;
     Kind kind;
     Setter set;
   };
   const Alias aliases[] = {
-      {{"ANYCABLE_SECRET"}, Kind::text, text(a.secret)},
-      {{"ANYCABLE_HTTP_RPC_SECRET"}, Kind::text, text(a.rpc.secret)},
-      {{"ANYCABLE_RPC_CONCURRENCY"}, Kind::integer, integer(a.rpc.concurrency)},
-      {{"ANYCABLE_HEADERS"}, Kind::text, text(settings.rpc_headers)},
-      {{"ANYCABLE_BROADCAST_KEY", "ANYCABLE_HTTP_BROADCAST_SECRET"},
+      {"secret", {"ANYCABLE_SECRET"}, Kind::text, text(a.secret)},
+      {"rpc_secret", {"ANYCABLE_HTTP_RPC_SECRET"}, Kind::text, text(a.rpc.secret)},
+      {"rpc_concurrency", {"ANYCABLE_RPC_CONCURRENCY"}, Kind::integer, integer(a.rpc.concurrency)},
+      {"rpc_headers", {"ANYCABLE_HEADERS"}, Kind::text, text(settings.rpc_headers)},
+      {"broadcast_key",
+       {"ANYCABLE_BROADCAST_KEY", "ANYCABLE_HTTP_BROADCAST_SECRET"},
        Kind::text,
        text(a.broadcast.key)},
-      {{"ANYCABLE_REDIS_CHANNEL"}, Kind::text, text(a.broadcast.redis_channel)},
-      {{"ANYCABLE_JWT_SECRET", "ANYCABLE_JWT_ID_KEY"}, Kind::text, text(a.jwt.secret)},
-      {{"ANYCABLE_JWT_PARAM", "ANYCABLE_JWT_ID_PARAM"}, Kind::text, text(a.jwt.param)},
-      {{"ANYCABLE_ENFORCE_JWT", "ANYCABLE_JWT_ID_ENFORCE"}, Kind::boolean, boolean(a.jwt.enforce)},
-      {{"ANYCABLE_STREAMS_SECRET"}, Kind::text, text(a.streams.secret)},
-      {{"ANYCABLE_PUBLIC_STREAMS"}, Kind::boolean, boolean(a.streams.public_streams)},
-      {{"ANYCABLE_STREAMS_PRESENCE"}, Kind::boolean, boolean(a.streams.presence)},
-      {{"ANYCABLE_STREAMS_WHISPER"}, Kind::boolean, boolean(a.streams.whisper)},
-      {{"ANYCABLE_HISTORY_LIMIT"}, Kind::integer, integer(a.extended.history_limit)},
-      {{"ANYCABLE_HISTORY_TTL"}, Kind::integer, integer(settings.history_ttl_s)},
-      {{"ANYCABLE_SESSIONS_TTL"}, Kind::integer, integer(settings.sessions_ttl_s)},
-      {{"ANYCABLE_PRESENCE_TTL"}, Kind::integer, integer(settings.presence_ttl_s)},
-      {{"ANYCABLE_PONG_TIMEOUT"}, Kind::integer, integer(settings.pong_timeout_s)},
-      {{"ANYCABLE_TURBO_STREAMS_SECRET", "ANYCABLE_TURBO_RAILS_KEY"},
+      {"redis_broadcast_channel",
+       {"ANYCABLE_REDIS_CHANNEL"},
+       Kind::text,
+       text(a.broadcast.redis_channel)},
+      {"jwt_secret",
+       {"ANYCABLE_JWT_SECRET", "ANYCABLE_JWT_ID_KEY"},
+       Kind::text,
+       text(a.jwt.secret)},
+      {"jwt_param", {"ANYCABLE_JWT_PARAM", "ANYCABLE_JWT_ID_PARAM"}, Kind::text, text(a.jwt.param)},
+      {"enforce_jwt",
+       {"ANYCABLE_ENFORCE_JWT", "ANYCABLE_JWT_ID_ENFORCE"},
+       Kind::boolean,
+       boolean(a.jwt.enforce)},
+      {"streams_secret", {"ANYCABLE_STREAMS_SECRET"}, Kind::text, text(a.streams.secret)},
+      {"public_streams",
+       {"ANYCABLE_PUBLIC_STREAMS"},
+       Kind::boolean,
+       boolean(a.streams.public_streams)},
+      {"streams_presence",
+       {"ANYCABLE_STREAMS_PRESENCE"},
+       Kind::boolean,
+       boolean(a.streams.presence)},
+      {"streams_whisper", {"ANYCABLE_STREAMS_WHISPER"}, Kind::boolean, boolean(a.streams.whisper)},
+      {"history_limit",
+       {"ANYCABLE_HISTORY_LIMIT"},
+       Kind::integer,
+       integer(a.extended.history_limit)},
+      {"history_ttl", {"ANYCABLE_HISTORY_TTL"}, Kind::integer, integer(settings.history_ttl_s)},
+      {"sessions_ttl", {"ANYCABLE_SESSIONS_TTL"}, Kind::integer, integer(settings.sessions_ttl_s)},
+      {"presence_ttl", {"ANYCABLE_PRESENCE_TTL"}, Kind::integer, integer(settings.presence_ttl_s)},
+      {"pong_timeout", {"ANYCABLE_PONG_TIMEOUT"}, Kind::integer, integer(settings.pong_timeout_s)},
+      {"turbo_streams_secret",
+       {"ANYCABLE_TURBO_STREAMS_SECRET", "ANYCABLE_TURBO_RAILS_KEY"},
        Kind::text,
        text(a.streams.turbo_secret)},
   };
@@ -262,6 +307,7 @@ std::optional<std::string> apply_anycable_environment(
                       : alias.set(toml::value<std::int64_t>(number));
       }
       if (!problem.empty()) return fmt::format("{}=\"{}\" {}", name, value, problem);
+      if (applied) (*applied)[alias.key] = name;
       break;
     }
   }

@@ -3,6 +3,7 @@
 // environment (CABLECAST_<FLAG>, e.g. CABLECAST_PORT) and a TOML config file (--config).
 #include <cablecast/server.hpp>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -15,6 +16,7 @@ struct ServeSettings {
   unsigned idle_timeout_ms = 60000;
   unsigned shutdown_timeout_ms = 5000;
   std::string log_level = "info";
+  std::string log_format = "text";     // text or json (docs/logging.md)
   std::string rpc_headers = "cookie";  // comma-separated, split into anycable.rpc.forward_headers
   unsigned rpc_timeout_ms = 3000;
   // AnyCable's extended protocol, in seconds (anycable.extended)
@@ -43,7 +45,14 @@ std::optional<std::string> load_config_file(const std::string& path, ServeSettin
 // ANYCABLE_JWT_SECRET, …; docs/rails.md lists them), so a deployment set up for anycable-go
 // keeps its environment. They rank below CABLECAST_* variables and flags, above the config
 // file. `getenv` is std::getenv in the binary. Returns an error message for a bad value.
+// With `applied`, records which variable set each setting (config file key -> variable name),
+// for `cablecast config`.
 std::optional<std::string> apply_anycable_environment(
-    ServeSettings& settings, const std::function<const char*(const char*)>& getenv);
+    ServeSettings& settings, const std::function<const char*(const char*)>& getenv,
+    std::map<std::string, std::string>* applied = nullptr);
+
+// The settings a config file sets, as normalized keys ("redis_url"), top level and [serve];
+// empty when it cannot be read (load_config_file reports that).
+std::vector<std::string> config_file_keys(const std::string& path);
 
 }  // namespace cablecast::server

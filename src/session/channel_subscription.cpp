@@ -130,6 +130,7 @@ void ChannelSubscription::arm(std::size_t index, std::chrono::milliseconds inter
     if (ec || !locked) return;
     auto& self = static_cast<ChannelSubscription&>(*locked);
     if (self.phase() == Phase::stopped || index >= self.timers_.size()) return;
+    log::ConnectionScope scope(self.session().log_id());
     self.guarded("periodic timer", [&] { self.timers_[index]->tick(); });
     if (self.phase() != Phase::stopped && index < self.timers_.size()) self.arm(index, interval);
   });
@@ -156,6 +157,7 @@ void ChannelSubscription::run_blocking(std::function<std::function<void()>()> jo
       auto locked = weak.lock();
       if (!locked) return;  // the subscription ended meanwhile: drop the result
       auto& self = static_cast<ChannelSubscription&>(*locked);
+      log::ConnectionScope scope(self.session().log_id());
       if (!then) {
         if (during_subscribe && self.phase() == Phase::subscribing) self.mark_rejected();
       } else if (self.phase() != Phase::stopped) {

@@ -156,7 +156,10 @@ void Session::connect_over_rpc() {
   rpc_->backend.connect(rpc::ConnectionRequest{rpc_->env()}, rpc::CallMeta{sid_.str()},
                         env_.io.get_executor(),
                         [weak = weak_self()](boost::system::result<rpc::ConnectionResponse> r) {
-                          if (auto self = weak.lock()) (*self)->on_rpc_connected(std::move(r));
+                          auto self = weak.lock();
+                          if (!self) return;
+                          log::ConnectionScope scope((*self)->log_id());
+                          (*self)->on_rpc_connected(std::move(r));
                         });
 }
 
@@ -438,6 +441,7 @@ void Session::rpc_command(std::string command, const std::string& identifier, st
                           auto self = weak.lock();
                           if (!self) return;  // the connection is gone
                           Session& session = **self;
+                          log::ConnectionScope scope(session.log_id());
                           if (!session.closed_) then(std::move(reply));
                           session.resume_commands();
                         });

@@ -56,6 +56,10 @@ class Session final : public ws::MessageHandler,
 
   // For subscriptions.
   Environment& env() { return env_; }
+  // The connection's id in logs, for completions that resume outside its handlers (RPC
+  // replies, timers, blocking work): they open a log::ConnectionScope with it. None once
+  // closed (the transport is gone).
+  log::ConnectionId log_id() const { return closed_ ? log::ConnectionId{} : transport_.log_id(); }
   const SessionId& sid() const { return sid_; }
   const boost::json::object& identifiers() const { return identifiers_; }
   void transmit_json(std::string_view json);

@@ -84,6 +84,7 @@ void Session::send_history(const std::shared_ptr<Subscription>& subscription,
                   auto self = weak.lock();
                   if (!self) return;
                   Session& session = **self;
+                  log::ConnectionScope scope(session.log_id());
                   if (!session.closed_ && subscription->phase() != Subscription::Phase::stopped) {
                     session.deliver_history(*subscription, std::move(outcome));
                   }
@@ -166,6 +167,7 @@ void Session::presence_info(const std::string& identifier) {
         auto self = weak.lock();
         if (!self || (*self)->closed_) return;
         Session& session = **self;
+        log::ConnectionScope scope(session.log_id());
         if (!members) {
           session.transport_.send(ws::make_text_frame(protocol::encode_presence_error(identifier)));
           return;

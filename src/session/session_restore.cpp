@@ -45,6 +45,7 @@ void Session::begin_restore(const ws::UpgradeInfo& info, std::string old_sid) {
   env_.broker.sessions->take(old_sid, env_.io.get_executor(),
                              [weak = weak_self()](std::optional<std::string> state) {
                                if (auto self = weak.lock()) {
+                                 log::ConnectionScope scope((*self)->log_id());
                                  (*self)->on_restore_state(std::move(state));
                                }
                              });

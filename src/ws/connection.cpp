@@ -1,5 +1,6 @@
 #include "ws/connection.hpp"
 
+#include <fmt/format.h>
 #include <sys/uio.h>
 
 #include <boost/asio/post.hpp>
@@ -35,13 +36,18 @@ bool would_block(const error_code& ec) {
 Connection::Connection(ConnectionContext& context, Socket socket)
     : context_(context),
       socket_(std::move(socket)),
-      parser_(ParserOptions{context.limits_.max_message_size, true}) {}
+      parser_(ParserOptions{context.limits_.max_message_size, true}),
+      seq_(context.next_connection_seq()),
+      opened_(Clock::now()) {}
 
 Connection::~Connection() {
   if (is_linked()) context_.connections_.erase(context_.connections_.iterator_to(*this));
 }
 
+log::ConnectionId Connection::log_id() const { return {context_.loop_index_, seq_}; }
+
 void Connection::start() {
+  log::ConnectionScope scope(log_id());
   error_code ec;
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);  // small frames must not wait 40 ms
   socket_.non_blocking(true, ec);
@@ -61,6 +67,7 @@ void Connection::wait_readable() {
 
 void Connection::on_readable(error_code ec) {
   if (state_ == State::closed) return;
+  log::ConnectionScope scope(log_id());
   if (ec) return abort("socket error while waiting to read");
   if (state_ == State::tls_handshake) return continue_tls_handshake();
   read_available();
@@ -95,12 +102,14 @@ void Connection::read_available() {
       case TlsStream::Status::closed:
         if (state_ == State::closing || state_ == State::responding) return finish_close();
         if (state_ == State::reading_request) return abort("peer left before a complete request");
+        ended(EndReason::client_disconnected);
         return abort("peer closed the TCP connection");
       case TlsStream::Status::failed:
         if (tls_) CC_LOG_INFO("closing a TLS connection: {}", tls_->error_text());
         return abort("read failed");
     }
     if (n == 0) return wait_readable();
+    bytes_in_ += n;
     last_read_ = Clock::now();
     ping_sent_ = false;
     if (state_ == State::reading_request) {
@@ -117,7 +126,9 @@ void Connection::read_available() {
   // first. Waiting on the socket instead could stall: readiness is edge-triggered, and bytes
   // OpenSSL already holds never raise it.
   asio::post(socket_.get_executor(), [self = shared_from_this()] {
-    if (self->state_ != State::closed) self->read_available();
+    if (self->state_ == State::closed) return;
+    log::ConnectionScope scope(self->log_id());
+    self->read_available();
   });
 }
 
@@ -125,6 +136,7 @@ void Connection::feed(std::span<char> bytes) {
   if (parser_.finished()) return;
   if (auto error = parser_.feed(bytes, *this)) {
     CC_LOG_INFO("closing connection {}: {}", error->close_code, error->reason);
+    ended(EndReason::protocol_error);
     start_close(error->close_code, error->reason);
   }
 }
@@ -173,6 +185,8 @@ void Connection::on_close(std::optional<std::uint16_t> code, std::string_view re
     return finish_close();
   }
   if (state_ != State::open) return;
+  ended(EndReason::client_closed);
+  close_code_ = code.value_or(close_code::no_status);
   // The peer started the close: echo its code and reason (RFC 6455 5.5.1; a bodiless close is
   // answered with 1000, as websocket-driver does for Rails), then the server closes TCP.
   enqueue(make_shared_frame(encode_close(code.value_or(close_code::normal), code ? reason : "")));
@@ -187,6 +201,8 @@ void Connection::send(SharedFrame frame) {
   // During a shutdown the last frames (server_restart) must not cost a client everything
   // queued before them; the shutdown deadline bounds the memory instead.
   if (queued_bytes_ + frame->size() > context_.limits_.max_outbound_bytes && !context_.stopping_) {
+    log::ConnectionScope scope(log_id());  // a delivery, outside this connection's handlers
+    ended(EndReason::slow_client);
     CC_LOG_WARN("dropping a slow client: {} bytes queued, limit {} (raise --max-outbound-bytes)",
                 queued_bytes_ + frame->size(), context_.limits_.max_outbound_bytes);
     // Reset instead of FIN: a FIN would wait behind the megabytes the client is not reading,
@@ -202,6 +218,8 @@ void Connection::close(std::uint16_t code, std::string_view reason) { start_clos
 
 void Connection::start_close(std::uint16_t code, std::string_view reason) {
   if (state_ != State::open) return;
+  ended(context_.stopping_ ? EndReason::server_shutdown : EndReason::server_closed);
+  if (close_code_ == kNoCloseFrame) close_code_ = code;
   enqueue(make_shared_frame(encode_close(code, reason)));
   state_ = State::closing;
   after_flush_ = AfterFlush::shutdown_send;
@@ -220,6 +238,7 @@ void Connection::enqueue(SharedFrame frame) {
 
 void Connection::flush() {
   if (state_ == State::closed || waiting_writable_) return;
+  log::ConnectionScope scope(log_id());
   if (tls_) return flush_tls();
   while (queue_head_ < queue_.size()) {
     boost::container::static_vector<asio::const_buffer, kMaxGather> buffers;
@@ -296,6 +315,7 @@ bool Connection::add_to_batch(BatchSender& sender) {
 
 void Connection::batch_sent(int result) {
   if (state_ == State::closed) return;
+  log::ConnectionScope scope(log_id());
   if (result == -EAGAIN || result == -EWOULDBLOCK) return wait_writable();
   if (result == -ECANCELED) return flush();  // the batch did not happen: send it the plain way
   if (result < 0) return abort("write failed");
@@ -307,6 +327,7 @@ void Connection::batch_sent(int result) {
 
 void Connection::consume_written(std::size_t written) {
   queued_bytes_ -= written;
+  bytes_out_ += written;
   // Closing with frames still queued: the close timeout counts from the last progress, so a
   // client that is still reading gets everything before our close frame.
   if (written > 0 && (state_ == State::closing || state_ == State::responding)) {
@@ -339,6 +360,7 @@ void Connection::wait_writable() {
 void Connection::on_writable(error_code ec) {
   waiting_writable_ = false;
   if (state_ == State::closed) return;
+  log::ConnectionScope scope(log_id());
   if (ec) return abort("socket error while waiting to write");
   if (state_ == State::tls_handshake) return continue_tls_handshake();
   if (read_wants_write_) {
@@ -369,6 +391,7 @@ void Connection::on_flushed() {
 
 void Connection::finish_close() {
   if (state_ == State::closed) return;
+  log_access_line();
   error_code ec;
   socket_.close(ec);
   state_ = State::closed;
@@ -379,6 +402,9 @@ void Connection::finish_close() {
 void Connection::abort(const char* why) {
   if (state_ == State::closed) return;
   CC_LOG_DEBUG("connection aborted: {}", why);
+  // What set no cause before aborting: the shutdown deadline, or a failed read or write.
+  ended(context_.stopping_ ? EndReason::server_shutdown : EndReason::network_error);
+  log_access_line();
   error_code ec;
   socket_.close(ec);  // completes pending waits with operation_aborted, releasing references
   state_ = State::closed;
@@ -396,11 +422,13 @@ void Connection::notify_closed() {
   // Deferred: we may be inside the handler's own call (close() from a command, send() from a
   // delivery loop); the handler learns of the end on a clean stack.
   asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    log::ConnectionScope scope(self->log_id());
     if (auto handler = std::move(self->handler_)) handler->on_closed();
   });
 }
 
 void Connection::sweep(Clock::time_point now) {
+  log::ConnectionScope scope(log_id());
   switch (state_) {
     case State::tls_handshake:
     case State::reading_request:
@@ -438,6 +466,7 @@ void Connection::sweep(Clock::time_point now) {
         CC_LOG_INFO(
             "closing an idle connection: nothing received for {} ms",
             std::chrono::duration_cast<std::chrono::milliseconds>(now - last_read_).count());
+        ended(EndReason::idle_timeout);
         start_close(close_code::going_away, "idle timeout");
       }
       return;
@@ -445,6 +474,24 @@ void Connection::sweep(Clock::time_point now) {
     case State::closed:
       return;
   }
+}
+
+void Connection::log_access_line() {
+  if (path_name_ == kNotUpgraded) return;
+  std::string remote = "unknown";
+  if (remote_port_ != 0) {
+    const asio::ip::address_v6 v6(remote_ip_);
+    remote =
+        v6.is_v4_mapped()
+            ? fmt::format("{}:{}", asio::ip::make_address_v4(asio::ip::v4_mapped, v6).to_string(),
+                          remote_port_)
+            : fmt::format("[{}]:{}", v6.to_string(), remote_port_);
+  }
+  log_access(
+      AccessRecord{remote, context_.name(path_name_), context_.name(subprotocol_name_),
+                   std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - opened_),
+                   bytes_in_, bytes_out_, close_code_, end_});
+  path_name_ = kNotUpgraded;  // once
 }
 
 std::size_t Connection::buffered_bytes() const {

@@ -21,7 +21,9 @@
 #include <vector>
 
 #include "core/line_budget.hpp"
+#include "core/log.hpp"
 #include "core/shared_frame.hpp"
+#include "ws/access_log.hpp"
 #include "ws/frame_parser.hpp"
 #include "ws/handshake.hpp"
 #include "ws/tls_stream.hpp"
@@ -100,6 +102,7 @@ class Connection final : public Transport,
   void send(SharedFrame frame) override;
   void close(std::uint16_t code, std::string_view reason) override;
   std::size_t queued_bytes() const override { return queued_bytes_; }
+  log::ConnectionId log_id() const override;
 
   // Heap bytes this connection holds beyond its own object (for tests and memory figures).
   std::size_t buffered_bytes() const;
@@ -153,6 +156,12 @@ class Connection final : public Transport,
   void abort(const char* why);
   void notify_closed();
   void sweep(Clock::time_point now);
+  // Records why the connection ends (the first cause wins) for the access log.
+  void ended(EndReason reason) {
+    if (end_ == EndReason::unknown) end_ = reason;
+  }
+  // The access log line of an upgraded connection, once, while the socket is still open.
+  void log_access_line();
 
   ConnectionContext& context_;
   Socket socket_;
@@ -179,6 +188,20 @@ class Connection final : public Transport,
   static constexpr std::uint32_t kNoPong = UINT32_MAX;
   std::uint32_t unsent_pong_ = kNoPong;
   log::LineBudget binary_log_;  // binary messages are ignored, and logged within this budget
+  // The access log (ws/access_log.hpp): 56 bytes, no allocation. Path and sub-protocol are
+  // indices into the loop's table of names (ConnectionContext::intern). The peer's address is
+  // kept from the upgrade: once both sides closed, the kernel no longer tells it.
+  std::uint32_t seq_;  // the id in logs is <loop>-<seq_>
+  std::uint16_t close_code_ = kNoCloseFrame;
+  std::uint16_t remote_port_ = 0;                 // 0: unknown
+  asio::ip::address_v6::bytes_type remote_ip_{};  // IPv4 as v4-mapped
+  EndReason end_ = EndReason::unknown;
+  static constexpr std::uint8_t kNotUpgraded = UINT8_MAX;
+  std::uint8_t path_name_ = kNotUpgraded;  // kNotUpgraded: no access line (plain HTTP)
+  std::uint8_t subprotocol_name_ = 0;
+  Clock::time_point opened_;
+  std::uint64_t bytes_in_ = 0;
+  std::uint64_t bytes_out_ = 0;
 };
 
 }  // namespace cablecast::ws

@@ -118,6 +118,24 @@ void ConnectionContext::send_batch(std::vector<std::shared_ptr<Connection>>& bat
   }
 }
 
+std::uint32_t ConnectionContext::next_connection_seq() {
+  if (++last_seq_ == 0) ++last_seq_;
+  return last_seq_;
+}
+
+std::uint8_t ConnectionContext::intern(std::string_view name) {
+  for (std::size_t i = 0; i < names_.size(); ++i) {
+    if (names_[i] == name) return static_cast<std::uint8_t>(i);
+  }
+  if (names_.size() == kMaxNames) return static_cast<std::uint8_t>(kMaxNames);
+  names_.emplace_back(name);
+  return static_cast<std::uint8_t>(names_.size() - 1);
+}
+
+std::string_view ConnectionContext::name(std::uint8_t index) const {
+  return index < names_.size() ? std::string_view(names_[index]) : std::string_view("other");
+}
+
 void ConnectionContext::arm_sweep() {
   if (stopping_ && connections_.empty()) return;
   sweep_timer_.expires_after(std::chrono::seconds(1));

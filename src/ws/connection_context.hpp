@@ -42,6 +42,8 @@ class ConnectionContext {
   // Why batching is off although asked for (e.g. "Operation not permitted"); empty otherwise.
   const std::string& batch_sends_unavailable() const { return batch_unavailable_; }
   const ConnectionLimits& limits() const { return limits_; }
+  // The index of this context's event loop: the first part of its connections' ids in logs.
+  void set_loop_index(std::uint32_t index) { loop_index_ = index; }
 
  private:
   friend class Connection;
@@ -53,6 +55,14 @@ class ConnectionContext {
   void send_batch(std::vector<std::shared_ptr<Connection>>& batched);
   void arm_sweep();
   void sweep();
+  // The next connection number of this loop (never 0, which means "no connection" in logs).
+  std::uint32_t next_connection_seq();
+  // Paths and sub-protocols of access log lines, kept once per loop so that a connection holds
+  // a one-byte index. They come from a short list (the mount path, the sub-protocols we
+  // accept); past kMaxNames distinct ones, the rest share the name "other".
+  static constexpr std::size_t kMaxNames = 64;
+  std::uint8_t intern(std::string_view name);
+  std::string_view name(std::uint8_t index) const;
 
   asio::io_context& io_;
   ConnectionLimits limits_;
@@ -71,6 +81,9 @@ class ConnectionContext {
   std::vector<std::shared_ptr<Connection>> batched_;  // connections in the batch being built
   asio::steady_timer sweep_timer_;
   bool stopping_ = false;
+  std::uint32_t loop_index_ = 0;
+  std::uint32_t last_seq_ = 0;
+  std::vector<std::string> names_;
 };
 
 }  // namespace cablecast::ws

@@ -102,6 +102,10 @@ void Connection::on_request() {
   state_ = State::open;
   last_read_ = Clock::now();
   handler_ = std::move(route.handler);
+  // The access log names the path without its query: tokens (jid, signed streams) live there.
+  const std::string_view target(request.target().data(), request.target().size());
+  path_name_ = context_.intern(log::clip(target.substr(0, target.find('?')), 100));
+  subprotocol_name_ = context_.intern(route.subprotocol);
   // Bytes that arrived behind the request are already frames (clients may send at once).
   std::string leftover(static_cast<const char*>(handshake_->buffer.data().data()),
                        handshake_->buffer.size());
@@ -109,6 +113,13 @@ void Connection::on_request() {
     error_code remote_ec;
     auto remote = socket_.remote_endpoint(remote_ec);
     std::string address = remote_ec ? std::string("unknown") : remote.address().to_string();
+    if (!remote_ec) {  // kept for the access log: the peer's address is gone once TCP closed
+      const auto ip = remote.address();
+      remote_ip_ = ip.is_v6()
+                       ? ip.to_v6().to_bytes()
+                       : asio::ip::make_address_v6(asio::ip::v4_mapped, ip.to_v4()).to_bytes();
+      remote_port_ = remote.port();
+    }
     handler_->on_open(UpgradeInfo{request, address, route.subprotocol});
   }
   handshake_.reset();  // the request is not needed any more: free parser and buffer

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "core/log.hpp"
 #include "core/shared_frame.hpp"
 #include "ws/handshake.hpp"
 
@@ -20,6 +21,9 @@ class Transport {
   virtual void close(std::uint16_t code, std::string_view reason) = 0;
   // Bytes queued and not yet written to the socket.
   virtual std::size_t queued_bytes() const = 0;
+  // The connection's id in logs, for work that resumes outside the connection's own handlers
+  // (RPC replies, timers) to open a log::ConnectionScope. Fakes have none.
+  virtual log::ConnectionId log_id() const { return {}; }
 
  protected:
   ~Transport() = default;
