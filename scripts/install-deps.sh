@@ -13,6 +13,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   chromium ruby ruby-actioncable ruby-redis ruby-pg ruby-activerecord puma clang-format
   redis-server postgresql gnuplot-nox
+  prometheus  # promtool and a real server for tests/integration/metrics.test.mjs
   openssl  # tests/integration/tls.test.mjs makes its certificate with `openssl req`
   clang libclang-rt-14-dev  # scripts/fuzz.sh: libFuzzer (-fsanitize=fuzzer) and its runtime
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc  # --rpc-url grpc://
