@@ -6,7 +6,8 @@
 # Environment: every compare.sh knob (STEPS, SAMPLES, REPEATS, ...; see bench/compare.sh) and
 # bench/rpc.sh knob (RPC_CLIENTS, BROADCAST_STEPS, ...) and bench/ext.sh knob (EXT_STEPS,
 # RECOVER_CLIENTS, MEMORY_CLIENTS, ...), plus MICRO=0 to skip the micro-benchmarks, COMPARE=0
-# the comparison, RPC=0 the RPC benchmarks, EXT=0 the extended protocol's, NODES=0 the nodes.
+# the comparison, RPC=0 the RPC benchmarks, EXT=0 the extended protocol's, METRICS=0 the metrics
+# on/off run (bench/metrics.sh: METRICS_STEPS, METRICS_SAMPLES, METRICS_REPEATS, BASELINE_BIN), NODES=0 the nodes.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$(pwd)
@@ -62,6 +63,11 @@ fi
 if [[ "${EXT:-1}" == 1 ]]; then
   echo "== extended protocol: history on vs off, recovery of 10,000 sessions, memory" >&2
   BUILD_DIR="$BUILD_DIR" OUT_DIR="$OUT_DIR" SKIP_BUILD=1 bash bench/ext.sh
+fi
+
+if [[ "${METRICS:-1}" == 1 ]]; then
+  echo "== metrics: the broadcast benchmark with metrics on vs off" >&2
+  BUILD_DIR="$BUILD_DIR" OUT_DIR="$OUT_DIR" SKIP_BUILD=1 bash bench/metrics.sh
 fi
 
 if [[ "${NODES:-1}" == 1 ]]; then

@@ -14,6 +14,7 @@
 #include <cablecast/anycable_options.hpp>
 #include <cablecast/channel.hpp>
 #include <cablecast/connection.hpp>
+#include <cablecast/metrics_options.hpp>
 #include <cablecast/pubsub_options.hpp>
 #include <chrono>
 #include <cstdint>
@@ -78,6 +79,7 @@ struct ServerOptions {
   PubSubOptions pubsub;      // memory by default; redis/postgres to join several nodes
   TlsOptions tls;            // off by default (put TLS in front, or set the two files)
   AnyCableOptions anycable;  // RPC, HTTP broadcasts, JWT, signed/Turbo streams: all off
+  MetricsOptions metrics;    // GET /metrics on the main port by default (docs/metrics.md)
 };
 
 class Server {
@@ -123,6 +125,12 @@ class Server {
   std::uint16_t port() const;            // the bound port (useful with port 0)
   std::size_t connection_count() const;  // open WebSocket sessions, all loops
   const ServerOptions& options() const;
+  // What GET /metrics answers (Prometheus text format 0.0.4), whatever options().metrics says.
+  // Any thread, once started.
+  std::string metrics_text() const;
+  // The port of the separate metrics listener (options().metrics.port); 0 when metrics are
+  // served on the main port, or off.
+  std::uint16_t metrics_port() const;
 
  private:
   void add_channel(detail::ChannelClass cls);

@@ -13,15 +13,19 @@
 namespace cablecast::hub {
 
 HubShard::HubShard(boost::asio::io_context& io, pubsub::Adapter& adapter,
-                   std::chrono::seconds keep_unused)
+                   std::chrono::seconds keep_unused, metrics::LoopMetrics* metrics)
     : io_(io),
       adapter_(adapter),
+      own_metrics_(metrics ? nullptr : std::make_unique<metrics::LoopMetrics>()),
+      metrics_(metrics ? *metrics : *own_metrics_),
       keep_unused_(keep_unused),
       self_(std::make_shared<HubShard*>(this)) {}
 
 HubShard::~HubShard() {
   *self_ = nullptr;
   for (auto& [name, stream] : streams_) adapter_.unsubscribe(name);
+  streams_.clear();
+  streams_changed();
 }
 
 void HubShard::subscribe(const std::string& stream_name, Subscriber* subscriber, ReadyFn on_ready) {
@@ -45,6 +49,7 @@ void HubShard::join(const std::string& stream_name, ReadyFn on_ready, Add add) {
   auto [it, inserted] = streams_.try_emplace(stream_name);
   Stream& stream = it->second;
   add(stream);
+  if (inserted) streams_changed();
   if (stream.ready) return on_ready({});
   stream.waiting.push_back(std::move(on_ready));
   if (!inserted) return;  // the broker request is already under way
@@ -111,6 +116,7 @@ void HubShard::leave_if_unused(StreamMap::iterator it) {
   }
   std::string name = it->first;
   streams_.erase(it);
+  streams_changed();
   adapter_.unsubscribe(name);
 }
 
@@ -123,6 +129,7 @@ void HubShard::forget_unused_streams(std::chrono::steady_clock::time_point now) 
     if (it == streams_.end() || it->second.unused_until != until) continue;  // a later entry's
     if (!it->second.subscribers.empty() || !it->second.listeners.empty()) continue;  // used again
     streams_.erase(it);
+    streams_changed();
     adapter_.unsubscribe(name);
   }
 }
@@ -173,8 +180,13 @@ class FrameCache {
 
 void HubShard::deliver(std::string_view stream_name, const pubsub::Payload& payload,
                        const broadcast::Meta* meta) {
+  if (counts_received_) metrics_.broadcasts.add(metrics::BroadcastSource::pubsub);
   auto it = streams_.find(stream_name);
   if (it == streams_.end()) return;
+  // Fan-out time: from the broadcast reaching this shard to its last frame queued. Two clock
+  // reads and three counter updates per broadcast and loop, whatever the subscriber count.
+  const auto started = std::chrono::steady_clock::now();
+  std::uint64_t queued = 0;
   delivering_ = true;
   for (Listener* listener : it->second.listeners) listener->on_stream_message(*payload);
   const std::string_view type = meta ? std::string_view(meta->broadcast_type) : std::string_view();
@@ -193,6 +205,7 @@ void HubShard::deliver(std::string_view stream_name, const pubsub::Payload& payl
   for (Subscriber* subscriber : it->second.subscribers) {
     // A plain broadcast pays one test of an empty view here, never a virtual call.
     if (!excluded.empty() && subscriber->socket_id() == excluded) continue;
+    ++queued;
     if (position && subscriber->wants_positions()) {
       subscriber->deliver_positioned(positioned.frame_for(subscriber->identifier()), stream_name,
                                      *position);
@@ -201,6 +214,8 @@ void HubShard::deliver(std::string_view stream_name, const pubsub::Payload& payl
     }
   }
   delivering_ = false;
+  metrics_.messages_delivered.add(queued);
+  metrics_.fanout.observe(std::chrono::steady_clock::now() - started);
 }
 
 std::size_t HubShard::subscriber_count(std::string_view stream) const {
@@ -208,8 +223,9 @@ std::size_t HubShard::subscriber_count(std::string_view stream) const {
   return it == streams_.end() ? 0 : it->second.subscribers.size();
 }
 
-HubShard& Hub::add_shard(boost::asio::io_context& io) {
-  shards_.push_back(std::make_unique<HubShard>(io, adapter_, keep_unused_streams_));
+HubShard& Hub::add_shard(boost::asio::io_context& io, metrics::LoopMetrics* metrics) {
+  shards_.push_back(std::make_unique<HubShard>(io, adapter_, keep_unused_streams_, metrics));
+  if (shards_.size() == 1) shards_.back()->count_received_broadcasts();
   return *shards_.back();
 }
 

@@ -26,6 +26,7 @@
 
 #include "broadcast/publication.hpp"
 #include "broker/history.hpp"
+#include "core/loop_metrics.hpp"
 #include "core/shared_frame.hpp"
 #include "pubsub/adapter.hpp"
 
@@ -82,9 +83,11 @@ struct StringHash {
 class HubShard {
  public:
   // `keep_unused`: how long a stream nobody on this loop subscribes to any more stays on the
-  // broker (0: it leaves at once). See Hub::set_history.
+  // broker (0: it leaves at once). See Hub::set_history. `metrics`: the loop's counters (null:
+  // the shard counts into a block of its own, for tests and benchmarks).
   HubShard(boost::asio::io_context& io, pubsub::Adapter& adapter,
-           std::chrono::seconds keep_unused = std::chrono::seconds(0));
+           std::chrono::seconds keep_unused = std::chrono::seconds(0),
+           metrics::LoopMetrics* metrics = nullptr);
   ~HubShard();
   HubShard(const HubShard&) = delete;
   HubShard& operator=(const HubShard&) = delete;
@@ -111,6 +114,10 @@ class HubShard {
   void forget_unused_streams(std::chrono::steady_clock::time_point now);
 
   std::size_t stream_count() const { return streams_.size(); }
+  // The first shard counts each broadcast the node receives from the adapter (once per node:
+  // every shard gets every broadcast). Set by Hub::add_shard.
+  void count_received_broadcasts() { counts_received_ = true; }
+  const metrics::LoopMetrics& metrics() const { return metrics_; }
   std::size_t subscriber_count(std::string_view stream) const;
   boost::asio::io_context& io() { return io_; }
 
@@ -134,8 +141,13 @@ class HubShard {
   void on_broker_ready(const std::string& stream, std::uint64_t epoch,
                        boost::system::error_code ec);
 
+  void streams_changed() { metrics_.streams.set(static_cast<std::int64_t>(streams_.size())); }
+
   boost::asio::io_context& io_;
   pubsub::Adapter& adapter_;
+  std::unique_ptr<metrics::LoopMetrics> own_metrics_;  // when the loop gave none
+  metrics::LoopMetrics& metrics_;
+  bool counts_received_ = false;
   StreamMap streams_;
   std::uint64_t next_epoch_ = 1;
   const std::chrono::seconds keep_unused_;
@@ -165,8 +177,8 @@ class Hub {
     keep_unused_streams_ = keep_unused_streams;
   }
 
-  // Called once per loop at start-up, before any traffic.
-  HubShard& add_shard(boost::asio::io_context& io);
+  // Called once per loop at start-up, before any traffic. `metrics`: the loop's counters.
+  HubShard& add_shard(boost::asio::io_context& io, metrics::LoopMetrics* metrics = nullptr);
 
   // From any thread: posts the payload to every shard's loop. A payload in the meta envelope
   // (broadcast/envelope.hpp) is unwrapped here, once for the node.

@@ -39,6 +39,7 @@ class BroadcastEndpoint::Body final : public ws::BodyHandler {
       return ws::http_response(503, kText, "The broker is unavailable, retry later\n",
                                "Retry-After: 1\r\n");
     }
+    endpoint_.metrics_.broadcasts.add(metrics::BroadcastSource::api, body->publications.size());
     CC_LOG_DEBUG("broadcast API: {} publication(s){}", body->publications.size(),
                  body->disconnect ? ", a remote disconnect" : "");
     return empty_response(201);

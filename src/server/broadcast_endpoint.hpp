@@ -13,6 +13,7 @@
 #include "broker/history.hpp"
 #include "core/line_budget.hpp"
 #include "core/log.hpp"
+#include "core/loop_metrics.hpp"
 #include "pubsub/adapter.hpp"
 #include "ws/connection.hpp"
 
@@ -20,10 +21,11 @@ namespace cablecast::server {
 
 class BroadcastEndpoint {
  public:
-  // `history`: where publications enter stream history (null: off).
+  // `history`: where publications enter stream history (null: off). `metrics`: the loop's
+  // counters (broadcasts from source "api").
   BroadcastEndpoint(const BroadcastApiOptions& options, pubsub::Adapter& adapter,
-                    broker::History* history)
-      : options_(options), adapter_(adapter), history_(history) {}
+                    broker::History* history, metrics::LoopMetrics& metrics)
+      : options_(options), adapter_(adapter), history_(history), metrics_(metrics) {}
 
   // Its path is its own even while it is off, so the demo pages never answer there.
   bool serves(std::string_view path) const { return path == options_.path; }
@@ -41,6 +43,7 @@ class BroadcastEndpoint {
   const BroadcastApiOptions& options_;
   pubsub::Adapter& adapter_;
   broker::History* history_;
+  metrics::LoopMetrics& metrics_;
   log::LineBudget refusals_;
 };
 

@@ -14,11 +14,13 @@ namespace cablecast::server {
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 
-Loop::Loop(unsigned index, LoopShared shared)
+Loop::Loop(unsigned index, LoopShared shared, metrics::LoopMetrics& metrics)
     : index_(index),
       shared_(shared),
+      metrics_(metrics),
       work_(asio::make_work_guard(io_)),
-      shard_(shared.hub.add_shard(io_)),
+      shard_(shared.hub.add_shard(io_, &metrics)),
+      rpc_(shared.rpc ? std::make_unique<MeteredRpcBackend>(*shared.rpc, metrics) : nullptr),
       env_{io_,
            shard_,
            shared.adapter,
@@ -29,12 +31,13 @@ Loop::Loop(unsigned index, LoopShared shared)
            shared.open_sessions,
            shared.session_limits,
            session::RpcEnvironment{
-               shared.rpc, shared.rpc_forward_headers, shared.tls != nullptr, {}},
+               rpc_.get(), shared.rpc_forward_headers, shared.tls != nullptr, {}},
            shared.jwt,
-           shared.broker},
+           shared.broker,
+           metrics},
       router_(shared.router_options, env_),
       connections_(std::make_unique<ws::ConnectionContext>(io_, shared.limits, router_, shared.tls,
-                                                           shared.batch_sends)),
+                                                           shared.batch_sends, &metrics)),
       ping_timer_(io_),
       shutdown_timer_(io_) {
   connections_->set_loop_index(index);
@@ -54,6 +57,7 @@ void Loop::set_tls(std::shared_ptr<const ws::TlsContext> tls) {
 void Loop::start() {
   arm_ping();
   thread_ = std::thread([this] {
+    metrics::this_thread_loop_metrics = &metrics_;
     try {
       io_.run();
     } catch (const std::exception& e) {

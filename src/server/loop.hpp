@@ -9,6 +9,7 @@
 #include <optional>
 #include <thread>
 
+#include "server/metered_rpc_backend.hpp"
 #include "server/router.hpp"
 #include "session/environment.hpp"
 #include "session/session.hpp"  // SessionList needs the complete Session
@@ -37,7 +38,8 @@ struct LoopShared {
 
 class Loop {
  public:
-  Loop(unsigned index, LoopShared shared);
+  // `metrics`: this loop's counters, owned by the server (they outlive the loop and its shard).
+  Loop(unsigned index, LoopShared shared, metrics::LoopMetrics& metrics);
   ~Loop();
   Loop(const Loop&) = delete;
   Loop& operator=(const Loop&) = delete;
@@ -73,10 +75,12 @@ class Loop {
 
   unsigned index_;
   LoopShared shared_;
+  metrics::LoopMetrics& metrics_;
   boost::asio::io_context io_{1};  // one thread: Asio may skip its internal locking
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   hub::HubShard& shard_;
   session::SessionList sessions_;
+  std::unique_ptr<MeteredRpcBackend> rpc_;  // counts this loop's calls; null without RPC
   session::Environment env_;
   Router router_;
   std::unique_ptr<ws::ConnectionContext> connections_;

@@ -236,6 +236,11 @@ int main(int argc, char** argv) {
   option(serve, "--log-level", s.log_level, "trace, debug, info, warn, error, critical or off");
   option(serve, "--log-format", s.log_format,
          "text, or json: one JSON object per line (time, level, conn, message, fields)");
+  flag(serve, "--metrics", s.server.metrics.enabled,
+       "Prometheus metrics at GET /metrics (default; docs/metrics.md); --metrics=false: 404");
+  option(serve, "--metrics-port", s.server.metrics.port,
+         "Serve /metrics only on this port, bound to 127.0.0.1 (the main port then answers "
+         "404); 0: on --port");
   add_pubsub_options(serve, s.server.pubsub);
   add_anycable_options(serve, s);
   add_broadcast_options(serve, s.server.anycable.broadcast);

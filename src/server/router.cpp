@@ -7,6 +7,23 @@ namespace cablecast::server {
 
 namespace http = boost::beast::http;
 
+namespace {
+metrics::HandshakeRejection handshake_rejection(ws::UpgradeRefusal refusal) {
+  switch (refusal) {
+    case ws::UpgradeRefusal::not_websocket:
+      return metrics::HandshakeRejection::not_websocket;
+    case ws::UpgradeRefusal::version:
+      return metrics::HandshakeRejection::version;
+    case ws::UpgradeRefusal::origin:
+      return metrics::HandshakeRejection::origin;
+    case ws::UpgradeRefusal::bad_key:
+    case ws::UpgradeRefusal::none:
+      break;
+  }
+  return metrics::HandshakeRejection::bad_request;
+}
+}  // namespace
+
 ws::Route Router::route(const ws::Request& request, ws::Transport& transport) {
   std::string_view target = request.target();
   std::string_view path = target.substr(0, target.find('?'));
@@ -16,6 +33,7 @@ ws::Route Router::route(const ws::Request& request, ws::Transport& transport) {
         env_.open_sessions.load(std::memory_order_relaxed) >= options_.max_connections) {
       CC_LOG_WARN("refusing a WebSocket upgrade: {} connections open (--max-connections)",
                   options_.max_connections);
+      env_.metrics.handshakes_rejected.add(metrics::HandshakeRejection::connection_limit);
       return ws::Route{
           ws::http_response(503, "text/plain; charset=utf-8",
                             "Server is at its connection limit, retry later", "Retry-After: 5\r\n"),
@@ -28,6 +46,7 @@ ws::Route Router::route(const ws::Request& request, ws::Transport& transport) {
         CC_LOG_INFO("refused WebSocket upgrade on {} ({}): {}", log::clip(path), decision.status,
                     decision.log_reason);
       }
+      env_.metrics.handshakes_rejected.add(handshake_rejection(decision.refusal));
       return ws::Route{std::move(decision.response), nullptr, {}};
     }
     return ws::Route{std::move(decision.response),
@@ -35,6 +54,7 @@ ws::Route Router::route(const ws::Request& request, ws::Transport& transport) {
                      std::move(decision.subprotocol)};
   }
   if (broadcast_.serves(path)) return broadcast_.route(request);
+  if (options_.metrics && options_.metrics->serves(path)) return options_.metrics->route(request);
   if (options_.serve_demo) return serve_file(request, path);
   return ws::Route{
       ws::http_response(404, "text/plain; charset=utf-8", "Page not found"), nullptr, {}};

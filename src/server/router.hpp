@@ -7,6 +7,7 @@
 #include "core/line_budget.hpp"
 #include "server/assets.hpp"
 #include "server/broadcast_endpoint.hpp"
+#include "server/metrics_endpoint.hpp"
 #include "session/environment.hpp"
 #include "ws/connection.hpp"
 #include "ws/handshake.hpp"
@@ -17,8 +18,9 @@ struct RouterOptions {
   std::string cable_path = "/cable";
   ws::HandshakeOptions handshake;
   bool serve_demo = false;
-  std::size_t max_connections = 0;  // 0 = no limit
-  BroadcastApiOptions broadcast;    // POST <path>; off without a key
+  std::size_t max_connections = 0;           // 0 = no limit
+  BroadcastApiOptions broadcast;             // POST <path>; off without a key
+  const MetricsEndpoint* metrics = nullptr;  // GET /metrics here; null: off or on its own port
 };
 
 class Router final : public ws::Router {
@@ -26,7 +28,7 @@ class Router final : public ws::Router {
   Router(const RouterOptions& options, session::Environment& env)
       : options_(options),
         env_(env),
-        broadcast_(options.broadcast, env.adapter, env.broker.history) {}
+        broadcast_(options.broadcast, env.adapter, env.broker.history, env.metrics) {}
 
   ws::Route route(const ws::Request& request, ws::Transport& transport) override;
 

@@ -11,6 +11,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/system/errc.hpp>
 #include <cablecast/server.hpp>
+#include <deque>
 #include <mutex>
 #include <thread>
 
@@ -18,10 +19,12 @@
 #include "core/assert.hpp"
 #include "core/log.hpp"
 #include "hub/hub.hpp"
+#include "metrics/node_metrics.hpp"
 #include "pubsub/factory.hpp"
 #include "server/anycable_setup.hpp"
 #include "server/broker_setup.hpp"
 #include "server/loop.hpp"
+#include "server/metrics_endpoint.hpp"
 #include "server/options_check.hpp"
 #include "server/publications.hpp"
 #include "server/router.hpp"
@@ -77,6 +80,8 @@ struct Server::Impl {
   void arm_reload_signal();
   boost::system::result<void> reload_tls();
   void begin_shutdown(std::chrono::milliseconds timeout);
+  std::string metrics_text() const;
+  boost::system::result<void> start_metrics();
 
   ServerOptions options;
   session::ChannelRegistry channels;
@@ -88,6 +93,12 @@ struct Server::Impl {
   std::thread broker_thread;
   std::unique_ptr<pubsub::Adapter> adapter;
   std::string adapter_error;  // why options.pubsub could not be turned into an adapter
+  // One counter block per loop (core/loop_metrics.hpp), read by the scrape. Declared before the
+  // hub: its shards count into them until they are destroyed. A deque: blocks never move.
+  std::deque<metrics::LoopMetrics> loop_metrics;
+  // Server::broadcast calls from threads that are not event loops (rare: a loop's own calls
+  // count in its block).
+  std::atomic<std::uint64_t> off_loop_broadcasts{0};
   hub::Hub hub;
   // History, presence and the session cache (the extended protocol). Declared before the loops:
   // their sessions use them to the end.
@@ -99,6 +110,9 @@ struct Server::Impl {
   // The application over RPC (--rpc-url), shared by every loop; null without one. Declared after
   // the loops so it is destroyed first: its thread posts completions to their io_contexts.
   std::unique_ptr<rpc::Backend> rpc_backend;
+  std::optional<server::MetricsEndpoint> metrics_endpoint;
+  std::unique_ptr<server::MetricsListener> metrics_listener;  // --metrics-port, on loop 0
+  std::uint16_t metrics_port = 0;
   std::optional<Acceptor> acceptor;
   std::optional<asio::signal_set> signals;
   std::optional<asio::signal_set> reload_signal;  // SIGHUP, with TLS only
@@ -260,15 +274,21 @@ boost::system::result<void> Server::start() {
   const session::BrokerEnvironment broker_env = s.broker_stores.environment(o.anycable.extended);
 
   unsigned count = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+  if (o.metrics.enabled) {
+    s.metrics_endpoint.emplace(o.metrics.path, [&s] { return s.metrics_text(); });
+    if (o.metrics.port == 0) s.router_options.metrics = &*s.metrics_endpoint;
+  }
   for (unsigned i = 0; i < count; ++i) {
     s.loops.push_back(std::make_unique<server::Loop>(
-        i, server::LoopShared{s.channels, s.connect, *s.adapter, s.hub, s.blocking,
-                              s.router_options, limits, o.ping_interval, s.open_sessions,
-                              session_limits, tls, o.io_uring, s.rpc_backend.get(),
-                              lower_case(o.anycable.rpc.forward_headers),
-                              session::JwtEnvironment{o.anycable.jwt.secret, o.anycable.jwt.param,
-                                                      o.anycable.jwt.enforce},
-                              broker_env}));
+        i,
+        server::LoopShared{s.channels, s.connect, *s.adapter, s.hub, s.blocking, s.router_options,
+                           limits, o.ping_interval, s.open_sessions, session_limits, tls,
+                           o.io_uring, s.rpc_backend.get(),
+                           lower_case(o.anycable.rpc.forward_headers),
+                           session::JwtEnvironment{o.anycable.jwt.secret, o.anycable.jwt.param,
+                                                   o.anycable.jwt.enforce},
+                           broker_env},
+        s.loop_metrics.emplace_back()));
   }
   if (auto broker = s.start_broker(); !broker) {
     for (auto& loop : s.loops) loop->shutdown(std::chrono::steady_clock::now());
@@ -305,6 +325,17 @@ boost::system::result<void> Server::start() {
     return ec;
   }
   s.port = s.acceptor->local_endpoint().port();
+  if (auto listening = s.start_metrics(); !listening) {
+    s.acceptor.reset();
+    s.stop_broker();
+    for (auto& loop : s.loops) loop->shutdown(std::chrono::steady_clock::now());
+    for (auto& loop : s.loops) loop->start();
+    for (auto& loop : s.loops) loop->join();
+    s.metrics_listener.reset();
+    s.loops.clear();
+    s.started = false;
+    return listening.error();
+  }
 
   if (o.handle_signals) {
     s.signals.emplace(s.loops[0]->io(), SIGINT, SIGTERM);
@@ -320,6 +351,7 @@ boost::system::result<void> Server::start() {
     if (s.reload_signal) s.reload_signal->cancel(ignored);
     if (s.acceptor) s.acceptor->close(ignored);
     if (s.accept_retry) s.accept_retry->cancel();
+    if (s.metrics_listener) s.metrics_listener->close();
   });
   s.start_accepting(0);
   for (auto& loop : s.loops) loop->start();
@@ -452,6 +484,7 @@ boost::system::result<void> Server::run() {
     s.signals.reset();
     s.reload_signal.reset();
     s.accept_retry.reset();
+    s.metrics_listener.reset();
     s.loops.clear();
     CC_LOG_INFO("Cablecast stopped");
   });
@@ -468,9 +501,55 @@ boost::system::result<void> Server::broadcast(std::string_view broadcasting,
   if (impl_->stopping) {
     return boost::system::errc::make_error_code(boost::system::errc::operation_canceled);
   }
-  return broker::publish(impl_->broker_stores.history.get(), *impl_->adapter, broadcasting,
-                         boost::json::serialize(message));
+  auto sent = broker::publish(impl_->broker_stores.history.get(), *impl_->adapter, broadcasting,
+                              boost::json::serialize(message));
+  if (sent) {
+    if (auto* loop = metrics::this_thread_loop_metrics) {
+      loop->broadcasts.add(metrics::BroadcastSource::channel);
+    } else {
+      impl_->off_loop_broadcasts.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  return sent;
 }
+
+boost::system::result<void> Server::Impl::start_metrics() {
+  if (!metrics_endpoint || options.metrics.port == 0) return {};
+  metrics_listener = std::make_unique<server::MetricsListener>(loops[0]->io(), *metrics_endpoint);
+  auto bound = metrics_listener->listen(options.metrics.host, options.metrics.port);
+  if (!bound) {
+    CC_LOG_ERROR("cannot listen for metrics on {}:{}: {}", options.metrics.host,
+                 options.metrics.port, bound.error().message());
+    metrics_listener->close();  // its sweep timer would keep loop 0 running
+    return bound.error();
+  }
+  metrics_port = *bound;
+  CC_LOG_INFO("metrics: GET {} on {}:{}", options.metrics.path, options.metrics.host, metrics_port);
+  return {};
+}
+
+std::string Server::Impl::metrics_text() const {
+  std::vector<const metrics::LoopMetrics*> blocks;
+  for (const auto& block : loop_metrics) blocks.push_back(&block);
+  const pubsub::AdapterHealth health = adapter->health();
+  metrics::NodeFigures node;
+  node.connections = open_sessions.load(std::memory_order_relaxed);
+  node.channel_broadcasts_off_loop = off_loop_broadcasts.load(std::memory_order_relaxed);
+  node.pubsub_reconnects = health.reconnects;
+  node.pubsub_connected = health.connected;
+  auto process = metrics::read_process_metrics();
+  if (!process) {
+    static std::atomic_flag warned;  // one line, not one per scrape (any thread)
+    if (!warned.test_and_set(std::memory_order_relaxed)) {
+      CC_LOG_WARN("metrics: process metrics left out, /proc unreadable: {}",
+                  process.error().message());
+    }
+  }
+  return metrics::render_node_metrics(blocks, node, process ? &*process : nullptr);
+}
+
+std::string Server::metrics_text() const { return impl_->metrics_text(); }
+std::uint16_t Server::metrics_port() const { return impl_->metrics_port; }
 
 std::uint16_t Server::port() const { return impl_->port; }
 std::size_t Server::connection_count() const { return impl_->open_sessions.load(); }

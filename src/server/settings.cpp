@@ -102,6 +102,8 @@ std::map<std::string, Setter> setters(ServeSettings& s) {
       {"shutdown_timeout", integer(s.shutdown_timeout_ms)},
       {"log_level", text(s.log_level)},
       {"log_format", text(s.log_format)},
+      {"metrics", boolean(s.server.metrics.enabled)},
+      {"metrics_port", integer(s.server.metrics.port)},
       {"tls_cert", text(s.server.tls.certificate_file)},
       {"tls_key", text(s.server.tls.private_key_file)},
       {"tls_min_version", text(s.server.tls.min_version)},

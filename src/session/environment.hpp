@@ -18,6 +18,7 @@
 #include "broker/presence.hpp"
 #include "broker/session_cache.hpp"
 #include "core/line_budget.hpp"
+#include "core/loop_metrics.hpp"
 #include "hub/hub.hpp"
 #include "pubsub/adapter.hpp"
 #include "rpc/backend.hpp"
@@ -92,10 +93,12 @@ struct Environment {
   RpcEnvironment rpc;
   JwtEnvironment jwt;
   BrokerEnvironment broker;
+  metrics::LoopMetrics& metrics;  // this loop's counters (written on this loop only)
 };
 
 // Publishes a broadcast from this node: through history when it should enter it (not transient,
-// history on), else through the adapter as is (meta in the envelope when it matters).
+// history on), else through the adapter as is (meta in the envelope when it matters). Counted as
+// a broadcast from source "channel" once it left.
 boost::system::result<void> publish(Environment& env, std::string_view stream,
                                     std::string_view message, const broadcast::Meta& meta = {});
 

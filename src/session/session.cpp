@@ -24,6 +24,36 @@ namespace cablecast::session {
 
 using protocol::CommandType;
 
+namespace {
+// The label a command is counted under (cablecast_commands_received_total{type}).
+metrics::CommandKind command_kind(CommandType type) {
+  using K = metrics::CommandKind;
+  switch (type) {
+    case CommandType::subscribe:
+      return K::subscribe;
+    case CommandType::unsubscribe:
+      return K::unsubscribe;
+    case CommandType::message:
+      return K::message;
+    case CommandType::history:
+      return K::history;
+    case CommandType::join:
+      return K::join;
+    case CommandType::leave:
+      return K::leave;
+    case CommandType::presence:
+      return K::presence;
+    case CommandType::whisper:
+      return K::whisper;
+    case CommandType::pong:
+      return K::pong;
+    case CommandType::ping:
+      return K::ping;
+  }
+  return K::invalid;
+}
+}  // namespace
+
 Session::Session(Environment& env, ws::Transport& transport) : env_(env), transport_(transport) {
   env_.open_sessions.fetch_add(1, std::memory_order_relaxed);
 }
@@ -257,6 +287,7 @@ void Session::on_text(std::string_view message) {
 void Session::process(std::string_view frame) {
   auto command = protocol::decode_command(frame);
   if (!command) {
+    env_.metrics.commands.add(metrics::CommandKind::invalid);
     const auto ec = command.error();
     if (!bad_input_log_.allow()) return;
     if (ec == protocol::Error::unknown_command) {
@@ -267,6 +298,7 @@ void Session::process(std::string_view frame) {
     }
     return;
   }
+  env_.metrics.commands.add(command_kind(command->type));
   switch (command->type) {
     case CommandType::subscribe:
       return subscribe(std::move(command->identifier), std::move(command->history),
@@ -308,6 +340,7 @@ void Session::subscribe(std::string identifier, std::optional<protocol::HistoryR
           identifier.size(), identifier_bytes, env_.limits.max_identifier_bytes,
           log::clip(identifier));
     }
+    env_.metrics.subscriptions_rejected.add(metrics::SubscriptionRejection::limit);
     transport_.send(ws::make_text_frame(protocol::encode_reject(identifier)));
     return;
   }
@@ -326,6 +359,7 @@ void Session::subscribe(std::string identifier, std::optional<protocol::HistoryR
           "(--max-subscriptions)",
           log::clip(identifier), subscriptions_.size());
     }
+    env_.metrics.subscriptions_rejected.add(metrics::SubscriptionRejection::limit);
     transport_.send(ws::make_text_frame(protocol::encode_reject(identifier)));
     return;
   }
@@ -343,6 +377,7 @@ void Session::subscribe(std::string identifier, std::optional<protocol::HistoryR
       CC_LOG_ERROR("Subscription class not found: \"{}\" (rejecting {})",
                    log::clip(parsed->channel), log::clip(identifier));
     }
+    env_.metrics.subscriptions_rejected.add(metrics::SubscriptionRejection::unknown_channel);
     transport_.send(ws::make_text_frame(protocol::encode_reject(identifier)));
     return;
   }
@@ -354,6 +389,7 @@ void Session::subscribe(std::string identifier, std::optional<protocol::HistoryR
         Subscription::Extensions::AfterConfirm{std::move(history), std::move(presence)});
   }
   subscriptions_.push_back(subscription);
+  env_.metrics.subscriptions.add(1);
   hold_commands();        // until it settles (on_subscription_settled)
   subscription->start();  // may settle synchronously (memory adapter) or later
 }
@@ -365,7 +401,10 @@ void Session::on_subscription_settled(Subscription& subscription) {
                            [&](const auto& s) { return s.get() == &subscription; });
     // Every caller of this holds its own reference, so erasing here cannot destroy the
     // subscription under its own feet.
-    if (it != subscriptions_.end()) subscriptions_.erase(it);
+    if (it != subscriptions_.end()) {
+      subscriptions_.erase(it);
+      env_.metrics.subscriptions.add(-1);
+    }
   } else {
     after_subscribe(subscription.shared_from_this());  // before later commands run
     save_state();
@@ -405,6 +444,7 @@ void Session::unsubscribe(const std::string& identifier) {
   }
   auto subscription = std::move(*found);
   subscriptions_.erase(subscriptions_.begin() + (found - subscriptions_.data()));
+  env_.metrics.subscriptions.add(-1);
   leave_presence(*subscription, /*at_once=*/true);
   // No acknowledgement frame: Action Cable has none.
   subscription->stop(Subscription::StopCause::unsubscribe);
@@ -491,6 +531,7 @@ void Session::on_closed() {
   // Like Rails' unsubscribe_from_all: every channel hears unsubscribed().
   auto subscriptions = std::move(subscriptions_);
   subscriptions_.clear();
+  env_.metrics.subscriptions.add(-static_cast<std::int64_t>(subscriptions.size()));
   for (auto& s : subscriptions) s->stop(Subscription::StopCause::connection_closed);
   backlog_.clear();
 }

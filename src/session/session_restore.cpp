@@ -99,6 +99,7 @@ void Session::on_restore_state(std::optional<std::string> state) {
   if (restored_at_ == 0) restored_at_ = 1;
   for (auto& [subscription, sub] : to_start) {
     subscriptions_.push_back(subscription);
+    env_.metrics.subscriptions.add(1);
     hold_commands();  // until it settles
     if (sub->rpc && subscription->served_by_rpc()) {
       static_cast<RpcSubscription&>(*subscription).restore(std::move(sub->istate), sub->streams);

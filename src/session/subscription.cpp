@@ -23,6 +23,7 @@ void Subscription::release() {
   if (rejected_) {
     CC_LOG_INFO("{} rejected the subscription {}", source_name(), log::clip(identifier_));
     stop(StopCause::rejected);
+    session_.env().metrics.subscriptions_rejected.add(metrics::SubscriptionRejection::rejected);
     send_rejection();
   } else {
     phase_ = Phase::confirmed;

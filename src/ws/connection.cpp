@@ -110,6 +110,7 @@ void Connection::read_available() {
     }
     if (n == 0) return wait_readable();
     bytes_in_ += n;
+    context_.metrics_.bytes_received.add(n);  // once per read, not per message
     last_read_ = Clock::now();
     ping_sent_ = false;
     if (state_ == State::reading_request) {
@@ -209,6 +210,7 @@ void Connection::send(SharedFrame frame) {
     // keeping them in kernel memory until TCP gives up; a reset frees them now.
     error_code ignored;
     socket_.set_option(asio::socket_base::linger(true, 0), ignored);
+    context_.metrics_.slow_clients_dropped.add();
     return abort("outbound buffer limit reached");
   }
   enqueue(std::move(frame));
@@ -328,6 +330,7 @@ void Connection::batch_sent(int result) {
 void Connection::consume_written(std::size_t written) {
   queued_bytes_ -= written;
   bytes_out_ += written;
+  context_.metrics_.bytes_sent.add(written);  // once per write, not per frame
   // Closing with frames still queued: the close timeout counts from the last progress, so a
   // client that is still reading gets everything before our close frame.
   if (written > 0 && (state_ == State::closing || state_ == State::responding)) {

@@ -20,8 +20,11 @@ constexpr unsigned kBatchCapacity = 256;
 }  // namespace
 
 ConnectionContext::ConnectionContext(asio::io_context& io, ConnectionLimits limits, Router& router,
-                                     std::shared_ptr<const TlsContext> tls, bool batch_sends)
+                                     std::shared_ptr<const TlsContext> tls, bool batch_sends,
+                                     metrics::LoopMetrics* metrics)
     : io_(io),
+      own_metrics_(metrics ? nullptr : std::make_unique<metrics::LoopMetrics>()),
+      metrics_(metrics ? *metrics : *own_metrics_),
       limits_(limits),
       router_(router),
       scratch_(kScratchSize),

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/loop_metrics.hpp"
 #include "ws/connection.hpp"
 
 namespace cablecast::ws {
@@ -18,9 +19,11 @@ class ConnectionContext {
  public:
   // With `tls`, every connection speaks TLS first (wss://, https://). With `batch_sends`, the
   // flush of each loop turn sends to all plain connections with one io_uring submission
-  // (ws/batch_sender.hpp) when the kernel allows it; batch_sends_active() tells.
+  // (ws/batch_sender.hpp) when the kernel allows it; batch_sends_active() tells. Bytes, slow
+  // clients and malformed requests are counted in `metrics` (null: a block of its own).
   ConnectionContext(asio::io_context& io, ConnectionLimits limits, Router& router,
-                    std::shared_ptr<const TlsContext> tls = nullptr, bool batch_sends = false);
+                    std::shared_ptr<const TlsContext> tls = nullptr, bool batch_sends = false,
+                    metrics::LoopMetrics* metrics = nullptr);
   ~ConnectionContext();
   ConnectionContext(const ConnectionContext&) = delete;
   ConnectionContext& operator=(const ConnectionContext&) = delete;
@@ -65,6 +68,8 @@ class ConnectionContext {
   std::string_view name(std::uint8_t index) const;
 
   asio::io_context& io_;
+  std::unique_ptr<metrics::LoopMetrics> own_metrics_;  // when the loop gave none
+  metrics::LoopMetrics& metrics_;
   ConnectionLimits limits_;
   Router& router_;
   std::vector<char> scratch_;  // read buffer shared by all connections

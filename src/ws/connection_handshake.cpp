@@ -75,6 +75,7 @@ void Connection::parse_request(std::span<const char> bytes) {
 
 void Connection::reject_request(error_code ec) {
   CC_LOG_INFO("bad HTTP request: {}", ec.message());
+  context_.metrics_.handshakes_rejected.add(metrics::HandshakeRejection::bad_request);
   const bool too_large = ec == http::error::header_limit || ec == http::error::buffer_overflow;
   respond(too_large
               ? http_response(431, "text/plain; charset=utf-8", "Request header fields too large")

@@ -86,8 +86,10 @@ std::string not_found_response() {
   return http_response(404, "text/plain; charset=utf-8", "Page not found");
 }
 
-UpgradeDecision refuse(unsigned status, std::string response, std::string log_reason) {
+UpgradeDecision refuse(UpgradeRefusal refusal, unsigned status, std::string response,
+                       std::string log_reason) {
   UpgradeDecision decision;
+  decision.refusal = refusal;
   decision.status = status;
   decision.response = std::move(response);
   decision.log_reason = std::move(log_reason);
@@ -243,28 +245,30 @@ std::string http_response(unsigned status, std::string_view content_type, std::s
 UpgradeDecision decide_upgrade(const Request& request, const HandshakeOptions& options) {
   if (request.method() != http::verb::get) {
     // Rails answers every request on its mount path that is not a GET upgrade with this 404.
-    return refuse(404, not_found_response(), "method is not GET");
+    return refuse(UpgradeRefusal::not_websocket, 404, not_found_response(), "method is not GET");
   }
   if (!header_lists_token(request, http::field::connection, "upgrade") ||
       !header_lists_token(request, http::field::upgrade, "websocket")) {
-    return refuse(404, not_found_response(), "not a WebSocket upgrade request");
+    return refuse(UpgradeRefusal::not_websocket, 404, not_found_response(),
+                  "not a WebSocket upgrade request");
   }
   if (trim(request[http::field::sec_websocket_version]) != "13") {
     return refuse(
-        426, http_response(426, "text/plain", "Upgrade Required", "Sec-WebSocket-Version: 13\r\n"),
+        UpgradeRefusal::version, 426,
+        http_response(426, "text/plain", "Upgrade Required", "Sec-WebSocket-Version: 13\r\n"),
         "unsupported Sec-WebSocket-Version");
   }
   // More than one key makes the accept value ambiguous; refuse it like a malformed one.
   const auto keys = request.equal_range(http::field::sec_websocket_key);
   const std::string_view key = trim(request[http::field::sec_websocket_key]);
   if (std::distance(keys.first, keys.second) != 1 || !is_valid_key(key)) {
-    return refuse(400, http_response(400, "text/plain", "Bad Request"),
+    return refuse(UpgradeRefusal::bad_key, 400, http_response(400, "text/plain", "Bad Request"),
                   "missing or invalid Sec-WebSocket-Key");
   }
   const std::string_view origin = trim(request[http::field::origin]);
   const std::string_view host = request[http::field::host];
   if (!origin_allowed(origin, host, options.allowed_origins)) {
-    return refuse(404, not_found_response(),
+    return refuse(UpgradeRefusal::origin, 404, not_found_response(),
                   origin.empty() ? std::string("no Origin header (--allowed-origins is set)")
                                  : "origin '" + log::clip(origin, 200) + "' is not the Host's ('" +
                                        log::clip(host, 200) + "') nor in --allowed-origins");

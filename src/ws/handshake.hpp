@@ -3,6 +3,7 @@
 // (method, headers, version, key, origin, sub-protocol) is unit-tested without a socket.
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/message.hpp>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,8 +29,12 @@ struct HandshakeOptions {
 };
 
 // What to answer a request for the WebSocket endpoint.
+// Why an upgrade was refused, for metrics (cablecast_handshakes_rejected_total's reason).
+enum class UpgradeRefusal : std::uint8_t { none, not_websocket, version, bad_key, origin };
+
 struct UpgradeDecision {
-  bool accepted = false;    // true: `response` is the 101 answer; switch to frames after it
+  bool accepted = false;  // true: `response` is the 101 answer; switch to frames after it
+  UpgradeRefusal refusal = UpgradeRefusal::none;
   unsigned status = 0;      // 101, or the HTTP error status (400, 404, 426)
   std::string response;     // complete serialized HTTP response (status line, headers, body)
   std::string subprotocol;  // the selected sub-protocol, empty when none

@@ -23,14 +23,15 @@ struct TestLoop {
 
   boost::asio::io_context io;
   FakeAdapter adapter;
-  hub::HubShard shard{io, adapter};
+  metrics::LoopMetrics metrics;
+  hub::HubShard shard{io, adapter, std::chrono::seconds(0), &metrics};
   session::ChannelRegistry channels;
   session::ConnectHook hook;
   boost::asio::thread_pool pool{1};
   session::SessionList sessions;
   std::atomic<std::size_t> open_sessions{0};
-  session::Environment env{io,       shard,         adapter, channels, hook, pool,
-                           sessions, open_sessions, {},      {},       {},   {}};
+  session::Environment env{io, shard, adapter, channels, hook,   pool, sessions, open_sessions,
+                           {}, {},    {},      {},       metrics};
 };
 
 }  // namespace cablecast::testing

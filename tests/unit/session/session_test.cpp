@@ -352,5 +352,42 @@ TEST_F(SessionTest, IdentifierBytesPerConnectionAreBounded) {
   EXPECT_EQ(transport.sent.back(), reject(huge));
 }
 
+TEST_F(SessionTest, CountsEveryCommandByItsTypeAndFramesThatAreNoCommand) {
+  open();
+  subscribe(kId);
+  perform(kId, {{"action", "echo"}});
+  command({{"command", "unsubscribe"}, {"identifier", kId}});
+  session->on_text("not json");
+  drain();
+  using metrics::CommandKind;
+  EXPECT_EQ(metrics.commands.at(CommandKind::subscribe).value(), 1u);
+  EXPECT_EQ(metrics.commands.at(CommandKind::message).value(), 1u);
+  EXPECT_EQ(metrics.commands.at(CommandKind::unsubscribe).value(), 1u);
+  EXPECT_EQ(metrics.commands.at(CommandKind::invalid).value(), 1u);
+}
+
+TEST_F(SessionTest, TheSubscriptionsGaugeFollowsSubscribeUnsubscribeAndClose) {
+  open();
+  subscribe(kId);
+  subscribe(R"({"channel":"TestChannel","two":1})");
+  EXPECT_EQ(metrics.subscriptions.value(), 2);
+  command({{"command", "unsubscribe"}, {"identifier", kId}});
+  EXPECT_EQ(metrics.subscriptions.value(), 1);
+  session->on_closed();
+  session.reset();
+  EXPECT_EQ(metrics.subscriptions.value(), 0);
+}
+
+TEST_F(SessionTest, CountsRejectedSubscriptionsByReason) {
+  open();
+  subscribe(R"({"channel":"TestChannel","reject":1})");
+  subscribe(R"({"channel":"NoSuchChannel"})");
+  using metrics::SubscriptionRejection;
+  EXPECT_EQ(metrics.subscriptions_rejected.at(SubscriptionRejection::rejected).value(), 1u);
+  EXPECT_EQ(metrics.subscriptions_rejected.at(SubscriptionRejection::unknown_channel).value(), 1u);
+  EXPECT_EQ(metrics.subscriptions_rejected.at(SubscriptionRejection::limit).value(), 0u);
+  EXPECT_EQ(metrics.subscriptions.value(), 0) << "a rejected subscription is forgotten";
+}
+
 }  // namespace
 }  // namespace cablecast::session
