@@ -11,6 +11,7 @@ include(CMakePackageConfigHelpers)
 set(cablecast_installed_libraries
   cablecast_core cablecast_auth cablecast_ws cablecast_protocol cablecast_pubsub
   cablecast_broadcast cablecast_broker cablecast_hub cablecast_channel cablecast_streams
+  cablecast_metrics
   cablecast_rpc cablecast_rpc_grpc cablecast_rpc_grpc_proto cablecast_session cablecast_server)
 
 # The one target a user links: the embeddable server and, through it, every stage and the
