@@ -6,6 +6,7 @@
 
 #include "server/assets.hpp"
 #include "server/broadcast_endpoint.hpp"
+#include "server/health.hpp"
 #include "session/environment.hpp"
 #include "ws/connection.hpp"
 #include "ws/handshake.hpp"
@@ -16,8 +17,9 @@ struct RouterOptions {
   std::string cable_path = "/cable";
   ws::HandshakeOptions handshake;
   bool serve_demo = false;
-  std::size_t max_connections = 0;  // 0 = no limit
-  BroadcastApiOptions broadcast;    // POST <path>; off without a key
+  std::size_t max_connections = 0;        // 0 = no limit
+  BroadcastApiOptions broadcast;          // POST <path>; off without a key
+  const HealthMonitor* health = nullptr;  // GET /health and /ready; null: not served
 };
 
 class Router final : public ws::Router {
