@@ -305,6 +305,8 @@ boost::system::result<void> Server::start() {
   if (ec) {
     CC_LOG_ERROR("cannot listen on {}:{}: {}", o.host, o.port, ec.message());
     s.acceptor.reset();
+    s.router_options.health = nullptr;
+    s.health.reset();  // never started; bound to loop 0's io_context, which goes below
     s.stop_broker();
     for (auto& loop : s.loops) loop->shutdown(std::chrono::steady_clock::now());
     for (auto& loop : s.loops) loop->start();
@@ -471,8 +473,10 @@ boost::system::result<void> Server::run() {
     s.signals.reset();
     s.reload_signal.reset();
     s.accept_retry.reset();
-    s.loops.clear();
+    // Its timers are bound to loop 0's io_context: they go first.
+    s.router_options.health = nullptr;
     s.health.reset();
+    s.loops.clear();
     CC_LOG_INFO("Cablecast stopped");
   });
   if (s.gave_up) return *s.gave_up;

@@ -133,10 +133,8 @@ void PostgresAdapter::Core::start_step(const std::string& role, const std::strin
   if (!why.empty() && !is_configuration_error(why)) {
     // Not up yet (an orchestrator starts everything at once): serve, say why in /ready and
     // /health, and keep trying; subscriptions wait in the registry for the listener.
-    CC_LOG_WARN(
-        "pub/sub postgres: {} is not reachable yet ({}: {}); serving anyway and retrying with "
-        "backoff",
-        describe_conninfo(settings.conninfo), role, why);
+    CC_LOG_WARN("pub/sub postgres: {} is not reachable yet ({}: {}); retrying with backoff",
+                describe_conninfo(settings.conninfo), role, why);
     start_pending_ = 0;
     auto done = std::move(start_done_);
     done->set_value({});

@@ -36,7 +36,7 @@ boost::system::result<void> RedisAdapter::start(DeliverFn deliver, asio::io_cont
     return RedisError::timed_out;
   }
   if (*opened && is_unreachable(*opened)) {
-    CC_LOG_WARN("redis: {} is not reachable yet ({}); serving anyway and retrying with backoff",
+    CC_LOG_WARN("redis: {} is not reachable yet ({}); retrying with backoff",
                 options_.endpoint.describe(), opened->message());
     return {};
   }

@@ -96,7 +96,7 @@ TEST(Health, FailsWithTheAdaptersReasonWhenTheLinkIsDown) {
   EXPECT_EQ(verdict.reason, "pub/sub down: redis subscriber connection to 127.0.0.1:6379: lost");
   auto body = body_of(verdict);
   EXPECT_EQ(body.at("status"), "unhealthy");
-  EXPECT_EQ(body.at("reason"), verdict.reason);
+  EXPECT_EQ(std::string_view(body.at("reason").as_string()), verdict.reason);
   EXPECT_EQ(body.at("pubsub").at("connected"), false);
 }
 
