@@ -6,11 +6,12 @@
 // Every broker here is private to the test: pausing or killing the shared one would disturb
 // tests running in parallel.
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import {after, describe, test} from 'node:test';
 import {chatId, connectWelcomed} from '../support/json_client.mjs';
 import {startPrivatePostgres} from '../support/postgres.mjs';
 import {eventually, privateRedis, redisCli, uniquePrefix} from '../support/redis_env.mjs';
-import {startCablecast} from '../support/servers.mjs';
+import {freePort, startCablecast} from '../support/servers.mjs';
 
 const INTERVAL_MS = 300;  // --health-interval: a canary every 300 ms keeps the test short
 
@@ -127,6 +128,16 @@ describe('health: /health and /ready with Redis', () => {
     await deliversAll(speaker, 'late', [early], 5, 'once up');
   });
 
+  test('--pubsub-wait 2 without a broker: a clear message and a non-zero exit', async () => {
+    const {runCablecast} = await import('../support/postgres.mjs');
+    const started = Date.now();
+    const r = await runCablecast(['serve', '--port', '0', '--pubsub', 'redis', '--pubsub-wait', '2',
+      '--redis-url', `redis://127.0.0.1:${await freePort()}/0`]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /pub\/sub redis not connected after --pubsub-wait 2 s: .*cannot connect to Redis \(Connection refused\); stopping/);
+    assert.ok(Date.now() - started >= 2000, 'it waited before giving up');
+  });
+
   test('a bad URL or a refused password still fails at once', async () => {
     const {runCablecast} = await import('../support/postgres.mjs');
     const bad = await runCablecast(['serve', '--port', '0', '--pubsub', 'redis', '--redis-url', 'redis://127.0.0.1:notaport/0']);
@@ -168,5 +179,31 @@ describe('health: PostgreSQL not up yet', () => {
     await until(server, '/health', 200, 20000);
     await confirmed;
     await deliversAll(early, 'pg', [early], 5, 'once up');
+  });
+});
+
+describe('health: the RPC backend', () => {
+  const cleanup = [];
+  after(async () => {
+    for (const fn of cleanup.reverse()) await fn();
+  });
+
+  test('/health is 503 while --rpc-url cannot be reached and 200 once it accepts connections', async () => {
+    const port = await freePort();
+    const server = await startCablecast(['--rpc-url', `http://127.0.0.1:${port}/_anycable`,
+      '--health-interval', String(INTERVAL_MS)]);
+    cleanup.push(() => server.stop('SIGKILL'));
+    const down = await until(server, '/health', 503);
+    await eventually(async () => /rpc backend/.test((await probe(server, '/health')).body.reason ?? ''),
+      5000, 'the RPC reason');
+    assert.equal(down.body.rpc.target, `127.0.0.1:${port}`);
+    // /ready does not depend on the RPC backend: the node can serve its own channels.
+    assert.equal((await probe(server, '/ready')).status, 200);
+
+    const backend = net.createServer((socket) => socket.destroy());
+    await new Promise((resolve) => backend.listen(port, '127.0.0.1', resolve));
+    cleanup.push(() => new Promise((resolve) => backend.close(resolve)));
+    const up = await until(server, '/health', 200);
+    assert.equal(up.body.rpc.reachable, true);
   });
 });
