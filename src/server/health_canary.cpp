@@ -91,9 +91,16 @@ void HealthCanary::tick() {
   CanaryTracker::Launch launch{};
   {
     std::lock_guard lock(mutex_);
+    if (!link.connected) {
+      // Down and known to be: the adapter is reconnecting, /health gives its reason, and a
+      // canary could only fail (or, with one connection still up, get lost in the outage).
+      tracker_.abandon();
+      arm();
+      return;
+    }
     launch = tracker_.launch(HealthClock::now(), link.reconnects);
   }
-  if (launch.previous_missed && link.connected) {
+  if (launch.previous_missed) {
     // The adapter believes its link is up, yet nothing came back: it is not.
     CC_LOG_WARN("health canary: not back within {} ms on {}; telling the {} adapter to reconnect",
                 interval_.count(), stream_, adapter_.name());

@@ -13,7 +13,7 @@ using std::chrono::milliseconds;
 
 CanaryTracker::Launch CanaryTracker::launch(HealthClock::time_point now,
                                             std::uint64_t adapter_reconnects) {
-  const bool missed = in_flight_.has_value();
+  const bool missed = in_flight_ && in_flight_->reconnects == adapter_reconnects;
   if (missed) {
     ++report_.missed;
     report_.last_missed = true;

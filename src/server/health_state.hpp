@@ -41,8 +41,13 @@ class CanaryTracker {
     std::uint64_t sequence;  // the number to publish
     bool previous_missed;    // the canary before it never came back
   };
-  // A new canary leaves now; the one before it, if still out, counts as missed.
+  // A new canary leaves now over the adapter's link as it is (`adapter_reconnects`: the
+  // adapter's reconnect count). The one before it, if still out, counts as missed when it left
+  // over the same link; one that left before a reconnect may have been lost in it, and the new
+  // link is tested by this one, so it is forgotten (a miss would reconnect a fresh link).
   Launch launch(HealthClock::time_point now, std::uint64_t adapter_reconnects);
+  // The link is down (the adapter knows and reconnects): the canary still out is forgotten.
+  void abandon() { in_flight_.reset(); }
   // The canary just launched could not be published (the adapter said why).
   void publish_failed(std::string why);
   // A canary came back; false (and nothing changes) when it is not the one in flight (late,

@@ -67,6 +67,23 @@ TEST(CanaryTracker, ALateOrForeignCanaryChangesNothing) {
   EXPECT_EQ(tracker.report().returned, 1u);
 }
 
+TEST(CanaryTracker, ACanaryOutWhileTheLinkWasReestablishedIsNotCountedAsMissed) {
+  CanaryTracker tracker;
+  tracker.launch(at(0ms), 0);
+  // The adapter reconnected meanwhile: the new link is tested by the next canary; counting the
+  // old one as missed would make the node reconnect a link that just came up.
+  EXPECT_FALSE(tracker.launch(at(2000ms), 1).previous_missed);
+  EXPECT_EQ(tracker.report().missed, 0u);
+}
+
+TEST(CanaryTracker, AnAbandonedCanaryIsNotCountedAsMissed) {
+  CanaryTracker tracker;
+  tracker.launch(at(0ms), 0);
+  tracker.abandon();  // the link went down
+  EXPECT_FALSE(tracker.in_flight());
+  EXPECT_FALSE(tracker.launch(at(2000ms), 0).previous_missed);
+}
+
 TEST(CanaryTracker, AFailedPublishIsNotCountedAsMissedLater) {
   CanaryTracker tracker;
   tracker.launch(at(0ms), 0);
