@@ -62,8 +62,13 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{60000};     // 0 = off; see ws::ConnectionLimits
   std::chrono::milliseconds ping_interval{3000};     // Action Cable heartbeat (clients expect 3 s)
   std::chrono::milliseconds shutdown_timeout{5000};  // graceful drain before forcing
-  unsigned blocking_threads = 4;                     // pool for Channel::run_blocking
-  bool handle_signals = true;                        // SIGINT/SIGTERM -> graceful shutdown in run()
+  // GET /health's canary: one message through the pub/sub adapter per interval (docs/health.md).
+  std::chrono::milliseconds health_interval{2000};
+  // How long start-up waits for an unreachable broker before giving up (run() returns the
+  // error); 0 = forever. Meanwhile the node serves, and /ready and /health answer 503.
+  std::chrono::seconds pubsub_wait{0};
+  unsigned blocking_threads = 4;  // pool for Channel::run_blocking
+  bool handle_signals = true;     // SIGINT/SIGTERM -> graceful shutdown in run()
   // SO_REUSEPORT on the listening socket: several processes bind the same host:port and the
   // kernel spreads new connections over them (beyond one process's open-file limit, or a
   // new version started before the old one stops). They must share a broker (redis or
@@ -103,10 +108,12 @@ class Server {
   void on_connect(std::function<ConnectResult(const ConnectionRequest&)> hook);
 
   // Connects the pub/sub adapter, binds and starts the event loops; returns once listening
-  // (port() is then known). Errors (bad adapter URL, broker unreachable, port in use) are
-  // logged with their reason and returned.
+  // (port() is then known). Errors (bad adapter URL, refused credentials, port in use) are
+  // logged with their reason and returned. A broker that cannot be reached yet is not an error:
+  // the node serves and retries (see pubsub_wait).
   boost::system::result<void> start();
-  // start() if needed, then blocks until stop() or a signal; returns after a graceful shutdown.
+  // start() if needed, then blocks until stop() or a signal; returns after a graceful shutdown,
+  // with an error when the node gave up waiting for its broker (pubsub_wait).
   boost::system::result<void> run();
   // Graceful shutdown from any thread: stop accepting, send every client
   // {"type":"disconnect","reason":"server_restart","reconnect":true}, flush, close, join.

@@ -267,11 +267,15 @@ bool RedisHistory::Store::on_down(error_code code, const std::string& detail) {
   if (up_.exchange(false)) failures_at_loss_ = failures_.load();
   if (stopping_) return false;
   if (started_) {
-    // At start-up a failure is final: the operator must see a bad URL or password at once.
-    CC_LOG_ERROR("redis history connection to {} failed: {} ({})", endpoint_.describe(),
-                 code.message(), detail);
+    // Not up yet: start() returns and the connection keeps trying (history broadcasts fail
+    // meanwhile). Anything else at start-up is final: the operator must see a bad password.
+    const bool wait = pubsub::redis::is_unreachable(code);
+    if (!wait) {
+      CC_LOG_ERROR("redis history connection to {} failed: {} ({})", endpoint_.describe(),
+                   code.message(), detail);
+    }
     std::exchange(started_, nullptr)(code);
-    return false;
+    return wait;
   }
   return true;
 }
@@ -450,6 +454,11 @@ boost::system::result<void> RedisHistory::start() {
   if (!opened) {
     CC_LOG_ERROR("redis history: no answer from the broker loop within the connect timeout");
     return RedisError::timed_out;
+  }
+  if (*opened && pubsub::redis::is_unreachable(*opened)) {
+    CC_LOG_WARN("redis history: Redis is not reachable yet ({}); retrying with backoff",
+                opened->message());
+    return {};
   }
   if (*opened) return *opened;
   return {};

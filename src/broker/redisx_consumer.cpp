@@ -173,11 +173,15 @@ class RedisxConsumer::Reader : public std::enable_shared_from_this<Reader> {
       return false;
     }
     if (started_) {
-      // At start-up a failure is final: the operator must see a bad URL or password at once.
-      CC_LOG_ERROR("redisx connection to {} failed: {} ({})", endpoint_.describe(), code.message(),
-                   detail);
+      // Not up yet: start() returns and the connection keeps trying (publications wait in the
+      // stream). Anything else at start-up is final: the operator must see a bad password at once.
+      const bool wait = pubsub::redis::is_unreachable(code);
+      if (!wait) {
+        CC_LOG_ERROR("redisx connection to {} failed: {} ({})", endpoint_.describe(),
+                     code.message(), detail);
+      }
       std::exchange(started_, nullptr)(code);
-      return false;
+      return wait;
     }
     return true;
   }
@@ -388,6 +392,11 @@ boost::system::result<void> RedisxConsumer::start() {
   if (!opened) {
     CC_LOG_ERROR("redisx: no answer from the broker loop within the connect timeout");
     return RedisError::timed_out;
+  }
+  if (*opened && pubsub::redis::is_unreachable(*opened)) {
+    CC_LOG_WARN("redisx: Redis is not reachable yet ({}); retrying with backoff",
+                opened->message());
+    return {};
   }
   if (*opened) return *opened;
   return {};

@@ -39,6 +39,10 @@ int broadcast_command(const PubSubOptions& pubsub, const std::string& stream,
     std::fprintf(stderr, "cablecast broadcast: cannot reach the broker: %s\n",
                  started.error().message().c_str());
     code = 1;
+  } else if (auto link = made.adapter->health(); !link.connected) {
+    // start() serves a broker that is not up yet (for `serve`); a one-shot command fails now.
+    std::fprintf(stderr, "cablecast broadcast: cannot reach the broker: %s\n", link.reason.c_str());
+    code = 1;
   } else if (auto published = made.adapter->publish(stream, boost::json::serialize(message));
              !published) {
     std::fprintf(stderr, "cablecast broadcast: publish failed: %s\n",

@@ -228,6 +228,12 @@ int main(int argc, char** argv) {
          "is sent at half of it, which browsers answer by themselves (0 = off)");
   option(serve, "--shutdown-timeout", s.shutdown_timeout_ms,
          "Milliseconds to drain connections on SIGTERM/SIGINT before forcing");
+  option(serve, "--health-interval", s.health_interval_ms,
+         "Milliseconds between health canaries (a message through the pub/sub adapter that "
+         "must come back) and RPC backend probes; GET /health reports them (100 to 600000)");
+  option(serve, "--pubsub-wait", s.pubsub_wait_s,
+         "Seconds to wait at start for an unreachable Redis/PostgreSQL before exiting with an "
+         "error (0 = forever); meanwhile /ready and /health answer 503");
   option(serve, "--tls-cert", s.server.tls.certificate_file,
          "PEM certificate chain: serve wss:// and https:// on --port (needs --tls-key)");
   option(serve, "--tls-key", s.server.tls.private_key_file, "PEM private key of --tls-cert");

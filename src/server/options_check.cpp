@@ -37,6 +37,10 @@ std::optional<std::string> invalid_option(const ServerOptions& o) {
     return fmt::format("--tls-min-version \"{}\" must be 1.2 or 1.3", o.tls.min_version);
   }
   if (o.ping_interval.count() <= 0) return std::string("ping_interval must be positive");
+  if (o.health_interval < std::chrono::milliseconds(100) ||
+      o.health_interval > std::chrono::milliseconds(600000)) {
+    return fmt::format("--health-interval {} is outside 100..600000", o.health_interval.count());
+  }
   if (o.blocking_threads == 0) {
     return std::string("blocking_threads must be at least 1 (Channel::run_blocking needs one)");
   }

@@ -55,6 +55,10 @@ ws::Route Router::route(const ws::Request& request, ws::Transport& transport) {
   }
   if (broadcast_.serves(path)) return broadcast_.route(request);
   if (options_.metrics && options_.metrics->serves(path)) return options_.metrics->route(request);
+  if (options_.health && (path == "/health" || path == "/ready")) {  // docs/health.md
+    const HealthMonitor& health = *options_.health;
+    return {path == "/health" ? health.health_response() : health.ready_response(), nullptr, {}};
+  }
   if (options_.serve_demo) return serve_file(request, path);
   return ws::Route{
       ws::http_response(404, "text/plain; charset=utf-8", "Page not found"), nullptr, {}};

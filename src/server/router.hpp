@@ -8,6 +8,7 @@
 #include "server/assets.hpp"
 #include "server/broadcast_endpoint.hpp"
 #include "server/metrics_endpoint.hpp"
+#include "server/health.hpp"
 #include "session/environment.hpp"
 #include "ws/connection.hpp"
 #include "ws/handshake.hpp"
@@ -21,6 +22,7 @@ struct RouterOptions {
   std::size_t max_connections = 0;           // 0 = no limit
   BroadcastApiOptions broadcast;             // POST <path>; off without a key
   const MetricsEndpoint* metrics = nullptr;  // GET /metrics here; null: off or on its own port
+  const HealthMonitor* health = nullptr;     // GET /health and /ready; null: not served
 };
 
 class Router final : public ws::Router {

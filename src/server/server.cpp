@@ -23,6 +23,7 @@
 #include "pubsub/factory.hpp"
 #include "server/anycable_setup.hpp"
 #include "server/broker_setup.hpp"
+#include "server/health.hpp"
 #include "server/loop.hpp"
 #include "server/metrics_endpoint.hpp"
 #include "server/options_check.hpp"
@@ -118,6 +119,9 @@ struct Server::Impl {
   std::optional<asio::signal_set> reload_signal;  // SIGHUP, with TLS only
   bool tls_enabled = false;
   std::optional<asio::steady_timer> accept_retry;
+  // /health and /ready (docs/health.md); runs on loop 0, created once the broker started.
+  std::unique_ptr<server::HealthMonitor> health;
+  std::optional<error_code> gave_up;  // set on loop 0 when --pubsub-wait ran out; run() returns it
   std::uint16_t port = 0;
   std::atomic<bool> started{false};
   std::atomic<bool> stopping{false};
@@ -299,6 +303,11 @@ boost::system::result<void> Server::start() {
     return broker.error();
   }
 
+  s.health = std::make_unique<server::HealthMonitor>(
+      server::HealthOptions{o.health_interval, o.anycable.rpc.url, o.pubsub_wait}, *s.adapter,
+      s.hub.shard(0));
+  s.router_options.health = s.health.get();
+
   // Bind before the threads start, so errors (port in use, bad host) come back from here.
   error_code ec;
   auto address = asio::ip::make_address(o.host, ec);
@@ -316,6 +325,8 @@ boost::system::result<void> Server::start() {
   if (ec) {
     CC_LOG_ERROR("cannot listen on {}:{}: {}", o.host, o.port, ec.message());
     s.acceptor.reset();
+    s.router_options.health = nullptr;
+    s.health.reset();  // never started; bound to loop 0's io_context, which goes below
     s.stop_broker();
     for (auto& loop : s.loops) loop->shutdown(std::chrono::steady_clock::now());
     for (auto& loop : s.loops) loop->start();
@@ -352,6 +363,15 @@ boost::system::result<void> Server::start() {
     if (s.acceptor) s.acceptor->close(ignored);
     if (s.accept_retry) s.accept_retry->cancel();
     if (s.metrics_listener) s.metrics_listener->close();
+    s.health->stop();
+  });
+  // Runs once loop 0 runs; stopped by at_finish above (its timers would keep the loop alive).
+  asio::post(s.loops[0]->io(), [&s] {
+    s.health->start([&s](std::string reason) {
+      CC_LOG_ERROR("{}; stopping", reason);
+      s.gave_up = boost::system::errc::make_error_code(boost::system::errc::timed_out);
+      s.begin_shutdown(std::chrono::milliseconds(0));
+    });
   });
   s.start_accepting(0);
   for (auto& loop : s.loops) loop->start();
@@ -454,6 +474,7 @@ boost::system::result<void> Server::reload_tls() { return impl_->reload_tls(); }
 
 void Server::Impl::begin_shutdown(std::chrono::milliseconds timeout) {
   if (stopping.exchange(true)) return;
+  if (health) health->begin_drain();
   auto deadline = std::chrono::steady_clock::now() + timeout;
   asio::post(loops[0]->io(), [this] {
     error_code ignored;
@@ -485,9 +506,13 @@ boost::system::result<void> Server::run() {
     s.reload_signal.reset();
     s.accept_retry.reset();
     s.metrics_listener.reset();
+    // Its timers are bound to loop 0's io_context: they go first.
+    s.router_options.health = nullptr;
+    s.health.reset();
     s.loops.clear();
     CC_LOG_INFO("Cablecast stopped");
   });
+  if (s.gave_up) return *s.gave_up;
   return {};
 }
 

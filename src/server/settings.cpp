@@ -100,6 +100,8 @@ std::map<std::string, Setter> setters(ServeSettings& s) {
       {"handshake_timeout", integer(s.handshake_timeout_ms)},
       {"idle_timeout", integer(s.idle_timeout_ms)},
       {"shutdown_timeout", integer(s.shutdown_timeout_ms)},
+      {"health_interval", integer(s.health_interval_ms)},
+      {"pubsub_wait", integer(s.pubsub_wait_s)},
       {"log_level", text(s.log_level)},
       {"log_format", text(s.log_format)},
       {"metrics", boolean(s.server.metrics.enabled)},
@@ -151,6 +153,8 @@ ServerOptions ServeSettings::finish() const {
   options.handshake_timeout = std::chrono::milliseconds(handshake_timeout_ms);
   options.idle_timeout = std::chrono::milliseconds(idle_timeout_ms);
   options.shutdown_timeout = std::chrono::milliseconds(shutdown_timeout_ms);
+  options.health_interval = std::chrono::milliseconds(health_interval_ms);
+  options.pubsub_wait = std::chrono::seconds(pubsub_wait_s);
   options.anycable.rpc.forward_headers = split_list(rpc_headers);
   options.anycable.rpc.timeout = std::chrono::milliseconds(rpc_timeout_ms);
   auto& extended = options.anycable.extended;

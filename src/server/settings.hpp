@@ -15,6 +15,8 @@ struct ServeSettings {
   unsigned handshake_timeout_ms = 5000;
   unsigned idle_timeout_ms = 60000;
   unsigned shutdown_timeout_ms = 5000;
+  unsigned health_interval_ms = 2000;
+  unsigned pubsub_wait_s = 0;
   std::string log_level = "info";
   std::string log_format = "text";     // text or json (docs/logging.md)
   std::string rpc_headers = "cookie";  // comma-separated, split into anycable.rpc.forward_headers

@@ -125,10 +125,11 @@ describe('redis: several nodes', () => {
     assert.match(bad.output, /invalid --redis-url: port must be/);
   });
 
-  test('start-up: nothing listening -> "cannot connect to Redis" and a non-zero exit', async () => {
-    const closed = await failedStart(redisArgs('p', `redis://127.0.0.1:1/0`));
+  test('start-up: nothing listening past --pubsub-wait -> "cannot connect to Redis" and a non-zero exit', async () => {
+    // Without --pubsub-wait the node would serve and wait (tests/integration/health.test.mjs).
+    const closed = await failedStart([...redisArgs('p', `redis://127.0.0.1:1/0`), '--pubsub-wait', '1']);
     assert.notEqual(closed.code, 0);
-    assert.match(closed.output, /cannot connect to Redis \(Connection refused\)/);
+    assert.match(closed.output, /not connected after --pubsub-wait 1 s: .*cannot connect to Redis \(Connection refused\)/);
   });
 
   test('start-up: a missing or wrong password fails clearly; the right one works', async () => {

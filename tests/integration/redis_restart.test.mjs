@@ -46,8 +46,9 @@ describe('redis: broker restart', () => {
     await b.waitForLog(/broadcast to chat_r failed: not connected to Redis/, 5000, markB);
 
     await redis.start();
-    // chat_r and the listener's internal broadcasting (action_cable/listener, remote disconnects).
-    await a.waitForLog(/redis subscriber reconnected .* resubscribing 2 stream/, 10000, markA);
+    // chat_r, the listener's internal broadcasting (action_cable/listener, remote disconnects)
+    // and the node's health canary stream (docs/health.md).
+    await a.waitForLog(/redis subscriber reconnected .* resubscribing 3 stream/, 10000, markA);
     // A channel's broadcast enters stream history: it leaves through the history connection.
     await b.waitForLog(/redis history reconnected .* 1 broadcast\(s\) failed while it was down/, 10000, markB);
     await eventually(async () => (await numsub(redis.port, `${prefix}:chat_r`)) === 2, 5000, 'resubscription');

@@ -72,6 +72,8 @@ export async function privateRedis() {
   const handle = {
     port,
     url: `redis://127.0.0.1:${port}/0`,
+    /** The redis-server's process id (to SIGSTOP it: a broker that hangs without closing). */
+    pid: () => Number(fs.readFileSync(path.join(dir, 'redis.pid'), 'utf8').trim()),
     stop: () => services('services_stop_redis', dir, port),
     start: () => services('services_start_redis', dir, port),
     async dispose() {

@@ -247,6 +247,11 @@ void PgConnection::lose(std::string why) {
   events_.down(why, was_up);
 }
 
+void PgConnection::drop(std::string why) {
+  if (state_ == State::idle) return;
+  lose(std::move(why));
+}
+
 void PgConnection::close() {
   teardown();
   fail_queued("connection closed");

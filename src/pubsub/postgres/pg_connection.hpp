@@ -57,6 +57,9 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
 
   // Closes the connection (if any) without a `down` event; queued queries are reported `lost`.
   void close();
+  // Closes the connection as if it broke: `down` follows with `why`, as for any loss (the owner
+  // reconnects). Nothing happens while idle (no connection, no attempt).
+  void drop(std::string why);
 
   bool is_up() const { return state_ == State::up; }
   bool connecting() const { return state_ == State::connecting; }

@@ -44,6 +44,7 @@ class PostgresAdapter::Core : public std::enable_shared_from_this<Core> {
   void do_unsubscribe(const std::string& stream);
   void do_publish(std::string channel, std::string payload);
   void begin_stop(std::function<void()> finished);
+  void drop_connections();
 
   Settings settings;
   asio::io_context* io = nullptr;
@@ -58,6 +59,9 @@ class PostgresAdapter::Core : public std::enable_shared_from_this<Core> {
   std::atomic<std::uint64_t> publish_failures{0};
   std::atomic<std::uint64_t> refused_while_down{0};
   std::atomic<std::uint64_t> reconnects{0};
+  std::atomic<bool> listener_up{false};
+  mutable std::mutex reason_mutex;
+  std::string down_reason;  // guarded by reason_mutex: the last loss or failed attempt
 
  private:
   void on_up(PgConnection& connection);
@@ -81,6 +85,8 @@ class PostgresAdapter::Core : public std::enable_shared_from_this<Core> {
   ListenRegistry registry_;
   std::shared_ptr<std::promise<error_code>> start_done_;  // set while start() waits
   int start_pending_ = 0;
+  bool listener_was_up_ = false;  // an up of a connection that had been up is a reconnect
+  bool publisher_was_up_ = false;
   bool closing_ = false;              // begin_stop ran: refuse new work
   std::function<void()> on_drained_;  // stop() waits for the publisher queue to empty
   std::uint64_t unconfirmed_ = 0;     // lost broadcasts not logged yet
@@ -124,6 +130,19 @@ void PostgresAdapter::Core::begin_start(std::shared_ptr<std::promise<error_code>
 // One of the two start-up connections answered; start() returns once both are up or at the
 // first failure (which closes the other: a node that cannot reach its broker does not start).
 void PostgresAdapter::Core::start_step(const std::string& role, const std::string& why) {
+  if (!why.empty() && !is_configuration_error(why)) {
+    // Not up yet (an orchestrator starts everything at once): serve, say why in /ready and
+    // /health, and keep trying; subscriptions wait in the registry for the listener.
+    CC_LOG_WARN("pub/sub postgres: {} is not reachable yet ({}: {}); retrying with backoff",
+                describe_conninfo(settings.conninfo), role, why);
+    start_pending_ = 0;
+    auto done = std::move(start_done_);
+    done->set_value({});
+    for (PgConnection* c : {listener_.get(), publisher_.get()}) {
+      if (!c->is_up() && !c->connecting()) schedule_reconnect(*c);
+    }
+    return;
+  }
   if (!why.empty()) {
     CC_LOG_ERROR("pub/sub postgres: cannot connect the {} to {}: {}", role,
                  describe_conninfo(settings.conninfo), why);
@@ -146,8 +165,9 @@ void PostgresAdapter::Core::on_up(PgConnection& connection) {
   bool is_listener = &connection == listener_.get();
   (is_listener ? listener_backoff_ : publisher_backoff_).reset();
   if (is_listener) {
+    listener_up = true;
     auto listens = registry_.relisten_all();
-    if (start_pending_ == 0) {
+    if (std::exchange(listener_was_up_, true)) {
       ++reconnects;
       CC_LOG_WARN("pub/sub postgres: listener reconnected; LISTEN again on {} channel(s)",
                   listens.size());
@@ -155,7 +175,7 @@ void PostgresAdapter::Core::on_up(PgConnection& connection) {
     for (const auto& listen : listens) send_listen(listen);
   } else {
     publisher_up = true;
-    if (start_pending_ == 0) {
+    if (std::exchange(publisher_was_up_, true)) {
       ++reconnects;
       CC_LOG_WARN(
           "pub/sub postgres: publisher reconnected; {} broadcast(s) were refused while it was "
@@ -169,13 +189,15 @@ void PostgresAdapter::Core::on_up(PgConnection& connection) {
 
 void PostgresAdapter::Core::on_down(PgConnection& connection, const std::string& why, bool was_up) {
   if (closing_) return;
-  if (start_pending_ > 0) return start_step(connection.role(), why);
   bool is_listener = &connection == listener_.get();
-  if (is_listener) {
-    registry_.connection_lost();
-  } else {
-    publisher_up = false;
+  (is_listener ? listener_up : publisher_up) = false;
+  {
+    std::lock_guard lock(reason_mutex);
+    down_reason = fmt::format("postgres {} connection to {}: {}", connection.role(),
+                              describe_conninfo(settings.conninfo), why);
   }
+  if (start_pending_ > 0) return start_step(connection.role(), why);
+  if (is_listener) registry_.connection_lost();
   if (was_up) {
     CC_LOG_WARN("pub/sub postgres: {} connection lost ({}); reconnecting{}", connection.role(), why,
                 is_listener
@@ -439,6 +461,32 @@ void PostgresAdapter::stop() {
   auto finished = done->get_future();
   asio::post(*c.io, [core = core_, done] { core->begin_stop([done] { done->set_value(); }); });
   finished.wait();
+}
+
+void PostgresAdapter::Core::drop_connections() {
+  if (closing_ || start_pending_ > 0 || !listener_) return;
+  CC_LOG_WARN(
+      "pub/sub postgres: reconnecting both connections: the health canary did not come back");
+  listener_->drop("the health canary did not come back");
+  publisher_->drop("the health canary did not come back");
+}
+
+AdapterHealth PostgresAdapter::health() const {
+  const Core& c = *core_;
+  AdapterHealth health;
+  health.reconnects = c.reconnects.load(std::memory_order_relaxed);
+  if (!c.started || c.stopped) return {false, "postgres: not started", health.reconnects};
+  health.connected = c.listener_up && c.publisher_up;
+  if (!health.connected) {
+    std::lock_guard lock(c.reason_mutex);
+    health.reason = c.down_reason.empty() ? "postgres: connecting" : c.down_reason;
+  }
+  return health;
+}
+
+void PostgresAdapter::reconnect() {
+  if (!core_->started || core_->stopped) return;
+  asio::post(*core_->io, [core = core_] { core->drop_connections(); });
 }
 
 AdapterStats PostgresAdapter::stats() const {

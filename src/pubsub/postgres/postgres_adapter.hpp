@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "pubsub/factory.hpp"
@@ -43,12 +44,19 @@ class PostgresAdapter final : public Adapter {
   explicit PostgresAdapter(Settings settings);
   ~PostgresAdapter() override;
 
+  // Connects both connections (at most connect_timeout). A refused client (password, role,
+  // database) is an error; an unreachable server is not: start() returns, the connections keep
+  // trying with backoff, health() says why and subscriptions wait for PostgreSQL.
   boost::system::result<void> start(DeliverFn deliver, boost::asio::io_context& io) override;
   void subscribe(const std::string& stream, ReadyFn on_ready) override;
   void unsubscribe(const std::string& stream) override;
   boost::system::result<void> publish(std::string_view stream, std::string_view payload) override;
   void stop() override;
   std::string_view name() const override { return "postgres"; }
+  // Both connections up; otherwise libpq's reason for the last loss or failed attempt.
+  AdapterHealth health() const override;
+  // Drops both connections; they reconnect with backoff and the listener LISTENs again.
+  void reconnect() override;
 
   AdapterStats stats() const;
 

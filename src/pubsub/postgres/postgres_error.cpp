@@ -47,4 +47,15 @@ const boost::system::error_category& error_category() {
   return category;
 }
 
+bool is_configuration_error(std::string_view libpq_message) {
+  // libpq gives text only; these are the server's FATAL messages for a refused client
+  // (SQLSTATE 28P01, 28000, 3D000) and libpq's own for a missing password.
+  for (std::string_view refused :
+       {"authentication failed", "does not exist", "no pg_hba.conf entry", "password",
+        "permission denied", "invalid connection option"}) {
+    if (libpq_message.find(refused) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
 }  // namespace cablecast::pubsub::postgres

@@ -3,6 +3,7 @@
 // failed start-up print, so each one says what happened and what to do; details that only libpq
 // knows (the server's own message) go to the log next to it.
 #include <boost/system/error_code.hpp>
+#include <string_view>
 #include <type_traits>
 
 namespace cablecast::pubsub::postgres {
@@ -20,6 +21,11 @@ enum class Errc {
 };
 
 const boost::system::error_category& error_category();
+
+// Whether libpq's text for a failed connection attempt says PostgreSQL refused this client
+// (password, role, database, pg_hba.conf): a configuration error, reported at once at start-up.
+// Anything else (refused, unreachable, timeout, starting up) gets better by waiting.
+bool is_configuration_error(std::string_view libpq_message);
 
 inline boost::system::error_code make_error_code(Errc e) {
   return {static_cast<int>(e), error_category()};

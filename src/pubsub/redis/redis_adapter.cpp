@@ -35,8 +35,22 @@ boost::system::result<void> RedisAdapter::start(DeliverFn deliver, asio::io_cont
     CC_LOG_ERROR("redis: no answer from the broker loop within the connect timeout");
     return RedisError::timed_out;
   }
+  if (*opened && is_unreachable(*opened)) {
+    CC_LOG_WARN("redis: {} is not reachable yet ({}); retrying with backoff",
+                options_.endpoint.describe(), opened->message());
+    return {};
+  }
   if (*opened) return *opened;
   return {};
+}
+
+AdapterHealth RedisAdapter::health() const {
+  if (!broker_) return {false, "redis: not started", 0};
+  return broker_->health();
+}
+
+void RedisAdapter::reconnect() {
+  if (broker_ && !stopped_) broker_->reconnect();
 }
 
 bool RedisAdapter::listen_raw_channel(std::string channel, RawMessageFn on_message) {

@@ -23,7 +23,9 @@ class RedisAdapter final : public Adapter {
   ~RedisAdapter() override;
 
   // Blocks until both connections are up and authenticated (at most the connect timeout), or
-  // returns why not: RedisError::connect_failed, auth_failed, select_failed, timed_out.
+  // returns why not: auth_failed, select_failed (configuration errors). When Redis cannot be
+  // reached yet (refused, no answer) it returns success and keeps trying with backoff: health()
+  // says why, subscriptions wait for Redis, broadcasts fail until it is up.
   boost::system::result<void> start(DeliverFn deliver, boost::asio::io_context& io) override;
   void subscribe(const std::string& stream, ReadyFn on_ready) override;
   void unsubscribe(const std::string& stream) override;
@@ -36,6 +38,8 @@ class RedisAdapter final : public Adapter {
   // connections. Must not be called on the broker loop's thread (it waits for that loop).
   void stop() override;
   std::string_view name() const override { return "redis"; }
+  AdapterHealth health() const override;
+  void reconnect() override;
 
   RedisCounters counters() const;
   const RedisAdapterOptions& options() const { return options_; }

@@ -84,6 +84,32 @@ RedisCounters RedisBroker::counters() const {
   return {published_.load(), publish_failures_.load(), reconnects_.load(), received_.load()};
 }
 
+AdapterHealth RedisBroker::health() const {
+  AdapterHealth health;
+  health.reconnects = reconnects_.load(std::memory_order_relaxed);
+  health.connected = accepting_ && linked_.load(std::memory_order_relaxed);
+  if (!health.connected) {
+    std::lock_guard lock(reason_mutex_);
+    health.reason = !accepting_            ? "redis: stopped"
+                    : down_reason_.empty() ? "redis: connecting to " + options_.endpoint.describe()
+                                           : down_reason_;
+  }
+  return health;
+}
+
+void RedisBroker::reconnect() {
+  if (!accepting_) return;
+  asio::post(io_, [weak = weak_from_this()] {
+    auto self = weak.lock();
+    if (!self || self->stopping_ || self->started_) return;  // start-up has its own timeout
+    CC_LOG_WARN("redis: reconnecting both connections to {}: the health canary did not come back",
+                self->options_.endpoint.describe());
+    const std::string why = "the health canary did not come back";
+    if (self->subscriber_) self->subscriber_->restart(RedisError::connection_lost, why);
+    if (self->publisher_) self->publisher_->restart(RedisError::connection_lost, why);
+  });
+}
+
 // ---------------------------------------------------------------------------- broker loop
 
 void RedisBroker::open(std::function<void(error_code)> started) {
@@ -147,16 +173,28 @@ void RedisBroker::on_publisher_up(bool reconnected) {
   check_started();
 }
 
+void RedisBroker::update_link() {
+  linked_.store(listener_ready_ && raw_ready_ && publisher_up_, std::memory_order_relaxed);
+}
+
+void RedisBroker::set_down_reason(std::string reason) {
+  std::lock_guard lock(reason_mutex_);
+  down_reason_ = std::move(reason);
+}
+
 void RedisBroker::check_started() {
-  if (started_ && listener_ready_ && raw_ready_ && publisher_up_) {
+  update_link();
+  if (!linked_) return;
+  if (!announced_) {
+    announced_ = true;
     CC_LOG_INFO("redis pub/sub connected to {} (channel prefix \"{}\")",
                 options_.endpoint.describe(), options_.channel_prefix);
     if (!options_.raw_channel.empty()) {
       CC_LOG_INFO("redis: listening for application publications on channel \"{}\"",
                   options_.raw_channel);
     }
-    std::exchange(started_, nullptr)(error_code{});
   }
+  if (started_) std::exchange(started_, nullptr)(error_code{});
 }
 
 void RedisBroker::fail_start(error_code code) {
@@ -165,6 +203,7 @@ void RedisBroker::fail_start(error_code code) {
   subscriber_->close();
   publisher_->close();
   publisher_up_ = false;
+  update_link();
   std::exchange(started_, nullptr)(code);
 }
 
@@ -176,8 +215,18 @@ bool RedisBroker::on_down(bool subscriber, error_code code, const std::string& d
     if (publisher_up_) failures_at_loss_ = publish_failures_.load();
     publisher_up_ = false;
   }
+  update_link();
   if (stopping_) return false;
+  set_down_reason(fmt::format("redis {} connection to {}: {} ({})",
+                              subscriber ? "subscriber" : "publisher", options_.endpoint.describe(),
+                              code.message(), detail));
   if (started_) {
+    if (is_unreachable(code)) {
+      // Not up yet (an orchestrator starts everything at once): start() returns, the node
+      // serves and says why in /ready and /health, and both connections keep trying.
+      std::exchange(started_, nullptr)(code);
+      return true;
+    }
     CC_LOG_ERROR("redis {} connection to {} failed: {} ({})",
                  subscriber ? "subscriber" : "publisher", options_.endpoint.describe(),
                  code.message(), detail);
@@ -312,6 +361,7 @@ void RedisBroker::close(std::function<void()> done) {
   auto finish = [weak = weak_from_this(), done = std::move(done)] {
     if (auto self = weak.lock()) {
       self->publisher_up_ = false;
+      self->update_link();
       // The connections own timers bound to the loop: release them here, on the loop, so
       // nothing of ours outlives stop() on it.
       self->subscriber_.reset();

@@ -64,12 +64,19 @@ class RedisBroker : public std::enable_shared_from_this<RedisBroker> {
   void subscribe(const std::string& stream, ReadyFn on_ready);
   void unsubscribe(const std::string& stream);
   RedisCounters counters() const;
+  // Both connections up, the listener in pub/sub mode; otherwise why not.
+  AdapterHealth health() const;
+  // Drops both connections and reconnects them as after a loss (the streams are subscribed
+  // again): the health canary's answer to a link that looks up but delivers nothing.
+  void reconnect();
   // From now on publish() fails with `stopped` and subscribe()/unsubscribe() are ignored.
   void stop_accepting() { accepting_ = false; }
 
   // ---- broker loop ----
   // Connects both connections; `started` runs once: with {} when both are ready, or with the
-  // first error (then both are closed again and nothing is retried).
+  // first error. A configuration error (credentials, database) closes both and nothing is
+  // retried; when Redis cannot be reached (is_unreachable) they keep retrying with backoff, and
+  // subscriptions made meanwhile wait for Redis.
   void open(std::function<void(boost::system::error_code)> started);
   // Sends what is queued, waits (bounded) for the PUBLISH replies, closes both connections and
   // releases every timer; `done` runs once nothing is left on the loop.
@@ -82,6 +89,9 @@ class RedisBroker : public std::enable_shared_from_this<RedisBroker> {
   bool on_down(bool subscriber, boost::system::error_code code, const std::string& detail);
   void fail_start(boost::system::error_code code);
   void check_started();
+  // Publishes whether both links are ready (linked_), after any change of the three flags.
+  void update_link();
+  void set_down_reason(std::string reason);
 
   void do_subscribe(const std::string& stream, ReadyFn on_ready);
   void do_unsubscribe(const std::string& stream);
@@ -105,6 +115,7 @@ class RedisBroker : public std::enable_shared_from_this<RedisBroker> {
   bool listener_ready_ = false;  // _action_cable_internal acknowledged on this connection
   bool raw_ready_ = false;       // raw_channel acknowledged on this connection (or none)
   bool stopping_ = false;
+  bool announced_ = false;  // "connected" was logged (once: start-up, or late when Redis came up)
   std::deque<std::size_t> in_flight_bytes_;  // one per PUBLISH sent, replies come in order
   bool failure_logged_ = false;              // one error line per outage, then counting
 
@@ -116,6 +127,9 @@ class RedisBroker : public std::enable_shared_from_this<RedisBroker> {
   std::atomic<std::uint64_t> publish_failures_{0};
   std::atomic<std::uint64_t> reconnects_{0};
   std::atomic<std::uint64_t> received_{0};
+  std::atomic<bool> linked_{false};  // listener_ready_ && raw_ready_ && publisher_up_
+  mutable std::mutex reason_mutex_;
+  std::string down_reason_;  // guarded by reason_mutex_; the last loss or failed attempt
 
   struct QueuedPublish {
     std::string channel;

@@ -45,4 +45,16 @@ const boost::system::error_category& redis_category() {
   return category;
 }
 
+bool is_unreachable(boost::system::error_code code) {
+  if (code.category() != redis_category()) return false;
+  switch (static_cast<RedisError>(code.value())) {
+    case RedisError::connect_failed:
+    case RedisError::timed_out:
+    case RedisError::connection_lost:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace cablecast::pubsub::redis

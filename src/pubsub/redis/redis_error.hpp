@@ -21,6 +21,11 @@ enum class RedisError {
 
 const boost::system::error_category& redis_category();
 
+// Whether `code` says Redis could not be reached (refused, unreachable, no answer in time, lost)
+// rather than that it refused us (credentials, database): the first gets better by waiting,
+// the second is a configuration error that start-up reports at once.
+bool is_unreachable(boost::system::error_code code);
+
 inline boost::system::error_code make_error_code(RedisError e) {
   return {static_cast<int>(e), redis_category()};
 }

@@ -107,7 +107,7 @@ struct RedisAdapterTest : ::testing::Test {
   std::string client_name = unique("cablecast-test-");
 };
 
-TEST_F(RedisAdapterTest, StartFailsClearlyWhenNothingListens) {
+TEST_F(RedisAdapterTest, StartServesAndSaysWhyWhenNothingListensYet) {
   // A port that was free a moment ago: connect is refused.
   int s = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};
@@ -120,12 +120,12 @@ TEST_F(RedisAdapterTest, StartFailsClearlyWhenNothingListens) {
   auto o = options();
   o.endpoint.port = ntohs(address.sin_port);
   Node node(o);
-  auto before = std::chrono::steady_clock::now();
-  auto started = node.start();
-  ASSERT_FALSE(started);
-  EXPECT_EQ(started.error(), make_error_code(RedisError::connect_failed));
-  EXPECT_LT(std::chrono::steady_clock::now() - before, 2s);
-  EXPECT_FALSE(node.adapter.publish("s", "1"));
+  // Not up yet is not a configuration error: start() returns and the adapter keeps trying.
+  ASSERT_TRUE(node.start());
+  auto health = node.adapter.health();
+  EXPECT_FALSE(health.connected);
+  EXPECT_NE(health.reason.find("cannot connect to Redis"), std::string::npos) << health.reason;
+  EXPECT_EQ(node.adapter.publish("s", "1").error(), make_error_code(RedisError::not_connected));
 }
 
 TEST_F(RedisAdapterTest, StartReportsRefusedCredentials) {
