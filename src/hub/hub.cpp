@@ -180,7 +180,8 @@ class FrameCache {
 
 void HubShard::deliver(std::string_view stream_name, const pubsub::Payload& payload,
                        const broadcast::Meta* meta) {
-  if (counts_received_) metrics_.broadcasts.add(metrics::BroadcastSource::pubsub);
+  const bool counted = !is_internal_stream(stream_name);
+  if (counts_received_ && counted) metrics_.broadcasts.add(metrics::BroadcastSource::pubsub);
   auto it = streams_.find(stream_name);
   if (it == streams_.end()) return;
   // Fan-out time: from the broadcast reaching this shard to its last frame queued. Two clock
@@ -214,6 +215,7 @@ void HubShard::deliver(std::string_view stream_name, const pubsub::Payload& payl
     }
   }
   delivering_ = false;
+  if (!counted) return;
   metrics_.messages_delivered.add(queued);
   metrics_.fanout.observe(std::chrono::steady_clock::now() - started);
 }

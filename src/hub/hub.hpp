@@ -32,6 +32,14 @@
 
 namespace cablecast::hub {
 
+// Streams the server uses for itself (the health canary, server/health_canary.hpp) start with
+// this: they are not client traffic, so the hub leaves them out of the broadcast and fan-out
+// metrics (a scrape must show what clients did, exactly).
+inline constexpr std::string_view kInternalStreamPrefix = "__cablecast_";
+inline bool is_internal_stream(std::string_view stream) {
+  return stream.starts_with(kInternalStreamPrefix);
+}
+
 // A subscription as the hub sees it. Lives on the shard's loop.
 class Subscriber {
  public:

@@ -12,7 +12,9 @@ namespace cablecast::server {
 
 namespace {
 
+// Internal (hub::kInternalStreamPrefix): left out of the client traffic metrics.
 constexpr std::string_view kStreamPrefix = "__cablecast_health__:";
+static_assert(kStreamPrefix.starts_with(hub::kInternalStreamPrefix));
 constexpr std::string_view kMessagePrefix = "{\"canary\":";
 
 std::string private_stream_name() {

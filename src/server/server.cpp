@@ -556,12 +556,12 @@ boost::system::result<void> Server::Impl::start_metrics() {
 std::string Server::Impl::metrics_text() const {
   std::vector<const metrics::LoopMetrics*> blocks;
   for (const auto& block : loop_metrics) blocks.push_back(&block);
-  const pubsub::AdapterHealth health = adapter->health();
+  const pubsub::AdapterHealth link = adapter->health();
   metrics::NodeFigures node;
   node.connections = open_sessions.load(std::memory_order_relaxed);
   node.channel_broadcasts_off_loop = off_loop_broadcasts.load(std::memory_order_relaxed);
-  node.pubsub_reconnects = health.reconnects;
-  node.pubsub_connected = health.connected;
+  node.pubsub_reconnects = link.reconnects;
+  node.pubsub_connected = link.connected;
   auto process = metrics::read_process_metrics();
   if (!process) {
     static std::atomic_flag warned;  // one line, not one per scrape (any thread)

@@ -77,5 +77,23 @@ TEST(HubReceivedBroadcasts, AreCountedOnceForTheNodeByTheFirstShard) {
   EXPECT_EQ(m2.broadcasts.value(static_cast<std::size_t>(metrics::BroadcastSource::pubsub)), 0u);
 }
 
+TEST(HubReceivedBroadcasts, LeaveOutTheServersOwnStreamsSuchAsTheHealthCanary) {
+  testing::FakeAdapter adapter;
+  Hub hub(adapter);
+  boost::asio::io_context io;
+  metrics::LoopMetrics counters;
+  HubShard& shard = hub.add_shard(io, &counters);
+  TallySubscriber canary("canary");
+  shard.subscribe("__cablecast_health__:1", &canary, [](auto) {});
+  hub.deliver("__cablecast_health__:1", std::make_shared<const std::string>("1"));
+  hub.deliver("room", std::make_shared<const std::string>("2"));
+  io.run();
+  EXPECT_EQ(canary.frames, 1);  // delivered all the same
+  EXPECT_EQ(counters.broadcasts.value(static_cast<std::size_t>(metrics::BroadcastSource::pubsub)),
+            1u);
+  EXPECT_EQ(counters.messages_delivered.value(), 0u);
+  EXPECT_EQ(counters.fanout.bucket_count(0), 0u);
+}
+
 }  // namespace
 }  // namespace cablecast::hub
