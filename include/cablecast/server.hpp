@@ -57,7 +57,12 @@ struct ServerOptions {
   std::size_t max_connections = 0;
   std::size_t max_subscriptions = 512;        // per connection; beyond: reject_subscription
   std::uint32_t max_commands_per_second = 0;  // per connection; 0 = off; over: close 1008
-  unsigned threads = 0;                       // event loops; 0 = one per core
+  // Event loops; 0 = one per CPU this process may use: the affinity mask (taskset, cpusets) and
+  // the cgroup CPU quota (container limits), rounded down, at least 1 (core/cpu_budget.hpp).
+  unsigned threads = 0;
+  // Pins event loop i to the i-th CPU of the affinity mask (round robin), so a loop keeps its
+  // CPU's caches; for machines dedicated to the server. Off by default.
+  bool pin_threads = false;
   std::chrono::milliseconds handshake_timeout{5000};
   std::chrono::milliseconds idle_timeout{60000};     // 0 = off; see ws::ConnectionLimits
   std::chrono::milliseconds ping_interval{3000};     // Action Cable heartbeat (clients expect 3 s)

@@ -1,6 +1,10 @@
 #include "server/loop.hpp"
 
+#include <pthread.h>
+#include <sched.h>
+
 #include <boost/asio/post.hpp>
+#include <cstring>
 #include <chrono>
 
 #include "core/assert.hpp"
@@ -12,6 +16,18 @@
 namespace cablecast::server {
 
 namespace asio = boost::asio;
+
+namespace {
+// --pin-threads: a failure (a CPU taken away since start-up) leaves the loop unpinned, said once.
+void pin_this_thread(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  if (int error = pthread_setaffinity_np(pthread_self(), sizeof(set), &set); error != 0) {
+    CC_LOG_WARN("could not pin an event loop to CPU {}: {}", cpu, std::strerror(error));
+  }
+}
+}  // namespace
 using Clock = std::chrono::steady_clock;
 
 Loop::Loop(unsigned index, LoopShared shared, metrics::LoopMetrics& metrics)
@@ -58,6 +74,7 @@ void Loop::start() {
   arm_ping();
   thread_ = std::thread([this] {
     metrics::this_thread_loop_metrics = &metrics_;
+    if (cpu_) pin_this_thread(*cpu_);
     try {
       io_.run();
     } catch (const std::exception& e) {

@@ -45,6 +45,8 @@ class Loop {
   Loop& operator=(const Loop&) = delete;
 
   boost::asio::io_context& io() { return io_; }
+  // Before start(): the loop's thread runs only on `cpu` (--pin-threads).
+  void pin_to(int cpu) { cpu_ = cpu; }
   void start();  // starts the thread
   void join();
 
@@ -88,6 +90,7 @@ class Loop {
   boost::asio::steady_timer shutdown_timer_;
   std::function<void()> at_finish_;
   bool finished_ = false;
+  std::optional<int> cpu_;  // pinned to this CPU, if set
   std::thread thread_;
 };
 

@@ -214,7 +214,11 @@ int main(int argc, char** argv) {
   option(serve, "--max-commands-per-second", s.server.max_commands_per_second,
          "Commands per connection per second; over it the connection is closed with 1008 "
          "(0 = no limit, as Rails)");
-  option(serve, "--threads", s.server.threads, "Event loops (0 = one per core)");
+  option(serve, "--threads", s.server.threads,
+         "Event loops (0 = one per CPU this process may use: its affinity mask and cgroup CPU "
+         "quota, rounded down)");
+  flag(serve, "--pin-threads", s.server.pin_threads,
+       "Pin each event loop to one CPU of the affinity mask (machines dedicated to the server)");
   flag(serve, "--io-uring", s.server.io_uring,
        "Send each loop turn's frames with one io_uring submission (default; falls back to one "
        "sendmsg per connection where the kernel refuses io_uring); --io-uring=false to turn off");

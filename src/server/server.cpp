@@ -17,6 +17,7 @@
 
 #include "broker/publish.hpp"
 #include "core/assert.hpp"
+#include "core/cpu_budget.hpp"
 #include "core/log.hpp"
 #include "hub/hub.hpp"
 #include "metrics/node_metrics.hpp"
@@ -277,7 +278,8 @@ boost::system::result<void> Server::start() {
   }
   const session::BrokerEnvironment broker_env = s.broker_stores.environment(o.anycable.extended);
 
-  unsigned count = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+  const core::CpuBudget cpus = core::detect_cpu_budget();
+  const unsigned count = o.threads ? o.threads : cpus.count;
   if (o.metrics.enabled) {
     s.metrics_endpoint.emplace(o.metrics.path, [&s] { return s.metrics_text(); });
     if (o.metrics.port == 0) s.router_options.metrics = &*s.metrics_endpoint;
@@ -374,7 +376,10 @@ boost::system::result<void> Server::start() {
     });
   });
   s.start_accepting(0);
-  for (auto& loop : s.loops) loop->start();
+  for (unsigned i = 0; i < count; ++i) {
+    if (o.pin_threads && !cpus.cpus.empty()) s.loops[i]->pin_to(cpus.cpus[i % cpus.cpus.size()]);
+    s.loops[i]->start();
+  }
   if (tls) {
     CC_LOG_INFO("sends: one per connection per loop turn (TLS)");
   } else if (s.loops[0]->batch_sends_active()) {
@@ -403,9 +408,11 @@ boost::system::result<void> Server::start() {
   }
   // Last, so that a supervisor or test waiting for "listening" has seen every line above.
   std::string host = endpoint.address().is_v6() ? "[" + o.host + "]" : o.host;
-  CC_LOG_INFO("Cablecast listening on {}:{} ({}://{}:{}{}{}), {} event loops, pub/sub: {}", host,
-              s.port, tls ? "wss" : "ws", host, s.port, o.path,
-              tls ? fmt::format(", TLS {}+", tls->min_version()) : "", count, s.adapter->name());
+  CC_LOG_INFO("Cablecast listening on {}:{} ({}://{}:{}{}{}), {} event loops ({}{}), pub/sub: {}",
+              host, s.port, tls ? "wss" : "ws", host, s.port, o.path,
+              tls ? fmt::format(", TLS {}+", tls->min_version()) : "", count,
+              o.threads ? "--threads" : cpus.reason, o.pin_threads ? ", pinned" : "",
+              s.adapter->name());
   return {};
 }
 

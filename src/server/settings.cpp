@@ -92,6 +92,7 @@ std::map<std::string, Setter> setters(ServeSettings& s) {
       {"max_message_size", integer(s.server.max_message_size)},
       {"max_outbound_bytes", integer(s.server.max_outbound_bytes)},
       {"threads", integer(s.server.threads)},
+      {"pin_threads", boolean(s.server.pin_threads)},
       {"max_connections", integer(s.server.max_connections)},
       {"reuse_port", boolean(s.server.reuse_port)},
       {"io_uring", boolean(s.server.io_uring)},
