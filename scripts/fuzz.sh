@@ -50,7 +50,8 @@ if [[ ! -f $build_dir/build.ninja ]]; then
     -DCMAKE_CXX_COMPILER=clang++ \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCABLECAST_LIBFUZZER=ON \
-    -DCABLECAST_BUILD_BENCH=OFF
+    -DCABLECAST_BUILD_BENCH=OFF \
+    -DCABLECAST_UNITY_LIBRARIES=ON  # libraries in unity batches: cmake/unity_build.cmake
 fi
 cmake --build "$build_dir" --target "${targets[@]/#/fuzz_}"
 if [[ ${FUZZ_BUILD_ONLY:-0} == 1 ]]; then exit 0; fi

@@ -31,7 +31,8 @@ export CABLECAST_SLOW_CONSUMER_BROADCASTS=${CABLECAST_SLOW_CONSUMER_BROADCASTS:-
 
 # The benchmarks are not tests; -Werror is enforced by the release build (`make test`), and
 # g++'s sanitizer instrumentation may add warnings of its own that say nothing about the code.
-cmake --preset asan -DCABLECAST_BUILD_BENCH=OFF -DCABLECAST_WERROR=OFF >/dev/null
+# Libraries in unity batches: this tree only runs the tests (cmake/unity_build.cmake).
+cmake --preset asan -DCABLECAST_BUILD_BENCH=OFF -DCABLECAST_WERROR=OFF -DCABLECAST_UNITY_LIBRARIES=ON >/dev/null
 cmake --build --preset asan
 if [[ ${SANITIZE_BUILD_ONLY:-0} == 1 ]]; then exit 0; fi
 
