@@ -153,7 +153,13 @@ median = lambda do |values|
   v.size.odd? ? v[v.size / 2] : (v[v.size / 2 - 1] + v[v.size / 2]) / 2
 end
 groups = rows.group_by { |r| [r["label"], r["mode"], r["clients"].to_i] }
-stat = ->(label, mode, clients, col) { median.(Array(groups[[label, mode, clients]]).map { |r| r[col] }) }
+# Latency columns only from runs that completed a sample (a run whose every sample timed out
+# reports 0 ms, which is no latency).
+stat = lambda do |label, mode, clients, col|
+  runs = Array(groups[[label, mode, clients]])
+  runs = runs.select { |r| r["samples"].to_i.positive? } if col.end_with?("_ms")
+  median.(runs.map { |r| r[col] })
+end
 labels = rows.map { |r| r["label"] }.uniq
 ours = labels.include?("cablecast") ? "cablecast" : labels[0]
 ref = (labels - [ours, "limit"])[0]  # the limit server has a table of its own, below
