@@ -1,26 +1,33 @@
 #!/usr/bin/env bash
-# Runs the same benchmark steps against Cablecast and the Ruby Action Cable reference
+# Runs the same benchmark steps against Cablecast, the limit server (bench/limit: the smallest
+# fan-out server this machine allows, issue 12) and the Ruby Action Cable reference
 # (reference/ruby: Rails Action Cable 6.1 + puma from Debian), one server at a time on loopback,
-# and prints one table with the ratios. Results: bench/results/<stamp>.csv (every row of every
-# run), <stamp>.md (the table) and <stamp>.png (RTT p99 vs clients, RSS vs connections).
+# and prints the tables with the ratios: Cablecast vs Rails, and Cablecast's broadcast RTT as a
+# multiple of the limit's and of Rails'. Results: bench/results/<stamp>.csv (every row of every
+# run), <stamp>.md (the tables) and <stamp>.png (RTT p99 vs clients, RSS vs connections).
+#
+# The limit server answers only what `cablecast bench broadcast` and `connect` need, so it runs
+# those two steps (echo and fan-out are Cablecast vs Rails only).
 #
 # Each step gets a fresh server process, so every RSS baseline is an idle server. The server is
 # pinned to SERVER_CORE and the load generator to BENCH_CORE (taskset), both single-threaded.
 #
 # Knobs (environment):
-#   SERVERS="cablecast rails"  STEPS=1000,5000,10000  SAMPLES=50  RAILS_STEP_BUDGET=30 (s)
+#   SERVERS="cablecast limit rails"  MODES="broadcast connect echo fanout"
+#   STEPS=100,1000,10000  SAMPLES=50  RAILS_STEP_BUDGET=30 (s)
 #   CONNECT_CLIENTS=19000  RAILS_CONNECT_CLIENTS=19000  ECHO_CLIENTS=100  ECHO_IN_FLIGHT=8
 #   FANOUT_STREAMS=100  FANOUT_CLIENTS_PER_STREAM=100  FANOUT_IN_FLIGHT=4  DURATION=10 (s)
 #   CONNECT_TIMEOUT=60  RAILS_CONNECT_TIMEOUT=180 (s; clients not subscribed by then count as
-#   failures and are closed)  REPEATS=1 (the table shows medians over repeats)  BUILD_DIR=build/release
+#   failures and are closed)  REPEATS=3 (the tables show medians over repeats)  BUILD_DIR=build/release
 #   SERVER_CORE=0  BENCH_CORE=1  SERVER_THREADS=1  OUT_DIR=bench/results  SKIP_BUILD=0
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$ROOT/build/release}
 OUT_DIR=${OUT_DIR:-$ROOT/bench/results}
-SERVERS=${SERVERS:-cablecast rails}
-STEPS=${STEPS:-1000,5000,10000}
+SERVERS=${SERVERS:-cablecast limit rails}
+MODES=${MODES:-broadcast connect echo fanout}
+STEPS=${STEPS:-100,1000,10000}
 SAMPLES=${SAMPLES:-50}
 RAILS_STEP_BUDGET=${RAILS_STEP_BUDGET:-30}
 CONNECT_TIMEOUT=${CONNECT_TIMEOUT:-60}
@@ -33,7 +40,7 @@ FANOUT_STREAMS=${FANOUT_STREAMS:-100}
 FANOUT_CLIENTS_PER_STREAM=${FANOUT_CLIENTS_PER_STREAM:-100}
 FANOUT_IN_FLIGHT=${FANOUT_IN_FLIGHT:-4}
 DURATION=${DURATION:-10}
-REPEATS=${REPEATS:-1}
+REPEATS=${REPEATS:-3}
 SERVER_CORE=${SERVER_CORE:-0}
 BENCH_CORE=${BENCH_CORE:-1}
 SERVER_THREADS=${SERVER_THREADS:-1}
@@ -67,9 +74,11 @@ if [[ " $SERVERS " == *" rails "* ]]; then
 fi
 command -v ruby >/dev/null || die "ruby missing (it also builds the summary table)"
 
-build_cablecast "$ROOT"
+build_cablecast "$ROOT" cablecast-limit
 BENCH=("$BUILD_DIR/cablecast" bench)
 SERVER_BIN="$BUILD_DIR/cablecast"
+LIMIT_BIN="$BUILD_DIR/cablecast-limit"
+[[ " $SERVERS " != *" limit "* || -x "$LIMIT_BIN" ]] || die "$LIMIT_BIN missing (cmake --build --target cablecast-limit)"
 
 # start_server NAME PORT: starts it pinned to SERVER_CORE, waits until it accepts TCP.
 start_server() {
@@ -78,6 +87,11 @@ start_server() {
     cablecast)
       taskset -c "$SERVER_CORE" "$SERVER_BIN" serve --host 127.0.0.1 --port "$port" \
         --threads "$SERVER_THREADS" --log-level warn >"$log" 2>&1 &
+      ;;
+    limit)
+      # One event loop by construction; same io_uring write path as Cablecast's default.
+      taskset -c "$SERVER_CORE" "$LIMIT_BIN" --host 127.0.0.1 --port "$port" --log-level warn \
+        >"$log" 2>&1 &
       ;;
     rails)
       # Single-mode puma as reference/ruby/README.md runs it; production rack env so no
@@ -92,8 +106,11 @@ start_server() {
 }
 
 # run_step NAME MODE ARGS...: fresh server, one `cablecast bench` run against it, server stopped.
+# Nothing when MODE is not in MODES, or is one the limit server does not answer.
 run_step() {
   local name=$1 mode=$2; shift 2
+  [[ " $MODES " == *" $mode "* ]] || return 0
+  if [[ $name == limit && $mode != broadcast && $mode != connect ]]; then return 0; fi
   local port; port=$(free_port)
   local timeout=$CONNECT_TIMEOUT
   if [[ $name == rails ]]; then timeout=$RAILS_CONNECT_TIMEOUT; fi
@@ -136,9 +153,16 @@ median = lambda do |values|
   v.size.odd? ? v[v.size / 2] : (v[v.size / 2 - 1] + v[v.size / 2]) / 2
 end
 groups = rows.group_by { |r| [r["label"], r["mode"], r["clients"].to_i] }
-stat = ->(label, mode, clients, col) { median.(Array(groups[[label, mode, clients]]).map { |r| r[col] }) }
+# Latency columns only from runs that completed a sample (a run whose every sample timed out
+# reports 0 ms, which is no latency).
+stat = lambda do |label, mode, clients, col|
+  runs = Array(groups[[label, mode, clients]])
+  runs = runs.select { |r| r["samples"].to_i.positive? } if col.end_with?("_ms")
+  median.(runs.map { |r| r[col] })
+end
 labels = rows.map { |r| r["label"] }.uniq
-ours, ref = labels.include?("cablecast") ? "cablecast" : labels[0], (labels - ["cablecast"])[0]
+ours = labels.include?("cablecast") ? "cablecast" : labels[0]
+ref = (labels - [ours, "limit"])[0]  # the limit server has a table of its own, below
 fmt = ->(x, digits) { x.nil? ? "-" : format("%.#{digits}f", x) }
 lines = []
 row = lambda do |metric, mode, clients, col, digits, better, scale = 1.0|
@@ -189,6 +213,33 @@ if fan
   row.("fan-out load generator CPU (s)", "fanout", n, "bench_cpu_s", 2, :none)
 end
 puts lines
+# Against the machine's limit (issue 12): Cablecast's RTT as a multiple of the limit server's
+# (targets: 1.2x at p50, 1.5x at p99) and of the reference's, per step.
+if labels.include?("limit") && ours != "limit"
+  ratio = ->(a, b) { a && b && b.positive? ? format(a / b >= 0.1 ? "%.2fx" : "%.3fx", a / b) : "-" }
+  cells = ->(*v) { v.map { |x| fmt.(x, 1) }.join(" / ") }
+  puts
+  puts "Against the machine's limit: #{ours}'s broadcast RTT divided by the limit server's " \
+       "(bench/limit; targets 1.2x at p50, 1.5x at p99) and by #{ref || 'the reference'}'s; same run, medians over #{repeats} run(s)."
+  puts
+  puts "| Clients | p50 #{ours} / limit / #{ref || '-'} (ms) | p50 ÷ limit | p50 ÷ #{ref || '-'} " \
+       "| p99 #{ours} / limit / #{ref || '-'} (ms) | p99 ÷ limit | p99 ÷ #{ref || '-'} |"
+  puts "|---:|---:|---:|---:|---:|---:|---:|"
+  steps.each do |n|
+    p50 = [ours, "limit", ref].map { |l| l && stat.(l, "broadcast", n, "p50_ms") }
+    p99 = [ours, "limit", ref].map { |l| l && stat.(l, "broadcast", n, "p99_ms") }
+    puts "| #{n} | #{cells.(*p50)} | #{ratio.(p50[0], p50[1])} | #{ratio.(p50[0], p50[2])} " \
+         "| #{cells.(*p99)} | #{ratio.(p99[0], p99[1])} | #{ratio.(p99[0], p99[2])} |"
+  end
+  rows.select { |r| r["mode"] == "connect" && r["label"] == "limit" }.map { |r| r["clients"].to_i }.uniq.each do |n|
+    a = stat.(ours, "connect", n, "connect_s")
+    b = stat.("limit", "connect", n, "connect_s")
+    puts
+    puts "Connect + subscribe #{n} clients: #{ours} #{fmt.(a, 2)} s, limit #{fmt.(b, 2)} s (#{ratio.(a, b)}); " \
+         "RSS growth per connection #{fmt.(stat.(ours, 'connect', n, 'rss_per_conn_bytes'), 0)} B vs " \
+         "#{fmt.(stat.('limit', 'connect', n, 'rss_per_conn_bytes'), 0)} B."
+  end
+end
 puts
 puts "Delivery checks over all runs (T7): missing / duplicated / out of order per server:"
 labels.each do |label|

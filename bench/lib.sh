@@ -51,14 +51,15 @@ start_cablecast() {
   wait_listening cablecast "$SERVER_PID" "$port" "$log"
 }
 
-# build_cablecast ROOT: configures and builds the `cablecast` target unless SKIP_BUILD=1.
+# build_cablecast ROOT [TARGET...]: configures and builds the `cablecast` target (and the other
+# TARGETs, e.g. cablecast-limit) unless SKIP_BUILD=1.
 build_cablecast() {
   local root=$1
   if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
     if [[ ! -f "$BUILD_DIR/build.ninja" ]]; then
       cmake -S "$root" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >&2
     fi
-    cmake --build "$BUILD_DIR" --target cablecast >&2
+    cmake --build "$BUILD_DIR" --target cablecast "${@:2}" >&2
   fi
   [[ -x "$BUILD_DIR/cablecast" ]] || die "$BUILD_DIR/cablecast missing"
 }

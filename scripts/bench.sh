@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: builds the release binaries, runs the micro-benchmarks, then bench/compare.sh
-# (Cablecast vs the Rails Action Cable reference) with default sizes (~10 minutes on 2 cores).
+# (Cablecast vs the limit server and the Rails Action Cable reference, medians of 3 runs) with
+# default sizes (~30 minutes on 2 cores).
 # Benchmarks report, they never fail a build: a server missing a target still exits 0 here.
 #
 # Environment: every compare.sh knob (STEPS, SAMPLES, REPEATS, ...; see bench/compare.sh) and
@@ -34,7 +35,7 @@ fi
 if [[ ! -f "$BUILD_DIR/build.ninja" ]]; then
   cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release
 fi
-targets=(cablecast)
+targets=(cablecast cablecast-limit)
 if [[ "$MICRO" == 1 ]]; then targets+=(cablecast-micro); fi
 cmake --build "$BUILD_DIR" --target "${targets[@]}"
 mkdir -p "$OUT_DIR"

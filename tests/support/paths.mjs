@@ -10,4 +10,8 @@ export const repoRoot =
 export const cablecastBin =
   process.env.CABLECAST_BIN || path.join(repoRoot, 'build', 'release', 'cablecast');
 
+// bench/limit: the smallest fan-out server, the yardstick of bench/compare.sh (issue 12).
+export const limitBin =
+  process.env.CABLECAST_LIMIT_BIN || path.join(repoRoot, 'build', 'release', 'cablecast-limit');
+
 export const rubyReferenceApp = path.join(repoRoot, 'reference', 'ruby', 'config.ru');
