@@ -78,8 +78,8 @@ std::optional<CgroupDir> find_cgroup(bool version2) {
     auto before = split(line.substr(0, dash), ' ');
     auto after = split(line.substr(dash + 3), ' ');
     if (before.size() < 5 || after.size() < 3) continue;
-    const bool matches = version2 ? after[0] == "cgroup2"
-                                  : (after[0] == "cgroup" && has_token(after[2], "cpu"));
+    const bool matches =
+        version2 ? after[0] == "cgroup2" : (after[0] == "cgroup" && has_token(after[2], "cpu"));
     if (!matches) continue;
     std::string_view root = before[3];
     std::string_view relative = *path;
@@ -163,15 +163,16 @@ CpuBudget detect_cpu_budget() {
       if (CPU_ISSET(cpu, &mask)) budget.cpus.push_back(cpu);
     }
   }
-  const unsigned affinity = budget.cpus.empty() ? machine : static_cast<unsigned>(budget.cpus.size());
+  const unsigned affinity =
+      budget.cpus.empty() ? machine : static_cast<unsigned>(budget.cpus.size());
   const std::optional<double> quota = cgroup_quota();
   budget.count = usable_cpu_count(affinity, quota);
   if (budget.cpus.empty()) {
     budget.reason = fmt::format("affinity mask unreadable: the machine's {} CPUs", machine);
   } else {
-    budget.reason = affinity < machine
-                        ? fmt::format("affinity mask: {} of the machine's {} CPUs", affinity, machine)
-                        : fmt::format("the machine's {} CPUs", machine);
+    budget.reason = affinity < machine ? fmt::format("affinity mask: {} of the machine's {} CPUs",
+                                                     affinity, machine)
+                                       : fmt::format("the machine's {} CPUs", machine);
   }
   if (quota) {
     budget.reason += fmt::format(", cgroup CPU quota {:.2f}{}", *quota,

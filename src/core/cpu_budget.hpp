@@ -17,9 +17,9 @@
 namespace cablecast::core {
 
 struct CpuBudget {
-  unsigned count = 1;         // CPUs usable: the default number of event loops
-  std::vector<int> cpus;      // the CPUs of the affinity mask, ascending (for --pin-threads)
-  std::string reason;         // for the start-up log line, e.g. "cgroup CPU quota 1.5"
+  unsigned count = 1;     // CPUs usable: the default number of event loops
+  std::vector<int> cpus;  // the CPUs of the affinity mask, ascending (for --pin-threads)
+  std::string reason;     // for the start-up log line, e.g. "cgroup CPU quota 1.5"
 };
 
 // Reads the affinity mask, /proc/self/cgroup, /proc/self/mountinfo and the cgroup files.

@@ -4,8 +4,8 @@
 #include <sched.h>
 
 #include <boost/asio/post.hpp>
-#include <cstring>
 #include <chrono>
+#include <cstring>
 
 #include "core/assert.hpp"
 #include "core/log.hpp"
@@ -19,11 +19,11 @@ namespace asio = boost::asio;
 
 namespace {
 // --pin-threads: a failure (a CPU taken away since start-up) leaves the loop unpinned, said once.
-void pin_this_thread(int cpu) {
+void pin_thread(std::thread& thread, int cpu) {
   cpu_set_t set;
   CPU_ZERO(&set);
   CPU_SET(cpu, &set);
-  if (int error = pthread_setaffinity_np(pthread_self(), sizeof(set), &set); error != 0) {
+  if (int error = pthread_setaffinity_np(thread.native_handle(), sizeof(set), &set); error != 0) {
     CC_LOG_WARN("could not pin an event loop to CPU {}: {}", cpu, std::strerror(error));
   }
 }
@@ -74,7 +74,6 @@ void Loop::start() {
   arm_ping();
   thread_ = std::thread([this] {
     metrics::this_thread_loop_metrics = &metrics_;
-    if (cpu_) pin_this_thread(*cpu_);
     try {
       io_.run();
     } catch (const std::exception& e) {
@@ -83,6 +82,9 @@ void Loop::start() {
       std::abort();
     }
   });
+  // From here, not from the thread itself: pinned before start() returns (and before the server
+  // logs that it listens), whenever the new thread gets to run.
+  if (cpu_) pin_thread(thread_, *cpu_);
 }
 
 void Loop::join() {
