@@ -98,6 +98,9 @@ class History {
 
   // For the start-up log: "memory (this node only)", "redis streams".
   virtual std::string_view description() const = 0;
+  // Whether publications can be stored right now (a store on a broker: its own connection is
+  // up). /ready and /health report a store that is not: a broadcast then fails. Any thread.
+  virtual bool connected() const { return true; }
 };
 
 }  // namespace cablecast::broker

@@ -97,6 +97,9 @@ class RedisHistory::Store : public std::enable_shared_from_this<Store> {
   }
   void stop_accepting() { accepting_ = false; }
 
+  // Any thread: the connection is up and set up (publications go out).
+  bool up() const { return up_.load(); }
+
   // ---- broker loop ----
   void open(std::function<void(error_code)> started);
   void close(std::function<void()> done);
@@ -498,5 +501,7 @@ void RedisHistory::history_since(std::string stream, std::int64_t since, asio::a
 }
 
 RedisHistoryCounters RedisHistory::counters() const { return store_->counters(); }
+
+bool RedisHistory::connected() const { return store_ && store_->up(); }
 
 }  // namespace cablecast::broker

@@ -61,6 +61,7 @@ class RedisHistory final : public History {
   void history_since(std::string stream, std::int64_t since, boost::asio::any_io_executor ex,
                      QueryFn done) override;
   std::string_view description() const override { return "redis streams"; }
+  bool connected() const override;
 
   RedisHistoryCounters counters() const;
 

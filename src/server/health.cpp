@@ -77,6 +77,10 @@ HealthInputs HealthMonitor::inputs() const {
   in.draining = draining_;
   in.adapter_name = adapter_.name();
   in.adapter = adapter_.health();
+  if (history_ && !history_->connected() && in.adapter.connected) {
+    in.adapter.connected = false;  // broadcasts would fail: as down as the adapter itself
+    in.adapter.reason = fmt::format("stream history ({}) not connected", history_->description());
+  }
   in.canary = canary_.report();
   in.canary_interval = options_.interval;
   if (rpc_probe_) in.rpc = rpc_probe_->report();

@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "broker/history.hpp"
 #include "hub/hub.hpp"
 #include "pubsub/adapter.hpp"
 #include "server/health_canary.hpp"
@@ -41,6 +42,9 @@ class HealthMonitor {
   void stop();
   // Any thread: the node is shutting down; /ready and /health answer 503 from now on.
   void begin_drain() { draining_ = true; }
+  // Before start(): the stream history store, whose own broker connection must be up too (a
+  // broadcast with history on goes through it, not through the adapter). Null: none.
+  void watch_history(const broker::History* history) { history_ = history; }
 
   // Complete HTTP responses (status line, JSON body). Any thread.
   std::string health_response() const;
@@ -54,6 +58,7 @@ class HealthMonitor {
   pubsub::Adapter& adapter_;
   HealthCanary canary_;
   std::unique_ptr<RpcProbe> rpc_probe_;  // null without --rpc-url
+  const broker::History* history_ = nullptr;
   boost::asio::steady_timer broker_watch_;
   std::chrono::steady_clock::time_point wait_deadline_{};
   std::function<void(std::string)> give_up_;

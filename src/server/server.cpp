@@ -308,6 +308,7 @@ boost::system::result<void> Server::start() {
   s.health = std::make_unique<server::HealthMonitor>(
       server::HealthOptions{o.health_interval, o.anycable.rpc.url, o.pubsub_wait}, *s.adapter,
       s.hub.shard(0));
+  s.health->watch_history(s.broker_stores.history.get());
   s.router_options.health = s.health.get();
 
   // Bind before the threads start, so errors (port in use, bad host) come back from here.
