@@ -6,7 +6,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
+#include <filesystem>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -83,6 +86,7 @@ class BroadcastRun final : public ClientObserver {
         slot.sender_unavailable.store(false);
       }
       sent_.store(seq + 1, std::memory_order_release);
+      const std::int64_t sample_started = now_ns();
       std::vector<std::uint32_t> sender(senders_);
       for (unsigned s = 0; s < senders_; ++s) {
         // Spread the sending role over the clients (and so over the loops and source IPs).
@@ -106,11 +110,14 @@ class BroadcastRun final : public ClientObserver {
       }
       for (auto& slot : slots_) {
         deliveries += slot.received.load();
-        if (slot.received.load() >= alive) {
+        const bool complete_slot = slot.received.load() >= alive;
+        if (complete_slot) {
           rtts.push_back(slot.last_latency.load());
         } else {
           ++row.timeouts;
         }
+        raw_.push_back({connected, k, sample_started - run_started_,
+                        complete_slot ? slot.last_latency.load() : -1});
       }
       pause_for(options_.pause_ms / 1000);
     }
@@ -139,6 +146,25 @@ class BroadcastRun final : public ClientObserver {
   }
 
   std::uint64_t sampled_deliveries() const { return sampled_deliveries_; }
+
+  // Appends the step's samples to --samples-csv (a header when the file is new) and forgets them.
+  bool write_samples(const std::string& path, const std::string& label) {
+    if (path.empty()) return true;
+    const bool fresh = !std::filesystem::exists(path);
+    std::FILE* out = std::fopen(path.c_str(), "a");
+    if (out == nullptr) {
+      fmt::print(stderr, "cannot write {}\n", path);
+      return false;
+    }
+    if (fresh) fmt::print(out, "label,clients,sample,start_ms,rtt_ms\n");
+    for (const RawSample& r : raw_) {
+      // A timed-out sample has no RTT: an empty field, never a number that looks measured.
+      fmt::print(out, "{},{},{},{:.3f},{}\n", label, r.clients, r.index, r.start_ns / 1e6,
+                 r.rtt_ns < 0 ? std::string() : fmt::format("{:.3f}", r.rtt_ns / 1e6));
+    }
+    raw_.clear();
+    return std::fclose(out) == 0;
+  }
   std::uint64_t foreign() const { return foreign_.load(); }
 
  private:
@@ -167,6 +193,14 @@ class BroadcastRun final : public ClientObserver {
   std::atomic<std::uint64_t> stale_{0};
   std::atomic<std::uint64_t> foreign_{0};  // broadcasts not from this run (another process)
   std::uint64_t sampled_deliveries_ = 0;
+  struct RawSample {
+    std::uint32_t clients;
+    unsigned index;
+    std::int64_t start_ns;  // since the run's creation
+    std::int64_t rtt_ns;    // -1: timed out
+  };
+  std::vector<RawSample> raw_;
+  const std::int64_t run_started_ = now_ns();
 };
 
 }  // namespace
@@ -218,6 +252,7 @@ int run_broadcast(const BroadcastOptions& options) {
     if (run.foreign() > 0)
       fmt::print("  ({} broadcasts from other senders ignored)\n", run.foreign());
     if (!emit(options.common, row)) return 1;
+    if (!run.write_samples(options.samples_csv, options.common.label)) return 1;
     fmt::print("  connect phase: generator CPU {:.2f} s, server CPU {:.2f} s\n",
                connect_cpu.bench_cpu_s, connect_cpu.server_cpu_s);
     if (row.missing > 0 || row.duplicates > 0) delivery_ok = false;

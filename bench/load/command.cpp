@@ -115,6 +115,8 @@ BenchCommand::BenchCommand(CLI::App& app) : parsed_(std::make_unique<Parsed>()) 
                 "Seconds before a broadcast not seen by every client counts as a timeout")
       ->capture_default_str();
   b->add_option("--pause-ms", broadcast.pause_ms, "Pause between samples")->capture_default_str();
+  b->add_option("--samples-csv", broadcast.samples_csv,
+                "Append every sample (label,clients,sample,start_ms,rtt_ms) to this CSV file");
 
   EchoOptions& echo = p.echo;
   auto* e = p.echo_cmd =

@@ -37,6 +37,9 @@ struct BroadcastOptions {
   unsigned payload_bytes = 64;   // size of the "payload" string in each broadcast
   double sample_timeout_s = 10;  // a broadcast not seen by every client by then is a timeout
   double pause_ms = 5;           // between samples
+  // Appends one line per sample (label, clients, index, start offset, RTT) for histograms and
+  // for lining samples up with server events (pings, sweeps) in time. Empty = not written.
+  std::string samples_csv;
 };
 
 struct EchoOptions {

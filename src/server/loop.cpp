@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <chrono>
 #include <cstring>
@@ -27,6 +28,16 @@ void pin_thread(std::thread& thread, int cpu) {
     CC_LOG_WARN("could not pin an event loop to CPU {}: {}", cpu, std::strerror(error));
   }
 }
+
+// A tick every ~100 ms, at most 30 slices: small enough that a slice's pings add a few percent
+// to any broadcast they meet, few enough that the ticks cost nothing (10 timer wake-ups a second).
+unsigned heartbeat_slices(std::chrono::milliseconds interval) {
+  constexpr std::chrono::milliseconds kTick{100};
+  constexpr unsigned kMaxSlices = 30;
+  const auto slices = static_cast<unsigned>(interval / kTick);
+  return std::clamp(slices, 1u, kMaxSlices);
+}
+
 }  // namespace
 using Clock = std::chrono::steady_clock;
 
@@ -36,6 +47,7 @@ Loop::Loop(unsigned index, LoopShared shared, metrics::LoopMetrics& metrics)
       metrics_(metrics),
       work_(asio::make_work_guard(io_)),
       shard_(shared.hub.add_shard(io_, &metrics)),
+      sessions_(heartbeat_slices(shared.ping_interval)),
       rpc_(shared.rpc ? std::make_unique<MeteredRpcBackend>(*shared.rpc, metrics) : nullptr),
       env_{io_,
            shard_,
@@ -92,25 +104,30 @@ void Loop::join() {
 }
 
 void Loop::arm_ping() {
-  ping_timer_.expires_after(shared_.ping_interval);
+  // Each tick pings one slice of the sessions; every session once per ping_interval.
+  if (next_ping_ == Clock::time_point{}) next_ping_ = Clock::now();
+  next_ping_ += shared_.ping_interval / sessions_.slices();
+  ping_timer_.expires_at(next_ping_);
   ping_timer_.async_wait([this](boost::system::error_code ec) {
     if (ec) return;
-    shard_.forget_unused_streams(Clock::now());
-    ping_all();
+    ping_due_slice();
     arm_ping();
   });
 }
 
-void Loop::ping_all() {
-  if (sessions_.empty()) return;
-  // One frame for the whole loop: every welcomed session gets the same bytes.
+void Loop::ping_due_slice() {
+  bool full_turn = false;
+  session::SessionList& due = sessions_.next_due(full_turn);
+  if (full_turn) shard_.forget_unused_streams(Clock::now());
+  if (due.empty()) return;
+  // One frame per tick: every session of the slice gets the same bytes.
   auto seconds = std::chrono::duration_cast<std::chrono::seconds>(
                      std::chrono::system_clock::now().time_since_epoch())
                      .count();
   SharedFrame ping = ws::make_text_frame(protocol::encode_ping(seconds));
   const auto now = static_cast<std::uint32_t>(
       std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch()).count());
-  for (auto it = sessions_.begin(); it != sessions_.end();) {
+  for (auto it = due.begin(); it != due.end();) {
     auto& session = *it++;  // on_heartbeat may close it, which unlinks it
     session.send(ping);
     session.on_heartbeat(now);
@@ -122,9 +139,12 @@ void Loop::shutdown(Clock::time_point deadline) {
     ping_timer_.cancel();
     connections_->stop_accepting_requests();
     // disconnect() unlinks nothing synchronously (the close is reported later), but be safe.
-    for (auto it = sessions_.begin(); it != sessions_.end();) {
-      session::Session& session = *it++;
-      session.disconnect("server_restart", true);
+    for (unsigned i = 0; i < sessions_.slices(); ++i) {
+      auto& slice = sessions_.slice(i);
+      for (auto it = slice.begin(); it != slice.end();) {
+        session::Session& session = *it++;
+        session.disconnect("server_restart", true);
+      }
     }
     watch_shutdown(deadline);
   });

@@ -12,7 +12,8 @@
 #include "server/metered_rpc_backend.hpp"
 #include "server/router.hpp"
 #include "session/environment.hpp"
-#include "session/session.hpp"  // SessionList needs the complete Session
+#include "session/heartbeat_ring.hpp"
+#include "session/session.hpp"
 #include "ws/connection_context.hpp"
 
 namespace cablecast::server {
@@ -71,7 +72,7 @@ class Loop {
 
  private:
   void arm_ping();
-  void ping_all();
+  void ping_due_slice();
   void watch_shutdown(std::chrono::steady_clock::time_point deadline);
   void finish();
 
@@ -81,12 +82,13 @@ class Loop {
   boost::asio::io_context io_{1};  // one thread: Asio may skip its internal locking
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   hub::HubShard& shard_;
-  session::SessionList sessions_;
+  session::HeartbeatRing sessions_;
   std::unique_ptr<MeteredRpcBackend> rpc_;  // counts this loop's calls; null without RPC
   session::Environment env_;
   Router router_;
   std::unique_ptr<ws::ConnectionContext> connections_;
   boost::asio::steady_timer ping_timer_;
+  std::chrono::steady_clock::time_point next_ping_;  // ticks on a fixed grid: no drift
   boost::asio::steady_timer shutdown_timer_;
   std::function<void()> at_finish_;
   bool finished_ = false;

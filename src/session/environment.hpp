@@ -4,7 +4,6 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <boost/intrusive/list.hpp>
 #include <cablecast/channel.hpp>
 #include <cablecast/connection.hpp>
 #include <chrono>
@@ -22,6 +21,7 @@
 #include "hub/hub.hpp"
 #include "pubsub/adapter.hpp"
 #include "rpc/backend.hpp"
+#include "session/heartbeat_ring.hpp"
 
 namespace cablecast::session {
 
@@ -30,7 +30,6 @@ class Session;
 using ChannelRegistry =
     std::unordered_map<std::string, detail::ChannelClass, hub::StringHash, std::equal_to<>>;
 using ConnectHook = std::function<ConnectResult(const ConnectionRequest&)>;
-using SessionList = boost::intrusive::list<Session, boost::intrusive::constant_time_size<true>>;
 
 struct SessionLimits {
   // Commands queued while a subscription waits for its confirmation (strict ordering) may
@@ -85,7 +84,7 @@ struct Environment {
   const ChannelRegistry& channels;
   const ConnectHook& connect;
   boost::asio::thread_pool& blocking;
-  SessionList& sessions;  // welcomed sessions of this loop: pings and shutdown walk it
+  HeartbeatRing& sessions;  // welcomed sessions of this loop: pings and shutdown walk it
   // Live WebSocket sessions of all loops (from the upgrade until destroyed): the figure
   // --max-connections is checked against, and Server::connection_count().
   std::atomic<std::size_t>& open_sessions;

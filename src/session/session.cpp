@@ -59,7 +59,7 @@ Session::Session(Environment& env, ws::Transport& transport) : env_(env), transp
 }
 
 Session::~Session() {
-  if (is_linked()) env_.sessions.erase(env_.sessions.iterator_to(*this));
+  unlink();  // from the heartbeat ring, if welcomed
   env_.open_sessions.fetch_sub(1, std::memory_order_relaxed);
 }
 
@@ -228,7 +228,7 @@ void Session::welcome(boost::json::object identifiers) {
   identifiers_ = std::move(identifiers);
   if (rpc_ && rpc_->identifiers.empty()) rpc_->identifiers = boost::json::serialize(identifiers_);
   welcomed_ = true;
-  env_.sessions.push_back(*this);
+  env_.sessions.add(*this);
   join_internal_channel();
   CC_LOG_DEBUG("connection {} identified as {}", sid_.view(),
                log::clip(boost::json::serialize(identifiers_)));
@@ -519,7 +519,7 @@ void Session::log_rpc_failure(std::string_view call, std::string_view identifier
 void Session::on_closed() {
   if (closed_) return;
   closed_ = true;
-  if (is_linked()) env_.sessions.erase(env_.sessions.iterator_to(*this));
+  unlink();  // no more heartbeats
   leave_internal_channel();
   if (resumable_) {
     save_state(/*closing=*/true);

@@ -8,7 +8,6 @@
 // a bounded backlog. So a client always sees confirm_subscription before anything sent because
 // of a later command. (Rails runs commands on a thread pool and may reorder them; this is one
 // of our documented improvements.)
-#include <boost/intrusive/list.hpp>
 #include <boost/json/object.hpp>
 #include <boost/system/result.hpp>
 #include <functional>
@@ -32,9 +31,7 @@ class Subscription;
 struct SavedSubscription;
 struct RpcLink;
 
-class Session final : public ws::MessageHandler,
-                      public hub::Listener,
-                      public boost::intrusive::list_base_hook<> {
+class Session final : public ws::MessageHandler, public hub::Listener, public SessionHook {
  public:
   Session(Environment& env, ws::Transport& transport);
   ~Session() override;

@@ -64,6 +64,31 @@ describe('Action Cable protocol edge cases', () => {
     }
   });
 
+  // Cablecast spreads the heartbeat over the interval (session/heartbeat_ring.hpp): each tick
+  // (~100 ms) pings one slice of a loop's sessions, encoding the frame per tick. A burst to every
+  // client at once doubled the broadcast that met it. Every ping frame carries the second it was
+  // encoded in, so clients spread over the ~30 slices of a 3 s interval must see first pings
+  // from at least 3 different seconds (a 2.9 s span of ticks crosses at least two second
+  // boundaries); the old all-at-once heartbeat gave every client of a loop the same frame.
+  test('the heartbeat is spread over the interval: clients get their pings at different ticks',
+       {timeout: 20000, skip: targetIsRuby && 'Rails pings every connection at once'}, async () => {
+    const sockets = [];
+    try {
+      for (let i = 0; i < 60; ++i) {
+        const ws = await rawConnect(server.port);
+        sockets.push(ws);
+        await ws.nextFrame();  // welcome: the session is in the heartbeat ring from here
+      }
+      const isPing = (f) => f.opcode === OP.TEXT && JSON.parse(f.text).type === 'ping';
+      const firsts = await Promise.all(sockets.map((ws) => ws.nextFrame(isPing, 4500)));
+      const seconds = new Set(firsts.map((f) => JSON.parse(f.text).message));
+      assert.ok(seconds.size >= 3,
+                `60 clients got their first ping in ${seconds.size} distinct second(s): ${[...seconds]}`);
+    } finally {
+      for (const ws of sockets) ws.destroy();
+    }
+  });
+
   test('a duplicate subscribe gets no second confirmation', async () => {
     const c = await client();
     const id = await c.subscribe(benchmarkId('dup'));

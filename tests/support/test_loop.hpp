@@ -28,7 +28,7 @@ struct TestLoop {
   session::ChannelRegistry channels;
   session::ConnectHook hook;
   boost::asio::thread_pool pool{1};
-  session::SessionList sessions;
+  session::HeartbeatRing sessions{1};
   std::atomic<std::size_t> open_sessions{0};
   session::Environment env{io, shard, adapter, channels, hook,   pool, sessions, open_sessions,
                            {}, {},    {},      {},       metrics};
