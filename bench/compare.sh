@@ -50,6 +50,8 @@ STAMP=$(date +%Y%m%d-%H%M%S)
 CSV="$OUT_DIR/$STAMP.csv"
 TABLE="$OUT_DIR/$STAMP.md"
 PNG="$OUT_DIR/$STAMP.png"
+SAMPLES_CSV="$OUT_DIR/$STAMP-samples.csv"  # every broadcast sample: bench/tail.rb
+HIST_PNG="$OUT_DIR/$STAMP-histogram.png"
 LOG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/cablecast-compare.XXXXXX")
 mkdir -p "$OUT_DIR"
 
@@ -132,7 +134,7 @@ for repeat in $(seq 1 "$REPEATS"); do
     budget=0; connect_clients=$CONNECT_CLIENTS
     if [[ $name == rails ]]; then budget=$RAILS_STEP_BUDGET; connect_clients=$RAILS_CONNECT_CLIENTS; fi
     run_step "$name" broadcast --steps "$STEPS" --clients "${STEPS##*,}" --samples "$SAMPLES" \
-      --step-budget "$budget" --min-samples 5
+      --step-budget "$budget" --min-samples 5 --samples-csv "$SAMPLES_CSV"
     run_step "$name" connect --clients "$connect_clients"
     run_step "$name" echo --clients "$ECHO_CLIENTS" --in-flight "$ECHO_IN_FLIGHT" \
       --duration "$DURATION"
@@ -271,12 +273,21 @@ end
 RUBY
 }
 summarize "$CSV" "$LOG_DIR" >"$TABLE"
+if [[ -s $SAMPLES_CSV ]]; then
+  echo >>"$TABLE"
+  ruby "$ROOT/bench/tail.rb" "$SAMPLES_CSV" "$LOG_DIR" >>"$TABLE"
+fi
 cat "$TABLE"
 if command -v gnuplot >/dev/null; then
   gnuplot -e "dir='$LOG_DIR'; out='$PNG'" "$ROOT/bench/plot.gp" && echo "plot: $PNG" >&2
+  if [[ -s $SAMPLES_CSV ]]; then
+    gnuplot -e "dir='$LOG_DIR'; out='$HIST_PNG'; steps='${STEPS//,/ }'; labels='$SERVERS'" \
+      "$ROOT/bench/histogram.gp" && echo "histograms: $HIST_PNG" >&2
+  fi
 else
   echo "gnuplot missing (apt-get install gnuplot-nox): no plot" >&2
 fi
 echo "csv: $CSV" >&2
+[[ -s $SAMPLES_CSV ]] && echo "samples: $SAMPLES_CSV" >&2
 echo "table: $TABLE" >&2
 rm -rf "$LOG_DIR"
