@@ -451,20 +451,9 @@ boost::system::result<void> RedisHistory::start() {
   CABLE_ASSERT(!started_ && !io_.get_executor().running_in_this_thread());
   started_ = true;
   // The connection times out by itself; the margin only guards against a loop that does not run.
-  auto opened =
-      pubsub::redis::open_on_loop(io_, connect_timeout_ + std::chrono::seconds(2),
-                                  [store = store_](auto done) { store->open(std::move(done)); });
-  if (!opened) {
-    CC_LOG_ERROR("redis history: no answer from the broker loop within the connect timeout");
-    return RedisError::timed_out;
-  }
-  if (*opened && pubsub::redis::is_unreachable(*opened)) {
-    CC_LOG_WARN("redis history: Redis is not reachable yet ({}); retrying with backoff",
-                opened->message());
-    return {};
-  }
-  if (*opened) return *opened;
-  return {};
+  return pubsub::redis::start_on_loop(
+      io_, connect_timeout_ + std::chrono::seconds(2), "redis history",
+      [store = store_](auto done) { store->open(std::move(done)); });
 }
 
 void RedisHistory::stop() {

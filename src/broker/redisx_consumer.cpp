@@ -386,20 +386,9 @@ RedisxConsumer::~RedisxConsumer() {
 boost::system::result<void> RedisxConsumer::start() {
   CABLE_ASSERT(!started_ && !io_.get_executor().running_in_this_thread());
   started_ = true;
-  auto opened =
-      pubsub::redis::open_on_loop(io_, connect_timeout_ + std::chrono::seconds(2),
-                                  [reader = reader_](auto done) { reader->open(std::move(done)); });
-  if (!opened) {
-    CC_LOG_ERROR("redisx: no answer from the broker loop within the connect timeout");
-    return RedisError::timed_out;
-  }
-  if (*opened && pubsub::redis::is_unreachable(*opened)) {
-    CC_LOG_WARN("redisx: Redis is not reachable yet ({}); retrying with backoff",
-                opened->message());
-    return {};
-  }
-  if (*opened) return *opened;
-  return {};
+  return pubsub::redis::start_on_loop(
+      io_, connect_timeout_ + std::chrono::seconds(2), "redisx",
+      [reader = reader_](auto done) { reader->open(std::move(done)); });
 }
 
 void RedisxConsumer::stop() {

@@ -6,11 +6,16 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/system/error_code.hpp>
+#include <boost/system/result.hpp>
 #include <chrono>
 #include <functional>
 #include <future>
 #include <memory>
 #include <optional>
+#include <string_view>
+
+#include "core/log.hpp"
+#include "pubsub/redis/redis_error.hpp"
 
 namespace cablecast::pubsub::redis {
 
@@ -26,6 +31,28 @@ inline std::optional<boost::system::error_code> open_on_loop(
   });
   if (ready.wait_for(bound) != std::future_status::ready) return std::nullopt;
   return ready.get();
+}
+
+// start() of an object on the broker loop: opens it there (open_on_loop), then the rule they all
+// follow. No answer within `bound` (the loop does not run): timed_out. Redis not reachable yet: a
+// warning, and started anyway (the object retries with back-off and /ready says why, so a node
+// may start before its Redis). Any other error (a bad URL, a wrong password): that error, since a
+// configuration mistake must fail the start-up at once. `what` names the object in the logs.
+inline boost::system::result<void> start_on_loop(
+    boost::asio::io_context& io, std::chrono::milliseconds bound, std::string_view what,
+    std::function<void(std::function<void(boost::system::error_code)>)> open) {
+  const auto opened = open_on_loop(io, bound, std::move(open));
+  if (!opened) {
+    CC_LOG_ERROR("{}: no answer from the broker loop within the connect timeout", what);
+    return RedisError::timed_out;
+  }
+  if (*opened && is_unreachable(*opened)) {
+    CC_LOG_WARN("{}: Redis is not reachable yet ({}); retrying with backoff", what,
+                opened->message());
+    return {};
+  }
+  if (*opened) return *opened;
+  return {};
 }
 
 // Runs `close(done)` on `io` and waits until done() ran, at most `bound`; false: it did not.

@@ -29,19 +29,9 @@ boost::system::result<void> RedisAdapter::start(DeliverFn deliver, asio::io_cont
   broker_ = std::make_shared<RedisBroker>(io, options_, std::move(deliver));
   // The connections time out by themselves after connect_timeout; the margin only guards
   // against a broker loop that does not run.
-  auto opened = open_on_loop(io, options_.connect_timeout + std::chrono::seconds(2),
-                             [broker = broker_](auto done) { broker->open(std::move(done)); });
-  if (!opened) {
-    CC_LOG_ERROR("redis: no answer from the broker loop within the connect timeout");
-    return RedisError::timed_out;
-  }
-  if (*opened && is_unreachable(*opened)) {
-    CC_LOG_WARN("redis: {} is not reachable yet ({}); retrying with backoff",
-                options_.endpoint.describe(), opened->message());
-    return {};
-  }
-  if (*opened) return *opened;
-  return {};
+  return start_on_loop(io, options_.connect_timeout + std::chrono::seconds(2),
+                       "redis " + options_.endpoint.describe(),
+                       [broker = broker_](auto done) { broker->open(std::move(done)); });
 }
 
 AdapterHealth RedisAdapter::health() const {
