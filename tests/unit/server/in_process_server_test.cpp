@@ -55,8 +55,9 @@ class ProbeChannel : public cablecast::Channel {
     stream_from(stream);
     stream_from(stream + "-fence");
     if (auto ms = param("tick_ms")) {
-      periodically(std::chrono::milliseconds(std::stoi(std::string(*ms))),
-                   [this] { transmit({{"tick", ++ticks_}}); });
+      periodically(std::chrono::milliseconds(std::stoi(std::string(*ms))), [this] {
+        transmit({{"tick", ++ticks_}});
+      });
     }
   }
 
@@ -74,10 +75,12 @@ class Client {
  public:
   explicit Client(std::uint16_t port) : ws_(io_) {
     asio::ip::tcp::resolver resolver(io_);
-    beast::get_lowest_layer(ws_).connect(*resolver.resolve("127.0.0.1", std::to_string(port)).begin());
-    ws_.set_option(beast::websocket::stream_base::decorator([](beast::websocket::request_type& req) {
-      req.set(beast::http::field::sec_websocket_protocol, "actioncable-v1-json");
-    }));
+    beast::get_lowest_layer(ws_).connect(
+        *resolver.resolve("127.0.0.1", std::to_string(port)).begin());
+    ws_.set_option(
+        beast::websocket::stream_base::decorator([](beast::websocket::request_type& req) {
+          req.set(beast::http::field::sec_websocket_protocol, "actioncable-v1-json");
+        }));
     ws_.handshake("127.0.0.1:" + std::to_string(port), "/cable");
     EXPECT_EQ(text(next(), "type"), "welcome");
   }
