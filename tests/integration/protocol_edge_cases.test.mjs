@@ -51,15 +51,18 @@ describe('Action Cable protocol edge cases', () => {
     try {
       await ws.nextFrame();  // welcome
       const isPing = (f) => f.opcode === OP.TEXT && JSON.parse(f.text).type === 'ping';
-      const first = await ws.nextFrame(isPing, 4500);
+      // The official client counts a connection stale after 6 s without a ping (its
+      // staleThreshold) and reconnects: the 3 s heartbeat must stay under that, a contract, not a
+      // speed. The lower bound: pings are not sent in a burst.
+      const first = await ws.nextFrame(isPing, 6000);
       const t1 = Date.now();
-      const second = await ws.nextFrame(isPing, 4500);
+      const second = await ws.nextFrame(isPing, 6000);
       const t2 = Date.now();
       assert.match(first.text, /^\{"type":"ping","message":\d+\}$/);
       const [m1, m2] = [JSON.parse(first.text).message, JSON.parse(second.text).message];
       assert.ok(Number.isInteger(m1) && Math.abs(m1 - Date.now() / 1000) < 10, `ping message ${m1} is not unix seconds`);
       assert.ok(m2 > m1, 'ping messages must increase');
-      assert.ok(t2 - t1 > 2000 && t2 - t1 < 4500, `pings ${t2 - t1} ms apart`);
+      assert.ok(t2 - t1 > 2000, `pings ${t2 - t1} ms apart`);
     } finally {
       ws.destroy();
     }
