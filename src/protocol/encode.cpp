@@ -329,6 +329,32 @@ std::string encode_presence_error(std::string_view identifier) {
   return out;
 }
 
+std::string escape_as_rails(std::string json) {
+  // 0xE2 leads U+2028/U+2029 (E2 80 A8/A9) and other characters, checked below.
+  std::size_t at = json.find_first_of("<>&\xE2");
+  if (at == std::string::npos) return json;
+  std::string out;
+  out.reserve(json.size() + 16);
+  out.append(json, 0, at);
+  for (std::size_t i = at; i < json.size(); ++i) {
+    const char c = json[i];
+    if (c == '<') {
+      out += "\\u003c";
+    } else if (c == '>') {
+      out += "\\u003e";
+    } else if (c == '&') {
+      out += "\\u0026";
+    } else if (c == '\xE2' && i + 2 < json.size() && json[i + 1] == '\x80' &&
+               (json[i + 2] == '\xA8' || json[i + 2] == '\xA9')) {
+      out += json[i + 2] == '\xA8' ? "\\u2028" : "\\u2029";
+      i += 2;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 bool is_valid_json(std::string_view text) {
   std::unique_ptr<simdjson::dom::parser> own_parser;
   simdjson::dom::parser* parser;

@@ -64,6 +64,13 @@ std::string encode_presence_error(std::string_view identifier);
 // Appends `text` as a JSON string literal (with quotes), escaped as described above.
 void append_json_string(std::string& out, std::string_view text);
 
+// Rewrites JSON text from a standard serializer (Boost.JSON, as Channel::transmit and broadcast
+// use) into what ActiveSupport::JSON writes for the same value: `<` `>` `&` and U+2028/U+2029
+// as \u escapes (the rest already agrees: tests/conformance compares both servers byte for
+// byte). Valid JSON holds these only inside string literals, so no parsing is needed; text
+// with none of them (the common case) comes back as it went in, without a copy.
+std::string escape_as_rails(std::string json);
+
 // True when `text` is exactly one valid JSON value (surrounding whitespace allowed).
 bool is_valid_json(std::string_view text);
 

@@ -21,6 +21,7 @@
 #include "core/log.hpp"
 #include "hub/hub.hpp"
 #include "metrics/node_metrics.hpp"
+#include "protocol/encode.hpp"
 #include "pubsub/factory.hpp"
 #include "server/anycable_setup.hpp"
 #include "server/broker_setup.hpp"
@@ -535,7 +536,7 @@ boost::system::result<void> Server::broadcast(std::string_view broadcasting,
     return boost::system::errc::make_error_code(boost::system::errc::operation_canceled);
   }
   auto sent = broker::publish(impl_->broker_stores.history.get(), *impl_->adapter, broadcasting,
-                              boost::json::serialize(message));
+                              protocol::escape_as_rails(boost::json::serialize(message)));
   if (sent) {
     if (auto* loop = metrics::this_thread_loop_metrics) {
       loop->broadcasts.add(metrics::BroadcastSource::channel);

@@ -89,7 +89,9 @@ const boost::json::object& ChannelSubscription::connection_identifiers() const {
 
 void ChannelSubscription::transmit(std::string message_json) {
   if (phase() == Phase::stopped) return;
-  session().transmit_json(protocol::encode_message(identifier_string(), message_json));
+  // Channel::transmit serialized with Boost.JSON; Rails escapes a few characters more.
+  session().transmit_json(protocol::encode_message(
+      identifier_string(), protocol::escape_as_rails(std::move(message_json))));
 }
 
 void ChannelSubscription::stream_from(std::string_view broadcasting, StreamOptions options) {
@@ -101,7 +103,8 @@ void ChannelSubscription::stream_from(std::string_view broadcasting, StreamOptio
 }
 
 bool ChannelSubscription::broadcast(std::string_view broadcasting, std::string payload_json) {
-  auto result = publish(session().env(), broadcasting, payload_json);
+  auto result =
+      publish(session().env(), broadcasting, protocol::escape_as_rails(std::move(payload_json)));
   if (!result) {
     CC_LOG_ERROR("broadcast to {} failed: {}", log::clip(broadcasting), result.error().message());
     return false;

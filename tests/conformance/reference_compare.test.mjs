@@ -1,20 +1,30 @@
 // Side-by-side conformance: every scenario runs against the Ruby Action Cable reference
-// (reference/ruby, Rails 6.1 under puma) and against Cablecast; the observed transcripts (HTTP
-// status + relevant headers, every text frame byte for byte except pings, close codes) must be
-// identical, except for the explicit, commented DEVIATIONS below, where both sides are pinned to
-// their documented behaviour. Findings about Rails are written up in FINDINGS.md next to this file.
-// Ruby/puma missing means the test fails (scripts/install-deps.sh installs them).
+// (reference/ruby, Rails 6.1 under puma) and against Cablecast, both probed live in the same run;
+// the observed transcripts (HTTP status + relevant headers, every frame byte for byte except
+// Action Cable pings: text, pongs, close codes, whether the TCP connection ends) must be
+// identical, except for the explicit, commented DEVIATIONS below, where each side is checked
+// against its documented behaviour. Covered: the handshake, the protocol's commands, the frame
+// level (ping/pong, fragmentation, close codes of every protocol error) and JSON escaping.
+// A wait that runs out (an expected frame, pong or close that never came) fails the scenario on
+// either side: two silent servers never compare equal. Findings about Rails are written up in
+// FINDINGS.md next to this file. Ruby/puma missing means the test fails
+// (scripts/install-deps.sh installs them).
 import assert from 'node:assert/strict';
 import {after, before, describe, test} from 'node:test';
-import {OP, acceptFor, rawUpgrade} from '../support/raw_ws.mjs';
+import {OP, acceptFor, closePayload, rawUpgrade} from '../support/raw_ws.mjs';
 import {startCablecast, startRubyReference, targetIsRuby} from '../support/servers.mjs';
 
 // CABLECAST_TEST_TARGET=ruby compares the reference with a second reference instance instead of
 // Cablecast: a self-check that every scenario is deterministic enough to compare.
 const selfCheck = targetIsRuby;
 
-const SETTLE_MS = 300;    // how long "nothing is sent" is watched for
-const EXPECT_MS = 4000;   // how long an expected frame may take
+// "Nothing is sent" is fenced by a WebSocket ping: Cablecast handles a connection's frames in
+// order and queues the pong after everything already queued, so frames sent before the pong
+// arrive first. Rails runs commands concurrently on its worker pool (no frame orders them), so
+// on the reference side the fence is preceded by this wait.
+const RUBY_SETTLE_MS = 300;
+const EXPECT_MS = 4000;   // how long an expected frame may take (running out fails the test)
+let fences = 0;
 
 const bench = (id) => JSON.stringify({channel: 'BenchmarkChannel', id});
 const cmd = (command, identifier, data) =>
@@ -26,10 +36,12 @@ const perform = (identifier, data) => cmd('message', identifier, JSON.stringify(
  * scenarios compare logs, so a wrong/missing/extra frame shows up as a readable diff.
  */
 class Session {
-  constructor(port) {
+  constructor(port, kind) {
     this.port = port;
+    this.kind = kind;
     this.log = [];
     this.sockets = [];
+    this.timeouts = [];  // waits that ran out: each one fails the scenario
   }
 
   /** Upgrades and records the status line facts; returns the RawWebSocket (or null). */
@@ -59,27 +71,65 @@ class Session {
     ws.sendText(text);
   }
 
+  /** Sends one raw frame (encodeFrame's options: opcode, payload, fin, rsv, mask). */
+  sendFrame(ws, frame) {
+    ws.sendFrame(frame);
+  }
+
+  timedOut(what) {
+    this.timeouts.push(what);
+    this.log.push(`(timeout: ${what})`);
+  }
+
   /** Records the next `n` non-ping frames (sorted when `unordered`: Rails leaves that order open). */
   async expect(ws, n, {unordered = false} = {}) {
     const got = [];
     try {
       for (let i = 0; i < n; i++) got.push(describeFrame(await ws.nextFrame(notPing, EXPECT_MS)));
     } catch {
-      got.push(`(timeout after ${got.length} of ${n})`);
+      this.timedOut(`${ws.name}: ${got.length} of ${n} frames`);
     }
     if (unordered) got.sort();
     for (const line of got) this.log.push(`${ws.name} <- ${line}`);
   }
 
-  /** Records whatever non-ping frames arrive within SETTLE_MS (normally: nothing). */
+  /** Records what arrives before the pong of a fresh ping (normally: nothing). */
   async settle(ws) {
-    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    if (this.kind === 'ruby') await new Promise((r) => setTimeout(r, RUBY_SETTLE_MS));
+    const tag = `fence-${++fences}`;
+    ws.sendFrame({opcode: OP.PING, payload: tag});
     const got = [];
-    while (ws.frames.length) {
-      const f = ws.frames.shift();
-      if (notPing(f)) got.push(describeFrame(f));
+    try {
+      for (;;) {
+        const f = await ws.nextFrame(notPing, EXPECT_MS);
+        if (f.opcode === OP.PONG && f.payload.toString() === tag) break;
+        got.push(describeFrame(f));
+      }
+    } catch {
+      this.timedOut(`${ws.name}: no pong to the fence`);
     }
     this.log.push(`${ws.name} quiet: ${got.length === 0 ? 'yes' : JSON.stringify(got)}`);
+  }
+
+  /**
+   * A protocol error: records the server's close code (the reason text is each library's own
+   * wording), answers the close as a client should, and records whether the server then ends TCP.
+   */
+  async expectClose(ws) {
+    let close;
+    try {
+      close = await ws.nextFrame(notPing, EXPECT_MS);
+    } catch {
+      return this.timedOut(`${ws.name}: no close frame`);
+    }
+    if (close.opcode !== OP.CLOSE) {
+      this.log.push(`${ws.name} <- ${describeFrame(close)} (not a close frame)`);
+      return;
+    }
+    this.log.push(`${ws.name} <- close ${close.code ?? '(no code)'}`);
+    ws.sendFrame({opcode: OP.CLOSE, payload: closePayload(close.code ?? 1000)});
+    if (!(await ws.waitEnded(EXPECT_MS))) return this.timedOut(`${ws.name}: TCP still open after the close`);
+    this.log.push(`${ws.name} ended`);
   }
 
   close() {
@@ -284,6 +334,128 @@ const SCENARIOS = {
   },
 };
 
+/** Opens a welcomed connection, sends `frames` (encodeFrame options), records the close. */
+const failsWith = (...frames) => async (s) => {
+  const ws = await s.open('c');
+  await s.expect(ws, 1);
+  for (const frame of frames) s.sendFrame(ws, frame);
+  await s.expectClose(ws);
+};
+const text = (payload, extra = {}) => ({opcode: OP.TEXT, payload, ...extra});
+const utf8 = (...parts) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
+
+// RFC 6455 as both servers implement it: what the official client never sends, but a proxy, a
+// library or an attacker may.
+const FRAME_SCENARIOS = {
+  'ping is answered with a pong carrying its payload': async (s) => {
+    const ws = await s.open('c');
+    await s.expect(ws, 1);
+    s.sendFrame(ws, {opcode: OP.PING, payload: Buffer.from('abc\x00\xff', 'latin1')});
+    await s.expect(ws, 1);
+    s.sendFrame(ws, {opcode: OP.PING});
+    await s.expect(ws, 1);
+  },
+  'an unsolicited pong is ignored': async (s) => {
+    const ws = await s.open('c');
+    await s.expect(ws, 1);
+    await subscribe(s, ws, bench('pong'));
+    s.sendFrame(ws, {opcode: OP.PONG, payload: 'unasked'});
+    await s.settle(ws);
+    s.send(ws, perform(bench('pong'), {action: 'echo', still: 'usable'}));
+    await s.expect(ws, 1);
+  },
+  'a fragmented command with a ping between its fragments': async (s) => {
+    const ws = await s.open('c');
+    await s.expect(ws, 1);
+    const subscribeText = cmd('subscribe', bench('frag'));
+    s.sendFrame(ws, text(subscribeText.slice(0, 10), {fin: false}));
+    s.sendFrame(ws, {opcode: OP.PING, payload: 'mid'});
+    s.sendFrame(ws, {opcode: OP.CONT, fin: false, payload: subscribeText.slice(10, 20)});
+    s.sendFrame(ws, {opcode: OP.CONT, payload: subscribeText.slice(20)});
+    await s.expect(ws, 2);  // the pong first: the message is complete only after it
+  },
+  'a multi-byte character split across fragments': async (s) => {
+    const ws = await s.open('c');
+    await s.expect(ws, 1);
+    await subscribe(s, ws, bench('split'));
+    const bytes = Buffer.from(perform(bench('split'), {action: 'echo', t: 'é✓😀'}));
+    const at = bytes.indexOf(Buffer.from('✓')) + 1;  // inside the 3-byte character
+    s.sendFrame(ws, text(bytes.subarray(0, at), {fin: false}));
+    s.sendFrame(ws, {opcode: OP.CONT, payload: bytes.subarray(at)});
+    await s.expect(ws, 1);
+  },
+  'a binary frame': async (s) => {
+    const ws = await s.open('c');
+    await s.expect(ws, 1);
+    await subscribe(s, ws, bench('bin'));
+    s.sendFrame(ws, {opcode: OP.BINARY, payload: Buffer.from(cmd('subscribe', bench('bin2')))});
+    await s.settle(ws);
+  },
+  'client close 1000 is echoed and TCP ends': async (s) => {
+    const ws = await s.open('c');
+    await s.expect(ws, 1);
+    s.sendFrame(ws, {opcode: OP.CLOSE, payload: closePayload(1000)});
+    await s.expectClose(ws);
+  },
+  'client close 4001 with a reason': async (s) => {
+    const ws = await s.open('c');
+    await s.expect(ws, 1);
+    s.sendFrame(ws, {opcode: OP.CLOSE, payload: closePayload(4001, 'bye')});
+    await s.expectClose(ws);
+  },
+  'a close with no payload': async (s) => {
+    const ws = await s.open('c');
+    await s.expect(ws, 1);
+    s.sendFrame(ws, {opcode: OP.CLOSE});
+    await s.expectClose(ws);
+  },
+  'close code 999 (invalid)': failsWith({opcode: OP.CLOSE, payload: closePayload(999)}),
+  'close with a 1-byte payload': failsWith({opcode: OP.CLOSE, payload: Buffer.from([0x03])}),
+  'an unmasked client frame': failsWith(text('{}', {mask: false})),
+  'a reserved bit without an extension': failsWith(text('{}', {rsv: 4})),
+  'unknown opcode 0x3': failsWith({opcode: 0x3}),
+  'unknown control opcode 0xb': failsWith({opcode: 0xb}),
+  'a fragmented ping': failsWith({opcode: OP.PING, fin: false, payload: 'x'}),
+  'a ping of 126 bytes': failsWith({opcode: OP.PING, payload: Buffer.alloc(126)}),
+  'a continuation with nothing to continue': failsWith({opcode: OP.CONT, payload: 'x'}),
+  'a text frame inside a fragmented message': failsWith(text('{', {fin: false}), text('}')),
+  'invalid UTF-8 (an overlong encoding)': failsWith(text(utf8('{"a":"', [0xc0, 0xaf], '"}'))),
+  'invalid UTF-8 (a surrogate)': failsWith(text(utf8('{"a":"', [0xed, 0xa0, 0x80], '"}'))),
+};
+
+// What Rails' JSON encoder escapes (ActiveSupport: <, >, & and U+2028/U+2029 as \u escapes,
+// control characters, non-ASCII as is) must come out byte for byte the same, from every path
+// that writes JSON: a transmit (echo), a broadcast, and the identifier echoed in each frame.
+const TRICKY = {html: '<script>&amp;</script>', quote: 'say "hi" \\ /', ctl: '\u0001\u001f\t\n', sep: 'a\u2028b\u2029c',
+                uni: 'é✓😀', del: '\u007f', nul: '\u0000'};
+const JSON_SCENARIOS = {
+  'JSON escaping in a transmit and a broadcast': async (s) => {
+    const ws = await s.open('c');
+    await s.expect(ws, 1);
+    await subscribe(s, ws, bench('esc'));
+    s.send(ws, perform(bench('esc'), {action: 'echo', ...TRICKY}));
+    await s.expect(ws, 1);
+    s.send(ws, perform(bench('esc'), {action: 'broadcast', ...TRICKY}));
+    await s.expect(ws, 2, {unordered: true});
+  },
+  'JSON escapes in the data string are decoded and re-encoded': async (s) => {
+    const ws = await s.open('c');
+    await s.expect(ws, 1);
+    await subscribe(s, ws, bench('unesc'));
+    const data = '{"action":"echo","a":"\\u00e9\\u2713\\ud83d\\ude00","b":"\\/\\b\\f","c":"\\u003c\\u003e"}';
+    s.send(ws, JSON.stringify({command: 'message', identifier: bench('unesc'), data}));
+    await s.expect(ws, 1);
+  },
+  'an identifier with characters that need escaping': async (s) => {
+    const ws = await s.open('c');
+    await s.expect(ws, 1);
+    const id = JSON.stringify({channel: 'BenchmarkChannel', id: 'x<é>&"\\\u2028'});
+    await subscribe(s, ws, id);
+    s.send(ws, perform(id, {action: 'echo', n: 1}));
+    await s.expect(ws, 1);
+  },
+};
+
 /**
  * Documented deviations: Cablecast deliberately differs from Rails 6.1 here. Both transcripts are
  * pinned, so neither side can drift unnoticed.
@@ -304,6 +476,12 @@ const DEVIATIONS = {
   'handshake without Sec-WebSocket-Key': {
     ruby: (log) => assert.match(log[0], /^c: HTTP 500 /),
     cablecast: (log) => assert.match(log[0], /^c: HTTP 400 /),
+  },
+  // An unmasked client frame: websocket-driver 0.6.3 closes with 1003 (unacceptable data);
+  // RFC 6455 §5.1 makes it a protocol error, 1002, which Cablecast sends. Both then end TCP.
+  'an unmasked client frame': {
+    ruby: (log) => assert.deepEqual(log.slice(-2), ['c <- close 1003', 'c ended']),
+    cablecast: (log) => assert.deepEqual(log.slice(-2), ['c <- close 1002', 'c ended']),
   },
   // websocket-driver 0.6.3 does not check the version; RFC 6455 §4.4 says 426 with
   // Sec-WebSocket-Version: 13, which Cablecast does.
@@ -329,9 +507,10 @@ describe('Cablecast vs the Rails Action Cable reference', () => {
     await Promise.all([ruby?.stop(), cablecast?.stop()]);
   });
 
-  for (const [name, scenario] of Object.entries(SCENARIOS)) {
+  for (const [name, scenario] of Object.entries({...SCENARIOS, ...FRAME_SCENARIOS, ...JSON_SCENARIOS})) {
     test(name, async () => {
-      const sessions = {ruby: new Session(ruby.port), cablecast: new Session(cablecast.port)};
+      const sessions = {ruby: new Session(ruby.port, 'ruby'),
+                        cablecast: new Session(cablecast.port, selfCheck ? 'ruby' : 'cablecast')};
       try {
         await Promise.all(Object.values(sessions).map((s) => scenario(s)));
       } finally {
@@ -339,6 +518,10 @@ describe('Cablecast vs the Rails Action Cable reference', () => {
       }
       if (process.env.CABLECAST_PRINT_TRANSCRIPTS) {
         for (const [side, s] of Object.entries(sessions)) console.log(`# ${side}:\n#   ${s.log.join('\n#   ')}`);
+      }
+      // A wait that ran out proves nothing, even when both sides ran out the same way.
+      for (const [side, s] of Object.entries(sessions)) {
+        assert.deepEqual(s.timeouts, [], `${side} timed out:\n  ${s.log.join('\n  ')}`);
       }
       const deviation = DEVIATIONS[name];
       if (!deviation) {

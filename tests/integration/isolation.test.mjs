@@ -14,18 +14,11 @@ import {after, before, describe, test} from 'node:test';
 import {benchmarkId, chatId, connectWelcomed} from '../support/json_client.mjs';
 import {rawConnect, rawUpgrade} from '../support/raw_ws.mjs';
 import {startCablecast} from '../support/servers.mjs';
+import {broadcastVia, receivedBeforeBroadcast} from '../support/fence.mjs';
 
-// Publishes through `client`'s BenchmarkChannel subscription `id` and waits for the publisher's
-// own copy of the broadcast, so it has certainly gone through the server before anyone else's
-// inbox is read. (The publisher's inbox is consumed on the way: never check a publisher's.)
-async function broadcastVia(client, id, payload) {
-  client.perform(id, 'broadcast', payload);
-  await client.next((m) => m.identifier === id && m.message?.action === 'broadcast' &&
-                           m.message.tag === payload.tag, 5000);
-}
-
-// Every non-ping message a client holds after a short settle time.
-const inbox = (client) => client.drain(300);
+// "Nothing else arrived" is fenced by a later broadcast of the same publisher on a stream the
+// checked client also holds (tests/support/fence.mjs), never by a sleep.
+const FENCE = benchmarkId('~fence');  // stream "all~fence": no other stream here is its prefix
 
 describe('streams reach only their subscribers', () => {
   let server;
@@ -49,7 +42,7 @@ describe('streams reach only their subscribers', () => {
     const bob = await client('bob');       // "allb"
     const carol = await client('carol');   // "allab" (alice's and bob's names are its prefix/suffix)
     const dave = await client('dave');     // "chat_a"
-    const eve = await client('eve');       // subscribes to nothing
+    const eve = await client('eve');       // subscribes to the fence only
     await alice.subscribe(benchmarkId('a'));
     await bob.subscribe(benchmarkId('b'));
     await carol.subscribe(benchmarkId('ab'));
@@ -58,10 +51,12 @@ describe('streams reach only their subscribers', () => {
     // too, so each publish is known to have gone through the server before inboxes are read.
     const pub1 = await client('pub1');
     const pub2 = await client('pub2');
+    for (const c of [alice, bob, carol, dave, eve]) await c.subscribe(FENCE);
     await pub1.subscribe(benchmarkId('a'));
     await pub1.subscribe(benchmarkId('b'));
     await pub2.subscribe(benchmarkId('ab'));
     await pub2.subscribe(chatId('a'));
+    await pub2.subscribe(FENCE);
 
     await broadcastVia(pub1, benchmarkId('a'), {tag: 'to-a'});
     await broadcastVia(pub1, benchmarkId('b'), {tag: 'to-b'});
@@ -69,12 +64,10 @@ describe('streams reach only their subscribers', () => {
     pub2.perform(chatId('a'), 'speak', {user: 'pub2', text: 'to-chat-a'});
     await pub2.next((m) => m.message?.text === 'to-chat-a');
 
-    const got = async (c) => (await inbox(c)).map((m) => `${m.identifier} ${m.message?.tag ?? m.message?.text}`);
-    assert.deepEqual(await got(alice), [`${benchmarkId('a')} to-a`]);
-    assert.deepEqual(await got(bob), [`${benchmarkId('b')} to-b`]);
-    assert.deepEqual(await got(carol), [`${benchmarkId('ab')} to-ab`]);
-    assert.deepEqual(await got(dave), [`${chatId('a')} to-chat-a`]);
-    assert.deepEqual(await got(eve), []);
+    const got = (await receivedBeforeBroadcast([alice, bob, carol, dave, eve], pub2, FENCE))
+                    .map((inbox) => inbox.map((m) => `${m.identifier} ${m.message?.tag ?? m.message?.text}`));
+    assert.deepEqual(got, [[`${benchmarkId('a')} to-a`], [`${benchmarkId('b')} to-b`],
+                           [`${benchmarkId('ab')} to-ab`], [`${chatId('a')} to-chat-a`], []]);
   });
 
   test('two identifiers for one stream each get a copy; after unsubscribe, nothing', async () => {
@@ -85,22 +78,28 @@ describe('streams reach only their subscribers', () => {
     await frank.subscribe(spaced);
     await sender.subscribe(benchmarkId('f'));
 
+    await sender.subscribe(benchmarkId('f-fence1'));
+    await sender.subscribe(benchmarkId('f-fence2'));
+
+    // Both copies arrive (in either order), then nothing more before the next broadcast.
     await broadcastVia(sender, benchmarkId('f'), {tag: 'one'});
-    const first = await inbox(frank);
+    const first = [await frank.next((m) => m.message?.tag === 'one'), await frank.next((m) => m.message?.tag === 'one')];
     assert.deepEqual(first.map((m) => [m.identifier, m.message.tag]).sort(),
                      [[benchmarkId('f'), 'one'], [spaced, 'one']].sort());
 
-    // A later subscription's confirmation fences each unsubscribe (commands are handled in order).
+    // A later subscription's confirmation fences each unsubscribe (commands are handled in order);
+    // that subscription's stream then fences the broadcast before it.
     frank.send({command: 'unsubscribe', identifier: spaced});
     await frank.subscribe(benchmarkId('f-fence1'));
     await broadcastVia(sender, benchmarkId('f'), {tag: 'two'});
-    assert.deepEqual((await inbox(frank)).map((m) => [m.identifier, m.message.tag]),
+    assert.deepEqual((await receivedBeforeBroadcast([frank], sender, benchmarkId('f-fence1')))[0]
+                         .map((m) => [m.identifier, m.message.tag]),
                      [[benchmarkId('f'), 'two']]);
 
     frank.send({command: 'unsubscribe', identifier: benchmarkId('f')});
     await frank.subscribe(benchmarkId('f-fence2'));
     await broadcastVia(sender, benchmarkId('f'), {tag: 'three'});
-    assert.deepEqual(await inbox(frank), []);
+    assert.deepEqual((await receivedBeforeBroadcast([frank], sender, benchmarkId('f-fence2')))[0], []);
   });
 
   test('rejected subscriptions leave no stream behind', async () => {
@@ -108,6 +107,7 @@ describe('streams reach only their subscribers', () => {
     const sender = await client('sender2');
     await sender.subscribe(benchmarkId('g1'));
     await sender.subscribe(benchmarkId('g2'));
+    await sender.subscribe(benchmarkId('x3'));  // the fence: gina holds it too
     // Unknown channel, a ChatChannel without a room, and (over --max-subscriptions 3) a
     // BenchmarkChannel subscription: all rejected.
     for (const id of [JSON.stringify({channel: 'NoSuchChannel', id: 'g1'}), chatId('')]) {
@@ -123,14 +123,15 @@ describe('streams reach only their subscribers', () => {
     // Broadcasts on the streams the rejected subscriptions asked for reach nobody here.
     await broadcastVia(sender, benchmarkId('g1'), {tag: 'g1'});
     await broadcastVia(sender, benchmarkId('g2'), {tag: 'g2'});
-    assert.deepEqual(await inbox(gina), []);
+    assert.deepEqual((await receivedBeforeBroadcast([gina], sender, benchmarkId('x3')))[0], []);
 
     // Make room, subscribe to g2 for real: exactly one copy per broadcast (no ghost of the
     // rejected attempt doubling it).
     gina.send({command: 'unsubscribe', identifier: benchmarkId('x1')});
     await gina.subscribe(benchmarkId('g2'));
     await broadcastVia(sender, benchmarkId('g2'), {tag: 'g2-again'});
-    assert.deepEqual((await inbox(gina)).map((m) => [m.identifier, m.message.tag]),
+    assert.deepEqual((await receivedBeforeBroadcast([gina], sender, benchmarkId('x3')))[0]
+                         .map((m) => [m.identifier, m.message.tag]),
                      [[benchmarkId('g2'), 'g2-again']]);
   });
 
@@ -138,7 +139,10 @@ describe('streams reach only their subscribers', () => {
     const hal = await client('hal');
     const sender = await client('sender3');
     const id = benchmarkId('h');
+    const fence = benchmarkId('h-fence');
     await sender.subscribe(id);
+    await sender.subscribe(fence);
+    await hal.subscribe(fence);
     for (let i = 0; i < 20; i++) {
       hal.subscribeCommand(id);
       hal.send({command: 'unsubscribe', identifier: id});
@@ -151,13 +155,14 @@ describe('streams reach only their subscribers', () => {
                    'confirm_subscription', `confirmation ${n + 1} of 21`);
     }
     await broadcastVia(sender, id, {tag: 'h1'});
-    assert.deepEqual((await inbox(hal)).filter((m) => m.message).map((m) => m.message.tag), ['h1']);
+    assert.deepEqual((await receivedBeforeBroadcast([hal], sender, fence))[0]
+                         .filter((m) => m.message).map((m) => m.message.tag), ['h1']);
     // Unsubscribe, then use a later subscription's confirmation as a fence: the unsubscribe
     // before it has certainly been handled by then.
     hal.send({command: 'unsubscribe', identifier: id});
-    await hal.subscribe(benchmarkId('h-fence'));
+    await hal.subscribe(benchmarkId('h-fence2'));
     await broadcastVia(sender, id, {tag: 'h2'});
-    assert.deepEqual(await inbox(hal), []);
+    assert.deepEqual((await receivedBeforeBroadcast([hal], sender, fence))[0], []);
   });
 
   test('a refused connection receives nothing', async () => {

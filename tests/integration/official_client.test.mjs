@@ -46,8 +46,11 @@ describe('official @rails/actioncable client', () => {
     await c.waitFor('connected');
     a.subscription.perform('speak', {user: 'alice', text: 'only lobby'});
     await b.waitFor('received', (m) => m.text === 'only lobby');
-    await sleep(300);
-    assert.deepEqual(c.received(), []);
+    // Fence: a message in the other room, published after the lobby's had reached bob's
+    // connection, so a stray lobby message would have come first.
+    c.subscription.perform('speak', {user: 'bob', text: 'fence'});
+    await c.waitFor('received', (m) => m.text === 'fence');
+    assert.deepEqual(c.received(), [{user: 'bob', text: 'fence'}]);
   });
 
   test('BenchmarkChannel echo and broadcast', async () => {
@@ -67,10 +70,14 @@ describe('official @rails/actioncable client', () => {
     assert.deepEqual(await s1.waitFor('received', (m) => m.action === 'broadcast'),
                      {text: 'to all', action: 'broadcast'});
     assert.deepEqual(await s2.waitFor('received'), {text: 'to all', action: 'broadcast'});
-    await sleep(200);
-    // Exactly one delivery per consumer, and the echo went to its sender only.
-    assert.equal(s2.received().length, 1);
-    assert.equal(s1.received().length, 3);
+    // Fence: an echo on each connection, answered after anything already queued for it. Exactly
+    // one delivery per consumer before it, and the first echo went to its sender only.
+    s1.subscription.perform('echo', {text: 'fence'});
+    s2.subscription.perform('echo', {text: 'fence'});
+    await s1.waitFor('received', (m) => m.text === 'fence');
+    await s2.waitFor('received', (m) => m.text === 'fence');
+    assert.deepEqual(s2.received().map((m) => m.action), ['broadcast', 'echo']);
+    assert.deepEqual(s1.received().map((m) => m.action).sort(), ['broadcast', 'broadcastResult', 'echo', 'echo']);
   });
 
   test('unsubscribe stops deliveries', async () => {
@@ -90,8 +97,9 @@ describe('official @rails/actioncable client', () => {
     speaker.subscription.perform('speak', {user: 's', text: 'after unsubscribe'});
     speaker2.subscription.perform('speak', {user: 's', text: 'other room'});
     await speaker.waitFor('received', (m) => m.text === 'after unsubscribe');
+    // The sender's later message in the other room is the fence: published after the one in
+    // the room left, so it would have come second.
     await stays.waitFor('received', (m) => m.text === 'other room');
-    await sleep(400);
     assert.deepEqual(gone.received(), []);
   });
 

@@ -13,15 +13,18 @@ import {after, before, describe, test} from 'node:test';
 import {benchmarkId, connectWelcomed} from '../support/json_client.mjs';
 import {encodeFrame, OP, rawConnect, rawUpgrade} from '../support/raw_ws.mjs';
 import {rssKiB, sleep, startCablecast, underAsan} from '../support/servers.mjs';
+import {receivedBefore} from '../support/fence.mjs';
 
 const encodeText = (text) => encodeFrame({opcode: OP.TEXT, payload: Buffer.from(text, 'utf8')});
 
-// Sends `echo` and resolves with the round trip in ms (the well-behaved client's probe).
-async function echoRoundTrip(client, id, tag) {
+// Sends `echo` and resolves once it is answered (the well-behaved client's probe: it is still
+// served). How fast is printed (`# echo round trip after ...`) for docs/benchmarks.md ("Under
+// a flood"), never asserted: a loaded machine is slow, not wrong.
+async function echoAnswered(client, id, tag) {
   const started = performance.now();
   client.perform(id, 'echo', {tag});
   await client.next((m) => m.identifier === id && m.message?.tag === tag, 10000);
-  return performance.now() - started;
+  console.log(`# echo round trip ${tag}: ${(performance.now() - started).toFixed(1)} ms`);
 }
 
 // The log must never show a crash or a sanitizer report, whatever the flood.
@@ -63,12 +66,11 @@ describe('connection flood over --max-connections', () => {
     assert.match(answers[0].headers['retry-after'] ?? '', /^\d+$/, 'a Retry-After header tells when to retry');
     await server.waitForLog(/max-connections/, 3000, mark);
 
-    // Every connected client still receives a broadcast, and the echo round trip stays short.
+    // Every connected client still receives a broadcast, and an echo is still answered.
     clients[0].perform(id, 'broadcast', {text: 'still here'});
     await Promise.all(clients.map((c) =>
       c.next((m) => m.identifier === id && m.message?.text === 'still here', 10000)));
-    const rtt = await echoRoundTrip(clients[1], id, 'after-flood');
-    assert.ok(rtt < 2000, `echo took ${rtt.toFixed(0)} ms`);
+    await echoAnswered(clients[1], id, 'after-flood');
 
     // Closing 5 clients frees 5 slots (the server notices the closes asynchronously).
     for (const c of clients.splice(0, 5)) await c.close();
@@ -143,8 +145,7 @@ describe('command flood over --max-commands-per-second', () => {
 
     await steadyRun;
     assert.equal(steady.closeInfo, undefined, 'the steady client stays connected');
-    const rtt = await echoRoundTrip(good, id, 'after-command-flood');
-    assert.ok(rtt < 2000, `echo took ${rtt.toFixed(0)} ms`);
+    await echoAnswered(good, id, 'after-command-flood');
     good.terminate();
     steady.terminate();
   });
@@ -153,7 +154,7 @@ describe('command flood over --max-commands-per-second', () => {
     const again = await connectWelcomed(`${server.url}?user=flooder`);
     const id = benchmarkId('rate');
     await again.subscribe(id);
-    assert.ok((await echoRoundTrip(again, id, 'back')) < 2000);
+    await echoAnswered(again, id, 'back');
     again.terminate();
   });
 });
@@ -196,7 +197,7 @@ describe('a default server: no command rate limit (as Rails), hostile input boun
     const answer = await c.next((m) => m.identifier === padded(3), 10000);
     assert.equal(answer.type, 'reject_subscription');
     await server.waitForLog(/rejecting an identifier of \d+ bytes: the connection's identifiers would total \d+ bytes \(limit 65536\)/, 3000, mark);
-    assert.ok(await echoRoundTrip(c, padded(0), 'still-served') < 5000);
+    await echoAnswered(c, padded(0), 'still-served');
     // Unsubscribing gives the room back.
     c.send({command: 'unsubscribe', identifier: padded(1)});
     await c.subscribe(padded(3));
@@ -320,8 +321,7 @@ describe('subscription flood over --max-subscriptions', () => {
     await server.waitForLog(/max-subscriptions/, 3000, mark);
 
     // The first five still work.
-    const rtt = await echoRoundTrip(c, ids[4], 'still-subscribed');
-    assert.ok(rtt < 2000);
+    await echoAnswered(c, ids[4], 'still-subscribed');
     // A rejected identifier is not subscribed: its broadcast action is refused (no answer).
     // 100 rejections spent this connection's 20 lines of bad-input log; the rest are thinned
     // (one in 1,000), so that line is not expected any more: no answer is checked below.
@@ -329,15 +329,17 @@ describe('subscription flood over --max-subscriptions', () => {
     await server.waitForLog(/logging 1 line in 1000/, 3000, mark);
     assert.equal(server.logs.slice(mark).filter((l) => /max-subscriptions/.test(l)).length, 20);
 
-    // Unsubscribing one frees a slot: a previously rejected identifier is now confirmed.
+    // Unsubscribing one frees a slot: a previously rejected identifier is now confirmed. Commands
+    // are handled in order, so an answer to the echo above would have come before this
+    // confirmation: nothing was answered for the rejected identifier.
     c.send({command: 'unsubscribe', identifier: ids[0]});
-    await c.subscribe(extra[0]);
+    c.subscribeCommand(extra[0]);
+    const beforeConfirm = await receivedBefore(c, (m) => m.identifier === extra[0] && m.type === 'confirm_subscription', 10000);
+    assert.deepEqual(beforeConfirm.filter((m) => m.message?.tag === 'rejected'), [], 'nothing answered for the rejected identifier');
     // And the limit holds again.
     c.subscribeCommand(extra[1]);
     const again = await c.next((m) => m.identifier === extra[1]);
     assert.equal(again.type, 'reject_subscription');
-    const leftovers = (await c.drain(300)).filter((m) => m.message?.tag === 'rejected');
-    assert.deepEqual(leftovers, [], 'nothing answered for the rejected identifier');
     c.terminate();
   });
 });

@@ -1,7 +1,8 @@
 // Several Cablecast nodes sharing one PostgreSQL (LISTEN/NOTIFY): what a client of one node
 // broadcasts reaches the clients of every node, in order, through the channel Rails would use;
-// too-large payloads and bad start-up settings fail loudly. Also measures the latency of one
-// broadcast across two nodes (p50/p99 over 200 samples; see docs/scaling.md).
+// too-large payloads and bad start-up settings fail loudly. Also prints the latency of one
+// broadcast across two nodes (p50/p99 over 200 samples) for bench/nodes.sh (docs/benchmarks.md);
+// the test asserts that each arrives, never a time.
 // Needs scripts/with-services.sh (CABLECAST_TEST_POSTGRES_URL); fails without it.
 import assert from 'node:assert/strict';
 import {after, before, describe, test} from 'node:test';
@@ -94,7 +95,7 @@ describe('two Cablecast nodes sharing PostgreSQL', () => {
     assert.deepEqual(got.message, {small: true, action: 'broadcast'});
   });
 
-  test('latency of one broadcast across two nodes (200 samples)', async (t) => {
+  test('200 single broadcasts across two nodes each arrive (latency printed)', async (t) => {
     const id = benchmarkId(`latency-${prefix}`);
     const a = await client(nodeA, 'alice');
     const b = await client(nodeB, 'bob');
@@ -104,7 +105,8 @@ describe('two Cablecast nodes sharing PostgreSQL', () => {
     for (let i = 0; i < 200; i++) {
       const started = process.hrtime.bigint();
       b.perform(id, 'broadcast', {n: i});
-      await a.next((m) => m.identifier === id && m.message?.n === i, 5000);
+      const got = await a.next((m) => m.identifier === id && m.message?.n === i, 5000);
+      assert.equal(got.message.n, i);
       samples.push(Number(process.hrtime.bigint() - started) / 1e6);
     }
     const p50 = quantile(samples, 0.5);
@@ -113,8 +115,6 @@ describe('two Cablecast nodes sharing PostgreSQL', () => {
                  `p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, max ${Math.max(...samples).toFixed(2)} ms`;
     t.diagnostic(line);
     console.log(line);
-    // Push-based (LISTEN wakes the node), not polling: far below Rails' 1 s wait_for_notify tick.
-    assert.ok(p50 < 100, line);
   });
 });
 

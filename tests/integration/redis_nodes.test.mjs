@@ -9,6 +9,7 @@ import {after, describe, test} from 'node:test';
 import {chatId, connectWelcomed} from '../support/json_client.mjs';
 import {cablecastBin} from '../support/paths.mjs';
 import {startCablecast} from '../support/servers.mjs';
+import {receivedBefore} from '../support/fence.mjs';
 import {eventually, numsub, passwordRedis, redisCli, sharedRedis, uniquePrefix} from '../support/redis_env.mjs';
 
 const run = promisify(execFile);
@@ -103,7 +104,10 @@ describe('redis: several nodes', () => {
     await cb.subscribe(chatId('x'));
     ca.perform(chatId('x'), 'speak', {user: 'a', text: 'only A'});
     assert.deepEqual((await ca.next((m) => m.identifier === chatId('x'))).message, {user: 'a', text: 'only A'});
-    assert.deepEqual(await cb.drain(300), []);
+    // Fence: B's own message goes through the same Redis after A's; had node B subscribed to
+    // A's channel, A's message would have reached it first.
+    cb.perform(chatId('x'), 'speak', {user: 'b', text: 'fence'});
+    assert.deepEqual(await receivedBefore(cb, (m) => m.message?.text === 'fence'), []);
   });
 
   test('`cablecast broadcast` publishes to the running nodes', async () => {

@@ -1,7 +1,8 @@
 // Two nodes on one Redis under load: 10,000 broadcasts made by one client on node B arrive at a
 // client on node A complete and in order (Redis pub/sub keeps the order of one publisher, and
-// the node keeps it on to its clients); then the latency of a single broadcast B -> Redis -> A.
-// The figures are printed as test diagnostics and quoted in docs/scaling.md.
+// the node keeps it on to its clients); then 200 single broadcasts B -> Redis -> A, each awaited.
+// Both print their timings as diagnostics for bench/nodes.sh (figures in docs/benchmarks.md);
+// the tests assert delivery and order only, never a time.
 import assert from 'node:assert/strict';
 import {after, describe, test} from 'node:test';
 import {benchmarkId, connectWelcomed} from '../support/json_client.mjs';
@@ -61,7 +62,7 @@ describe('redis: two nodes under load', () => {
     t.diagnostic(`${COUNT} broadcasts B -> Redis -> A in ${ms.toFixed(0)} ms (${Math.round(COUNT / (ms / 1000))}/s), all in order`);
   });
 
-  test(`latency of one broadcast across two nodes (${SAMPLES} samples)`, async (t) => {
+  test(`${SAMPLES} single broadcasts across two nodes each arrive (latency printed)`, async (t) => {
     await nodes();
     const id = benchmarkId('latency');
     const {listener, speaker} = await pair(id);
@@ -77,6 +78,5 @@ describe('redis: two nodes under load', () => {
     const pick = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
     t.diagnostic(`client on B -> node B -> Redis -> node A -> client on A: p50 ${pick(0.5).toFixed(2)} ms, ` +
                  `p99 ${pick(0.99).toFixed(2)} ms, max ${latencies.at(-1).toFixed(2)} ms`);
-    assert.ok(pick(0.5) < 100, `median latency ${pick(0.5)} ms`);
   });
 });

@@ -106,6 +106,22 @@ for (const mode of ['garbage', 'huge', 'missing', 'wrong_types', 'http_500', 'sl
   });
 }
 
+// While a command waits for the application, the connection's later commands wait behind it
+// (strict order), holding at most 1 MiB; a client that floods past it is closed with 1008.
+test('commands piled up behind a pending one past 1 MiB close the connection with 1008', async () => {
+  const client = await connectJson(`${server.url}?mode=ok`);
+  await client.next((m) => m.type === 'welcome');
+  const slow = await client.subscribe(channel('slow'));
+  const mark = server.logs.length;
+  client.perform(slow, 'act', {mode: 'slow'});  // answered after --rpc-timeout (1.5 s)
+  // 20 commands of 60 KB (under --max-message-size each): 1.2 MB queued behind the slow one.
+  const pad = 'p'.repeat(60 * 1024);
+  for (let i = 0; i < 20; i++) client.perform(slow, 'act', {pad});
+  const closed = await Promise.race([client.closed, new Promise((r) => setTimeout(() => r({code: 'still open after 10 s'}), 10000).unref())]);
+  assert.equal(closed.code, 1008);
+  await server.waitForLog(/sent \d+ bytes of commands while an earlier one was pending \(limit 1048576\)/, 5000, mark);
+});
+
 test('every failure was logged with its cause, and the server is still serving', async () => {
   const logs = server.logs.join('\n');
   assert.match(logs, /RPC connect failed/);

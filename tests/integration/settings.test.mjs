@@ -61,6 +61,77 @@ describe('settings: command line, environment, config file', () => {
     c.terminate();
   });
 
+  // `cablecast config` prints what `serve` would use and where each value came from.
+  function effective(args, env = {}) {
+    return new Promise((resolve, reject) => {
+      execFile(cablecastBin, ['config', ...args], {env: {...process.env, ...env}, timeout: 10000}, (err, stdout, stderr) => {
+        if (err) return reject(new Error(`cablecast config failed: ${stderr}`));
+        const settings = {};
+        for (const line of stdout.split('\n')) {
+          const m = /^(\w+) = (.*?)\s+# (.*)$/.exec(line);
+          if (m) settings[m[1]] = {value: m[2], from: m[3].replace(/ .*/, '')};
+        }
+        resolve(settings);
+      });
+    });
+  }
+
+  test('flag > environment > file > default, for settings of every type', async () => {
+    const file = configFile('layers.toml', [
+      'max_subscriptions = 7', 'log_level = "warn"', 'io_uring = false', 'idle_timeout = 1111',
+      'channel_prefix = "file"', 'reuse_port = true', 'handshake_timeout = 2222', '',
+    ].join('\n'));
+    const env = {
+      CABLECAST_MAX_SUBSCRIPTIONS: '8', CABLECAST_LOG_LEVEL: 'error', CABLECAST_CHANNEL_PREFIX: 'env',
+      CABLECAST_REUSE_PORT: 'false', CABLECAST_HANDSHAKE_TIMEOUT: '3333',
+    };
+    const got = await effective(['--config', file, '--max-subscriptions', '9', '--handshake-timeout', '4444'], env);
+    const pick = (...keys) => Object.fromEntries(keys.map((k) => [k, `${got[k].value} (${got[k].from})`]));
+    assert.deepEqual(pick('max_subscriptions', 'handshake_timeout', 'log_level', 'channel_prefix', 'reuse_port',
+                          'io_uring', 'idle_timeout', 'shutdown_timeout', 'path'), {
+      max_subscriptions: '9 (flag)',           // integer: all three set, the flag wins
+      handshake_timeout: '4444 (flag)',        // a duration in ms
+      log_level: '"error" (env)',               // an enumeration: environment over file
+      channel_prefix: '"env" (env)',            // a string
+      reuse_port: 'false (env)',                // a boolean turned off by the environment
+      io_uring: 'false (file)',                 // a boolean from the file alone
+      idle_timeout: '1111 (file)',
+      shutdown_timeout: '5000 (default)',       // set nowhere
+      path: '"/cable" (default)',
+    });
+    // A boolean flag beats an environment variable and a file both saying otherwise.
+    const flag = await effective(['--config', file, '--io-uring=true'], {CABLECAST_IO_URING: 'false'});
+    assert.deepEqual([flag.io_uring.value, flag.io_uring.from], ['true', 'flag']);
+  });
+
+  test('serve applies the layers: --max-subscriptions from the environment over the file', async () => {
+    const file = configFile('subs.toml', 'max_subscriptions = 1\n');
+    const server = await startCablecast(['--config', file], {env: {CABLECAST_MAX_SUBSCRIPTIONS: '2'}});
+    servers.push(server);
+    const c = await connectWelcomed(server.url);
+    const ids = [1, 2, 3].map((n) => JSON.stringify({channel: 'BenchmarkChannel', id: `layer${n}`}));
+    for (const id of ids) c.subscribeCommand(id);
+    const answers = [];
+    for (const id of ids) answers.push((await c.next((m) => m.identifier === id)).type);
+    assert.deepEqual(answers, ['confirm_subscription', 'confirm_subscription', 'reject_subscription']);
+    c.terminate();
+  });
+
+  test('io_uring = false in the file, or CABLECAST_IO_URING=false, selects one sendmsg per connection', async () => {
+    const file = configFile('uring.toml', 'io_uring = false\n');
+    for (const [args, env] of [[['--config', file], {}], [[], {CABLECAST_IO_URING: 'false'}]]) {
+      const server = await startCablecast(args, {env});
+      servers.push(server);
+      await server.waitForLog(/sends: one sendmsg per connection .*--io-uring=false/, 3000);
+      // And it serves: a broadcast comes back over that write path.
+      const c = await connectWelcomed(server.url);
+      const id = await c.subscribe(JSON.stringify({channel: 'BenchmarkChannel', id: 'uring'}));
+      c.perform(id, 'broadcast', {n: 1});
+      assert.equal((await c.next((m) => m.message?.action === 'broadcast')).message.n, 1);
+      c.terminate();
+    }
+  });
+
   test('a [serve] table and CABLECAST_CONFIG work too', async () => {
     const file = configFile('table.toml', '[serve]\npath = "/in-table"\n');
     assert.equal(await servedPath([], {CABLECAST_CONFIG: file}), '/in-table');

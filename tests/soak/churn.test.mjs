@@ -28,7 +28,8 @@ const PAUSE_MS = Number(process.env.CABLECAST_SOAK_PAUSE_MS ?? 50);
 const STREAMS = 8;
 const STABLE_CLIENTS = 10;
 const BROADCAST_EVERY_MS = 10;
-const MIN_CYCLES_PER_SECOND = 10;  // "thousands of cycles" in the 2-minute CI run
+// How many cycles a run makes is a figure (docs/benchmarks.md, "Churn"), not a test: the test
+// asserts that every kind of cycle ran, so no path of the soak is silently skipped.
 // RSS after the churn may exceed the idle baseline by at most this much. Freed memory does not
 // always go back to the kernel at once (glibc keeps per-thread arenas), so the bound allows a
 // little; the warm-up has already sized the arenas (measured: no growth at all). A leak of
@@ -217,8 +218,8 @@ describe(`churn soak (${SOAK_SECONDS} s)`, () => {
       const seconds = (Date.now() - started) / 1000;
       console.log(`# ${run.total} cycles in ${seconds.toFixed(0)} s: ${JSON.stringify(run.counts)}`);
       assert.deepEqual(run.errors, []);
-      assert.ok(run.total >= MIN_CYCLES_PER_SECOND * SOAK_SECONDS,
-                `only ${run.total} cycles (expected at least ${MIN_CYCLES_PER_SECOND * SOAK_SECONDS})`);
+      const never = Object.entries(run.counts).filter(([, n]) => n === 0).map(([name]) => name);
+      assert.deepEqual(never, [], `scenarios that never ran: ${never.join(', ')}`);
 
       // Quiet again: every connection the churn opened is gone from the server.
       let fds = fdCount(pid);

@@ -15,3 +15,8 @@ export const limitBin =
   process.env.CABLECAST_LIMIT_BIN || path.join(repoRoot, 'build', 'release', 'cablecast-limit');
 
 export const rubyReferenceApp = path.join(repoRoot, 'reference', 'ruby', 'config.ru');
+
+// tests/support/without_io_uring.cpp: runs a program where the kernel refuses io_uring.
+export const withoutIoUringBin =
+  process.env.CABLECAST_WITHOUT_IO_URING ||
+  path.join(repoRoot, 'build', 'release', 'tests', 'support', 'cablecast_without_io_uring');

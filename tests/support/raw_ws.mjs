@@ -104,12 +104,13 @@ export function acceptFor(key) {
  * Performs an HTTP request meant as a WebSocket upgrade.
  * options: port, host, path ('/cable'), method ('GET'), headers (extra/overrides; a value of
  * null removes a default header), key, protocols (string or array → Sec-WebSocket-Protocol),
- * raw (a complete request string to send instead).
+ * raw (a complete request string to send instead), allowHalfOpen (keep our side open after the
+ * server's FIN, as a client that never answers a close frame does).
  * Resolves with {status, headers, statusLine, body, ws}; `ws` (a RawWebSocket) only for 101.
  */
 export function rawUpgrade({port, host = '127.0.0.1', path = '/cable', method = 'GET', headers = {},
                             key = crypto.randomBytes(16).toString('base64'), protocols, raw,
-                            timeoutMs = 5000} = {}) {
+                            timeoutMs = 5000, allowHalfOpen = false} = {}) {
   const defaults = {
     Host: `${host}:${port}`,
     Upgrade: 'websocket',
@@ -130,7 +131,7 @@ export function rawUpgrade({port, host = '127.0.0.1', path = '/cable', method = 
   }
 
   return new Promise((resolve, reject) => {
-    const socket = net.connect(port, host);
+    const socket = net.connect({port, host, allowHalfOpen});
     let buf = Buffer.alloc(0);
     let head = null;
     let settled = false;
@@ -181,8 +182,8 @@ export function rawUpgrade({port, host = '127.0.0.1', path = '/cable', method = 
 }
 
 /** Connects and upgrades; throws unless the server answers 101. */
-export async function rawConnect(port, {path = '/cable', headers = {}, protocols} = {}) {
-  const res = await rawUpgrade({port, path, headers, protocols});
+export async function rawConnect(port, {path = '/cable', headers = {}, protocols, allowHalfOpen} = {}) {
+  const res = await rawUpgrade({port, path, headers, protocols, allowHalfOpen});
   if (res.status !== 101) throw new Error(`upgrade refused: ${res.statusLine} ${res.body}`);
   res.ws.handshake = res;
   return res.ws;
