@@ -1,4 +1,4 @@
-#include "server/builtin_channels.hpp"
+#include "app/builtin_channels.hpp"
 
 #include <boost/json/serialize.hpp>
 
