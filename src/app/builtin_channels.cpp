@@ -2,6 +2,8 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "app/blank.hpp"
+
 namespace cablecast::builtin {
 
 void BenchmarkChannel::define_actions(Actions<BenchmarkChannel>& actions) {
@@ -34,7 +36,7 @@ void ChatChannel::define_actions(Actions<ChatChannel>& actions) {
 
 void ChatChannel::subscribed() {
   auto room = param("room");
-  if (!room || room->empty()) return reject();
+  if (!room || app::blank(*room)) return reject();  // as Rails' `room.blank?`
   // The demo page lists who is in the room (presence) and shows "... is typing" (whispers).
   stream_from("chat_" + std::string(*room), StreamOptions{.whisper = true, .presence = true});
 }
