@@ -18,7 +18,7 @@ import {parseArgs} from 'node:util';
 
 import {Channel, startServerlessBackend} from '../tests/support/serverless_backend.mjs';
 
-// As the native one (src/server/builtin_channels.cpp) and Rails' benchmark app: the stream is
+// As the native one (src/app/builtin_channels.cpp) and Rails' benchmark app: the stream is
 // "all" + the `id` param (Ruby interpolation: absent or null gives "all"), `echo` transmits the
 // data back with its action (the load generator matches replies on action "echo").
 export class BenchmarkChannel extends Channel {

@@ -8,6 +8,7 @@ include(CMakePackageConfigHelpers)
 
 # Every library cablecast_server links, publicly or not: static libraries carry their private
 # dependencies to the final link, so all of them ship. The export names them cablecast::<name>.
+# Not cablecast_app: the program's settings, commands and demo are in the installed binary only.
 set(cablecast_installed_libraries
   cablecast_core cablecast_auth cablecast_ws cablecast_protocol cablecast_pubsub
   cablecast_broadcast cablecast_broker cablecast_hub cablecast_channel cablecast_streams

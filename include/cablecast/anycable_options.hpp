@@ -3,6 +3,7 @@
 // application (its channels stay in Rails or Node), the HTTP broadcast API, JWT identification
 // and signed / Turbo streams. Every key is off (empty) by default; `secret` fills the keys not
 // given explicitly the way AnyCable derives them (see resolve_anycable_secrets).
+#include <cablecast/defaults.hpp>
 #include <chrono>
 #include <cstddef>
 #include <string>
@@ -16,8 +17,9 @@ struct RpcOptions {
   // in C++ are rejected.
   std::string url;
   std::string secret;  // HTTP RPC: "Authorization: Bearer <secret>"; default derived from secret
-  unsigned concurrency = 28;                // calls in flight at most (AnyCable's default)
-  std::chrono::milliseconds timeout{3000};  // per call, queueing and retries included
+  unsigned concurrency = 28;  // calls in flight at most (AnyCable's default)
+  // Per call, queueing and retries included.
+  std::chrono::milliseconds timeout = defaults::rpc_timeout;
   // Request headers forwarded in env.headers (lower-case names), besides REMOTE_ADDR.
   std::vector<std::string> forward_headers{"cookie"};
 };
@@ -58,11 +60,12 @@ struct SignedStreamsOptions {
 // presence, required pongs. With --pubsub redis the state lives in Redis (every node sees it);
 // otherwise in this process.
 struct ExtendedProtocolOptions {
-  std::size_t history_limit = 100;         // messages kept per stream; 0: history off
-  std::chrono::seconds history_ttl{300};   // how long a message is kept
-  std::chrono::seconds sessions_ttl{300};  // how long a closed ext session can be restored
-  std::chrono::seconds presence_ttl{15};   // how long a closed session stays present
-  std::chrono::seconds pong_timeout{0};    // ext clients must pong within it; 0: not required
+  std::size_t history_limit = 100;  // messages kept per stream; 0: history off
+  std::chrono::seconds history_ttl = defaults::history_ttl;  // how long a message is kept
+  // How long a closed ext session can be restored.
+  std::chrono::seconds sessions_ttl = defaults::sessions_ttl;
+  std::chrono::seconds presence_ttl = defaults::presence_ttl;  // a closed session stays present
+  std::chrono::seconds pong_timeout = defaults::pong_timeout;  // ext clients must pong within it
 };
 
 struct AnyCableOptions {

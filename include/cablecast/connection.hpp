@@ -16,13 +16,14 @@
 
 namespace cablecast {
 
-// A read-only view of the HTTP upgrade request, valid during the hook only.
+namespace detail {
+struct ConnectionRequestFactory;  // the session's (src/session/connection_request.hpp)
+}
+
+// A read-only view of the HTTP upgrade request, valid during the hook only. Only the server
+// makes one: the hook receives it.
 class ConnectionRequest {
  public:
-  // Wraps the transport's request object (implementation detail).
-  ConnectionRequest(const void* request, std::string_view remote_address)
-      : request_(request), remote_address_(remote_address) {}
-
   std::string_view path() const;          // "/cable"
   std::string_view query_string() const;  // raw, without '?'
   // A query parameter, percent-decoded ('+' as space); the first if repeated.
@@ -34,6 +35,11 @@ class ConnectionRequest {
   std::string_view remote_address() const { return remote_address_; }
 
  private:
+  friend struct detail::ConnectionRequestFactory;
+  // Wraps the transport's request object, whose type stays out of the public headers.
+  ConnectionRequest(const void* request, std::string_view remote_address)
+      : request_(request), remote_address_(remote_address) {}
+
   const void* request_;
   std::string_view remote_address_;
 };

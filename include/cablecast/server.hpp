@@ -14,20 +14,19 @@
 #include <cablecast/anycable_options.hpp>
 #include <cablecast/channel.hpp>
 #include <cablecast/connection.hpp>
+#include <cablecast/defaults.hpp>
 #include <cablecast/metrics_options.hpp>
 #include <cablecast/pubsub_options.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cablecast {
-
-namespace pubsub {
-class Adapter;
-}
 
 // wss:// (and https:// for the demo page): set both files to serve TLS on the same port.
 struct TlsOptions {
@@ -35,6 +34,13 @@ struct TlsOptions {
   std::string private_key_file;     // PEM, unencrypted
   std::string min_version = "1.2";  // "1.2" (forward-secret AEAD suites only) or "1.3"
   bool enabled() const { return !certificate_file.empty() || !private_key_file.empty(); }
+};
+
+// One file of ServerOptions::static_files.
+struct StaticFile {
+  std::string_view url;           // "/", "/chat.js"
+  std::string_view content_type;  // "text/html; charset=utf-8"
+  std::string_view bytes;
 };
 
 struct ServerOptions {
@@ -48,30 +54,34 @@ struct ServerOptions {
   // browser) is accepted while the list is empty and refused once it is set, as in Rails.
   // {"*"} accepts every request. Refused: HTTP 404 before the upgrade, as in Rails.
   std::vector<std::string> allowed_origins;
-  std::size_t max_message_size = 1024 * 1024;  // bytes; bigger client messages: close 1009
-  // Bytes queued for one client before it counts as too slow and is dropped. Peers use
-  // ~1 MiB; 4 MiB leaves room for bursts of large broadcasts.
-  std::size_t max_outbound_bytes = 4 * 1024 * 1024;
+  // Bytes; bigger client messages: close 1009.
+  std::size_t max_message_size = defaults::max_message_size;
+  // Bytes queued for one client before it counts as too slow and is dropped.
+  std::size_t max_outbound_bytes = defaults::max_outbound_bytes;
   // WebSocket connections this process accepts; over it the upgrade gets HTTP 503. 0 = the
   // open-file limit minus a reserve (each connection is a file descriptor).
   std::size_t max_connections = 0;
-  std::size_t max_subscriptions = 512;        // per connection; beyond: reject_subscription
-  std::uint32_t max_commands_per_second = 0;  // per connection; 0 = off; over: close 1008
+  // Per connection; beyond: reject_subscription.
+  std::size_t max_subscriptions = defaults::max_subscriptions;
+  // Per connection; 0 = off; over: close 1008.
+  std::uint32_t max_commands_per_second = defaults::max_commands_per_second;
   // Event loops; 0 = one per CPU this process may use: the affinity mask (taskset, cpusets) and
   // the cgroup CPU quota (container limits), rounded down, at least 1 (core/cpu_budget.hpp).
   unsigned threads = 0;
   // Pins event loop i to the i-th CPU of the affinity mask (round robin), so a loop keeps its
   // CPU's caches; for machines dedicated to the server. Off by default.
   bool pin_threads = false;
-  std::chrono::milliseconds handshake_timeout{5000};
-  std::chrono::milliseconds idle_timeout{60000};     // 0 = off; see ws::ConnectionLimits
-  std::chrono::milliseconds ping_interval{3000};     // Action Cable heartbeat (clients expect 3 s)
-  std::chrono::milliseconds shutdown_timeout{5000};  // graceful drain before forcing
+  std::chrono::milliseconds handshake_timeout = defaults::handshake_timeout;
+  // Without a byte from the client: a ping at half of it, a close at it. 0 = off.
+  std::chrono::milliseconds idle_timeout = defaults::idle_timeout;
+  std::chrono::milliseconds ping_interval{3000};  // Action Cable heartbeat (clients expect 3 s)
+  // Graceful drain before forcing.
+  std::chrono::milliseconds shutdown_timeout = defaults::shutdown_timeout;
   // GET /health's canary: one message through the pub/sub adapter per interval (docs/health.md).
-  std::chrono::milliseconds health_interval{2000};
+  std::chrono::milliseconds health_interval = defaults::health_interval;
   // How long start-up waits for an unreachable broker before giving up (run() returns the
   // error); 0 = forever. Meanwhile the node serves, and /ready and /health answer 503.
-  std::chrono::seconds pubsub_wait{0};
+  std::chrono::seconds pubsub_wait = defaults::pubsub_wait;
   unsigned blocking_threads = 4;  // pool for Channel::run_blocking
   bool handle_signals = true;     // SIGINT/SIGTERM -> graceful shutdown in run()
   // SO_REUSEPORT on the listening socket: several processes bind the same host:port and the
@@ -85,7 +95,10 @@ struct ServerOptions {
   // profiles) the server logs why and sends one connection at a time. TLS connections always
   // send one at a time (OpenSSL writes).
   bool io_uring = true;
-  bool serve_demo = false;   // serve the demo chat page at "/" (the cablecast binary does)
+  // Files served by GET/HEAD on the main port at their url (the binary's demo page); any other
+  // path that is not the cable path or an endpoint gets 404. The bytes must outlive the Server
+  // (static data, as the binary's embedded assets).
+  std::span<const StaticFile> static_files;
   PubSubOptions pubsub;      // memory by default; redis/postgres to join several nodes
   TlsOptions tls;            // off by default (put TLS in front, or set the two files)
   AnyCableOptions anycable;  // RPC, HTTP broadcasts, JWT, signed/Turbo streams: all off
@@ -96,8 +109,6 @@ class Server {
  public:
   // Pub/sub as options.pubsub says (memory by default).
   explicit Server(ServerOptions options);
-  // Uses `adapter` for pub/sub (a custom broker), ignoring options.pubsub.
-  Server(ServerOptions options, std::unique_ptr<pubsub::Adapter> adapter);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

@@ -61,7 +61,7 @@ class ChatChannel < ApplicationCable::Channel
 
   def subscribed
     room = params[:room]
-    return reject unless room.is_a?(String) && !room.empty?
+    return reject unless room.is_a?(String) && !room.blank?
 
     stream_from "chat_#{room}"
   end

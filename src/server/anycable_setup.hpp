@@ -6,17 +6,10 @@
 #include <memory>
 
 #include "rpc/backend.hpp"
+#include "server/anycable_secrets.hpp"
 #include "session/environment.hpp"
 
 namespace cablecast::server {
-
-// Fills rpc.secret, broadcast.key, jwt.secret and streams.secret from `secret` where empty.
-// Turbo's native verification is not turned on by `secret` alone (as in AnyCable, where it
-// takes --turbo_streams): only turbo_secret or secret_key_base do.
-// AnyCable's one-secret setup: every key left empty is derived from `secret` the way
-// anycable-go and anycable-rails derive it, so an app set up for AnyCable configures nothing
-// else.
-void resolve_anycable_secrets(AnyCableOptions& options);
 
 // Registers `$pubsub` (with a streams secret or public streams) and `Turbo::StreamsChannel`
 // (with a Turbo key) unless the application registered a channel of that name itself; logs

@@ -59,7 +59,7 @@ ws::Route Router::route(const ws::Request& request, ws::Transport& transport) {
     const HealthMonitor& health = *options_.health;
     return {path == "/health" ? health.health_response() : health.ready_response(), nullptr, {}};
   }
-  if (options_.serve_demo) return serve_file(request, path);
+  if (!options_.static_files.empty()) return serve_file(request, path);
   return ws::Route{
       ws::http_response(404, "text/plain; charset=utf-8", "Page not found"), nullptr, {}};
 }
@@ -71,10 +71,10 @@ ws::Route Router::serve_file(const ws::Request& request, std::string_view path) 
                      nullptr,
                      {}};
   }
-  for (const Asset& asset : embedded_assets()) {
-    if (asset.url != path) continue;
+  for (const StaticFile& file : options_.static_files) {
+    if (file.url != path) continue;
     std::string response =
-        ws::http_response(200, asset.content_type, asset.bytes, "Cache-Control: no-cache\r\n");
+        ws::http_response(200, file.content_type, file.bytes, "Cache-Control: no-cache\r\n");
     if (request.method() == http::verb::head) response.resize(response.find("\r\n\r\n") + 4);
     return ws::Route{std::move(response), nullptr, {}};
   }

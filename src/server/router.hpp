@@ -1,11 +1,11 @@
 #pragma once
 // Decides what an HTTP request on our port gets: the WebSocket upgrade on the cable path (a new
-// Session), the HTTP broadcast API (when it has a key), a static file of the demo page, or a 404.
+// Session), the HTTP broadcast API (when it has a key), one of the static files, or a 404.
 #include <cablecast/anycable_options.hpp>
+#include <cablecast/server.hpp>
 #include <memory>
 
 #include "core/line_budget.hpp"
-#include "server/assets.hpp"
 #include "server/broadcast_endpoint.hpp"
 #include "server/health.hpp"
 #include "server/metrics_endpoint.hpp"
@@ -18,7 +18,7 @@ namespace cablecast::server {
 struct RouterOptions {
   std::string cable_path = "/cable";
   ws::HandshakeOptions handshake;
-  bool serve_demo = false;
+  std::span<const StaticFile> static_files;  // ServerOptions::static_files
   std::size_t max_connections = 0;           // 0 = no limit
   BroadcastApiOptions broadcast;             // POST <path>; off without a key
   const MetricsEndpoint* metrics = nullptr;  // GET /metrics here; null: off or on its own port

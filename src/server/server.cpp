@@ -136,10 +136,6 @@ Server::Server(ServerOptions options) {
   impl_ = std::make_unique<Impl>(std::move(options), std::move(adapter));
 }
 
-Server::Server(ServerOptions options, std::unique_ptr<pubsub::Adapter> adapter)
-    : impl_(std::make_unique<Impl>(std::move(options),
-                                   pubsub::AdapterOrError{std::move(adapter), {}})) {}
-
 boost::system::result<void> Server::Impl::start_broker() {
   if (!adapter_error.empty()) {
     CC_LOG_ERROR("pub/sub: {}", adapter_error);
@@ -232,7 +228,7 @@ boost::system::result<void> Server::start() {
   }
   s.router_options.cable_path = o.path;
   s.router_options.handshake.allowed_origins = o.allowed_origins;
-  s.router_options.serve_demo = o.serve_demo;
+  s.router_options.static_files = o.static_files;
   s.router_options.broadcast = o.anycable.broadcast;
   s.router_options.max_connections =
       o.max_connections ? o.max_connections : default_max_connections();

@@ -6,6 +6,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <cablecast/channel.hpp>
 #include <cablecast/connection.hpp>
+#include <cablecast/defaults.hpp>
 #include <chrono>
 #include <functional>
 #include <string>
@@ -42,10 +43,10 @@ struct SessionLimits {
   std::size_t max_identifier_bytes = 64 * 1024;
   // Subscriptions one connection may hold; a subscribe beyond it is rejected. A page rarely
   // needs more than a few dozen; the bound keeps one client from growing the hub without limit.
-  std::size_t max_subscriptions = 512;
+  std::size_t max_subscriptions = defaults::max_subscriptions;
   // Commands accepted per connection per second; 0 = no limit (as Rails and AnyCable: busy
   // clients and benchmarks send thousands). Over it: close 1008.
-  std::uint32_t max_commands_per_second = 0;
+  std::uint32_t max_commands_per_second = defaults::max_commands_per_second;
 };
 
 // The application behind the server (--rpc-url), shared by the loop's sessions.

@@ -14,6 +14,7 @@
 #include "protocol/command.hpp"
 #include "protocol/encode.hpp"
 #include "session/channel_subscription.hpp"
+#include "session/connection_request.hpp"
 #include "session/pending_restore.hpp"
 #include "session/rpc_link.hpp"
 #include "session/rpc_subscription.hpp"
@@ -74,7 +75,7 @@ namespace {
 // and the forwarded headers, plus REMOTE_ADDR, as AnyCable sends them.
 std::unique_ptr<RpcLink> make_rpc_link(const RpcEnvironment& rpc, const ws::UpgradeInfo& info) {
   auto link = std::make_unique<RpcLink>(RpcLink{*rpc.backend, {}, {}, {}, {}, false});
-  ConnectionRequest request(&info.request, info.remote_address);
+  ConnectionRequest request = detail::ConnectionRequestFactory::make(info);
   std::string host = request.header("Host").value_or("localhost");
   link->url = (rpc.tls ? "https://" : "http://") + host + std::string(info.request.target());
   for (const auto& name : rpc.forward_headers) {
@@ -127,7 +128,7 @@ std::optional<std::string> jwt_token(const ConnectionRequest& request, const std
 // (anonymous).
 void Session::identify(const ws::UpgradeInfo& info) {
   if (!env_.jwt.secret.empty()) {
-    ConnectionRequest request(&info.request, info.remote_address);
+    ConnectionRequest request = detail::ConnectionRequestFactory::make(info);
     if (auto token = jwt_token(request, env_.jwt.param)) {
       auto identity = auth::verify_jwt(*token, env_.jwt.secret, std::time(nullptr));
       if (!identity) {
@@ -151,7 +152,7 @@ void Session::identify(const ws::UpgradeInfo& info) {
     }
   }
   if (env_.connect) {
-    ConnectionRequest request(&info.request, info.remote_address);
+    ConnectionRequest request = detail::ConnectionRequestFactory::make(info);
     ConnectResult result = ConnectResult::reject();
     try {
       result = env_.connect(request);

@@ -7,6 +7,7 @@
 #include "core/log.hpp"
 #include "protocol/encode.hpp"
 #include "session/channel_subscription.hpp"
+#include "session/connection_request.hpp"
 #include "session/pending_restore.hpp"
 #include "session/rpc_link.hpp"
 #include "session/rpc_subscription.hpp"
@@ -30,7 +31,7 @@ std::uint32_t steady_seconds() {
 // AnyCable's two places: the header X-AnyCable-Restore-Sid (wins) or the query parameter "sid"
 // (what @anycable/core sends).
 std::optional<std::string> Session::restore_sid(const ws::UpgradeInfo& info) const {
-  ConnectionRequest request(&info.request, info.remote_address);
+  ConnectionRequest request = detail::ConnectionRequestFactory::make(info);
   auto sid = request.header("X-AnyCable-Restore-Sid");
   if (!sid || sid->empty()) sid = request.query("sid");
   if (!sid || sid->empty() || sid->size() > 64) return std::nullopt;

@@ -13,6 +13,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/intrusive/list.hpp>
+#include <cablecast/defaults.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -38,14 +39,14 @@ using Socket = asio::basic_stream_socket<asio::ip::tcp, asio::io_context::execut
 using Clock = std::chrono::steady_clock;
 
 struct ConnectionLimits {
-  std::size_t max_message_size = 1024 * 1024;         // close 1009 above it
-  std::size_t max_outbound_bytes = 4 * 1024 * 1024;   // a client that stops reading is dropped here
-  std::size_t max_request_header = 8 * 1024;          // HTTP upgrade request headers
-  std::chrono::milliseconds handshake_timeout{5000};  // slowloris guard
+  std::size_t max_message_size = defaults::max_message_size;      // close 1009 above it
+  std::size_t max_outbound_bytes = defaults::max_outbound_bytes;  // a slow reader is dropped here
+  std::size_t max_request_header = 8 * 1024;                      // HTTP upgrade request headers
+  std::chrono::milliseconds handshake_timeout = defaults::handshake_timeout;  // slowloris guard
   // Half of it without a byte from the peer: send a WebSocket ping (browsers and `ws` answer
   // on their own, so healthy idle clients stay); no byte within another half: close 1001.
   // A dead peer is closed after 1 to 1.5 times this (the sweep runs once a second). 0 = off.
-  std::chrono::milliseconds idle_timeout{60000};
+  std::chrono::milliseconds idle_timeout = defaults::idle_timeout;
   std::chrono::milliseconds close_timeout{2000};  // wait for the peer's close frame
 };
 

@@ -5,6 +5,7 @@
 // transport reads into a loop-wide scratch buffer and feeds it here; the parser keeps only the
 // bytes of an incomplete frame and of a fragmented message, and frees them once consumed, so an
 // idle connection holds no buffer at all.
+#include <cablecast/defaults.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -37,7 +38,7 @@ struct ParseError {
 
 struct ParserOptions {
   // Largest message (after joining fragments) and largest single frame accepted; over it: 1009.
-  std::size_t max_message_size = 1024 * 1024;
+  std::size_t max_message_size = defaults::max_message_size;
   // Server side: every client frame must be masked (RFC 6455 5.1), else 1002.
   // Client side (load generator, tests): frames must NOT be masked.
   bool expect_masked = true;

@@ -26,7 +26,7 @@ import {
   withTimeout,
 } from '../support/chat_page.mjs';
 
-const ASSETS = join(ROOT, 'src/server/assets');
+const ASSETS = join(ROOT, 'src/app/assets');
 const NODE_MODULES = join(ROOT, 'node_modules');
 const OFFICIAL_CLIENT = join(NODE_MODULES, '@rails/actioncable/app/assets/javascripts/actioncable.js');
 

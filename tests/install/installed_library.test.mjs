@@ -51,6 +51,21 @@ test('the prefix holds the binary, the public headers, the libraries and the CMa
   assert.ok(!targets.includes(repoRoot), 'the CMake package names no path of the source tree');
 });
 
+test('the installed libraries carry nothing of the cablecast program (src/app)', async () => {
+  const programObjects = fs.readdirSync(path.join(repoRoot, 'src/app'))
+      .filter((f) => f.endsWith('.cpp')).map((f) => `${f}.o`)
+      .concat(['build_info.cpp.o', 'embedded_assets.cpp.o']);
+  const libraries = fs.readdirSync(path.join(prefix, 'lib')).filter((f) => f.endsWith('.a'));
+  assert.ok(libraries.includes('libcablecast_server.a'));
+  for (const library of libraries) {
+    const {stdout} = await run('ar', ['t', path.join(prefix, 'lib', library)]);
+    const members = stdout.split('\n');
+    for (const object of programObjects) {
+      assert.ok(!members.includes(object), `${library} holds ${object} of the program`);
+    }
+  }
+});
+
 test('the installed binary runs', async () => {
   const {stdout} = await run(path.join(prefix, 'bin/cablecast'), ['serve', '--help']);
   assert.match(stdout, /--allowed-origins/);

@@ -114,6 +114,18 @@ describe('official @rails/actioncable client', () => {
     assert.equal(c.subscriptions.findAll(noRoom.subscription.identifier).length, 0);
   });
 
+  test('ChatChannel with a blank room (whitespace only, as Rails\' blank?) is rejected', async () => {
+    const c = consumer(server.url);
+    // ASCII whitespace, then the no-break and ideographic spaces Ruby's [[:space:]] matches.
+    const blanks = [' ', '\t\n ', '\u00a0', '\u3000 \u2003'].map((room) =>
+      recordedSubscription(c, {channel: 'ChatChannel', room}));
+    // A room with a character beside its spaces is a room (and the fence: handled after them).
+    const spaced = recordedSubscription(c, {channel: 'ChatChannel', room: ' lobby\u00a0'});
+    for (const blank of blanks) await blank.waitFor('rejected');
+    await spaced.waitFor('connected');
+    for (const blank of blanks) assert.equal(blank.events.some((e) => e.name === 'connected'), false);
+  });
+
   test('an unauthorized connection is disconnected and does not reconnect', async () => {
     const url = `${server.url}?reject=1`;
     const before = openedSockets.filter((s) => s.url === url).length;

@@ -1,4 +1,4 @@
-// Driving the demo chat page (src/server/assets/) in headless Debian Chromium through
+// Driving the demo chat page (src/app/assets/) in headless Debian Chromium through
 // playwright-core, for the browser tests (tests/browser/*.test.mjs):
 //   launchChromium() -> browser; openChatPage(browser, url, {name}) -> user {name, context, page,
 //   problems, externalRequests, failedRequests, sockets}; waitConnected, send, renderedMessages,

@@ -5,9 +5,9 @@
 #include <map>
 #include <string>
 
-#include "server/settings.hpp"
+#include "app/settings.hpp"
 
-namespace cablecast::server {
+namespace cablecast::app {
 namespace {
 
 struct FakeEnvironment {
@@ -78,4 +78,4 @@ TEST(AnyCableEnvironment, NothingSetChangesNothing) {
 }
 
 }  // namespace
-}  // namespace cablecast::server
+}  // namespace cablecast::app

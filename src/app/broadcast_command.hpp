@@ -5,10 +5,10 @@
 #include <cablecast/pubsub_options.hpp>
 #include <string>
 
-namespace cablecast::server {
+namespace cablecast::app {
 
 // Returns the process exit code; prints a clear error on failure.
 int broadcast_command(const PubSubOptions& pubsub, const std::string& stream,
                       const std::string& message_json);
 
-}  // namespace cablecast::server
+}  // namespace cablecast::app

@@ -10,22 +10,23 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "app/assets.hpp"
+#include "app/broadcast_command.hpp"
+#include "app/build_info.hpp"
+#include "app/builtin_channels.hpp"
+#include "app/config_command.hpp"
+#include "app/settings.hpp"
 #include "core/file_limit.hpp"
 #include "core/log.hpp"
-#include "server/anycable_setup.hpp"
-#include "server/broadcast_command.hpp"
-#include "server/build_info.hpp"
-#include "server/builtin_channels.hpp"
-#include "server/config_command.hpp"
+#include "server/anycable_secrets.hpp"
 #include "server/options_check.hpp"
-#include "server/settings.hpp"
 #if CABLECAST_WITH_BENCH
-#include "command.hpp"  // bench/load
+#include "load/command.hpp"  // bench/load
 #endif
 
 namespace {
 
-using cablecast::server::ServeSettings;
+using cablecast::app::ServeSettings;
 
 // The config file must be read before the command line is parsed, so that the command line and
 // the environment override it: find --config (or CABLECAST_CONFIG) by hand first.
@@ -62,7 +63,7 @@ CLI::Option* flag(CLI::App* cmd, const std::string& name, bool& target, const st
 
 // A secret (a key): from the command line, CABLECAST_<NAME> or the config file like any other,
 // but never shown, not even as the default in --help (which may come from the config file).
-// Its type name SECRET is what `cablecast config` masks by (server/config_command.hpp).
+// Its type name SECRET is what `cablecast config` masks by (app/config_command.hpp).
 CLI::Option* secret_option(CLI::App* cmd, const std::string& flag, std::string& target,
                            const std::string& help) {
   std::string env = "CABLECAST_" + flag.substr(2);
@@ -157,21 +158,20 @@ void add_anycable_options(CLI::App* cmd, ServeSettings& s) {
 int main(int argc, char** argv) {
   CLI::App app{"Cablecast: a fast Action Cable (Rails) WebSocket server"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", cablecast::server::version_line());
+  app.set_version_flag("--version", cablecast::app::version_line());
   auto* version = app.add_subcommand("version", "Print the version, git commit and build type");
 
   ServeSettings s;
   std::string config_path = find_config_path(argc, argv);
   if (!config_path.empty()) {
-    if (auto error = cablecast::server::load_config_file(config_path, s)) {
+    if (auto error = cablecast::app::load_config_file(config_path, s)) {
       std::fprintf(stderr, "cablecast: %s\n", error->c_str());
       return 2;
     }
   }
 
   std::map<std::string, std::string> anycable_sources;  // for `cablecast config`
-  if (auto error =
-          cablecast::server::apply_anycable_environment(s, std::getenv, &anycable_sources)) {
+  if (auto error = cablecast::app::apply_anycable_environment(s, std::getenv, &anycable_sources)) {
     std::fprintf(stderr, "cablecast: %s\n", error->c_str());
     return 2;
   }
@@ -276,11 +276,11 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   if (*version) {
-    std::printf("%s\n", cablecast::server::version_line().c_str());
+    std::printf("%s\n", cablecast::app::version_line().c_str());
     return 0;
   }
 
-  if (*broadcast) return cablecast::server::broadcast_command(s.server.pubsub, stream, message);
+  if (*broadcast) return cablecast::app::broadcast_command(s.server.pubsub, stream, message);
 #if CABLECAST_WITH_BENCH
   if (bench.selected()) return bench.run();
 #else
@@ -311,18 +311,17 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "cablecast: invalid setting: %s\n", invalid->c_str());
       return 2;
     }
-    cablecast::server::ConfigSources sources{config_path,
-                                             cablecast::server::config_file_keys(config_path),
-                                             anycable_sources, std::getenv};
-    cablecast::server::print_config(*serve, sources,
-                                    std::vector<std::string>(argv + 2, argv + argc), stdout);
+    cablecast::app::ConfigSources sources{
+        config_path, cablecast::app::config_file_keys(config_path), anycable_sources, std::getenv};
+    cablecast::app::print_config(*serve, sources, std::vector<std::string>(argv + 2, argv + argc),
+                                 stdout);
     return 0;
   }
   if (auto files = cablecast::core::raise_open_file_limit(); files.now > files.before) {
     CC_LOG_DEBUG("open-file limit raised from {} to {}", files.before, files.now);
   }
   cablecast::ServerOptions options = s.finish();
-  options.serve_demo = true;
+  options.static_files = cablecast::app::embedded_assets();  // the demo page at "/"
   cablecast::Server server(options);
   if (s.wants_demo_channels()) cablecast::builtin::install(server);
   if (auto started = server.start(); !started) {

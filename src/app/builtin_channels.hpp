@@ -22,7 +22,8 @@ class BenchmarkChannel : public Channel {
   void broadcast_action(const boost::json::object& data);
 };
 
-// The demo chat: needs a non-empty "room"; speak broadcasts {"user":…,"text":…} to the room.
+// The demo chat: needs a "room" that is not blank (Rails' blank?: empty or whitespace only); speak
+// broadcasts {"user":…,"text":…} to the room.
 class ChatChannel : public Channel {
  public:
   static void define_actions(Actions<ChatChannel>& actions);

@@ -1,6 +1,6 @@
-#include "server/secret_mask.hpp"
+#include "app/secret_mask.hpp"
 
-namespace cablecast::server {
+namespace cablecast::app {
 
 namespace {
 
@@ -65,4 +65,4 @@ std::string mask_passwords(std::string_view value) {
   return mask_password_keywords(mask_url_user_info(value));
 }
 
-}  // namespace cablecast::server
+}  // namespace cablecast::app

@@ -1,4 +1,4 @@
-#include "server/settings.hpp"
+#include "app/settings.hpp"
 
 #include <fmt/format.h>
 #include <toml++/toml.h>
@@ -9,7 +9,7 @@
 #include <limits>
 #include <map>
 
-namespace cablecast::server {
+namespace cablecast::app {
 
 namespace {
 
@@ -321,4 +321,4 @@ std::optional<std::string> apply_anycable_environment(
   return std::nullopt;
 }
 
-}  // namespace cablecast::server
+}  // namespace cablecast::app

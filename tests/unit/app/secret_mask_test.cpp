@@ -1,8 +1,8 @@
-#include "server/secret_mask.hpp"
+#include "app/secret_mask.hpp"
 
 #include <gtest/gtest.h>
 
-namespace cablecast::server {
+namespace cablecast::app {
 namespace {
 
 TEST(MaskedSecret, ShowsWhetherASecretIsSetButNeverItsValueOrLength) {
@@ -40,4 +40,4 @@ TEST(MaskPasswords, LeavesOtherWordsEndingInPasswordAlone) {
 }
 
 }  // namespace
-}  // namespace cablecast::server
+}  // namespace cablecast::app

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace cablecast::server {
+namespace cablecast::app {
 
 // What main.cpp learned while reading the sources below the command line.
 struct ConfigSources {
@@ -24,8 +24,8 @@ struct ConfigSources {
 //   redis_url = "redis://:****@cache:6379/0" # env CABLECAST_REDIS_URL
 //   secret = "****"                          # file /etc/cablecast.toml
 // Options registered with secret_option (type name "SECRET") show "****" when set; every value
-// has the passwords of URLs and conninfo strings masked (server/secret_mask.hpp).
+// has the passwords of URLs and conninfo strings masked (app/secret_mask.hpp).
 void print_config(CLI::App& serve, const ConfigSources& sources,
                   const std::vector<std::string>& args, std::FILE* out);
 
-}  // namespace cablecast::server
+}  // namespace cablecast::app

@@ -1,4 +1,4 @@
-#include "server/broadcast_command.hpp"
+#include "app/broadcast_command.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -9,7 +9,7 @@
 
 #include "pubsub/factory.hpp"
 
-namespace cablecast::server {
+namespace cablecast::app {
 
 int broadcast_command(const PubSubOptions& pubsub, const std::string& stream,
                       const std::string& message_json) {
@@ -55,4 +55,4 @@ int broadcast_command(const PubSubOptions& pubsub, const std::string& stream,
   return code;
 }
 
-}  // namespace cablecast::server
+}  // namespace cablecast::app

@@ -3,7 +3,7 @@
 #include <string>
 #include <string_view>
 
-namespace cablecast::server {
+namespace cablecast::app {
 
 // What a secret setting shows instead of its value: "****" when set, "" when not (whether a
 // secret is set is worth seeing; its value and length are not).
@@ -14,4 +14,4 @@ std::string masked_secret(std::string_view value);
 // URI query), quoted or not. Everything else is kept as is.
 std::string mask_passwords(std::string_view value);
 
-}  // namespace cablecast::server
+}  // namespace cablecast::app

@@ -1,31 +1,38 @@
 #pragma once
 // What `cablecast serve` can be told, from (highest precedence first) the command line, the
 // environment (CABLECAST_<FLAG>, e.g. CABLECAST_PORT) and a TOML config file (--config).
+#include <cablecast/defaults.hpp>
 #include <cablecast/server.hpp>
 #include <functional>
 #include <map>
 #include <optional>
 #include <string>
 
-namespace cablecast::server {
+namespace cablecast::app {
+
+// A default of cablecast/defaults.hpp in the unit of its flag (--idle-timeout takes ms).
+template <class Duration>
+constexpr unsigned flag_value(Duration d) {
+  return static_cast<unsigned>(d.count());
+}
 
 struct ServeSettings {
   ServerOptions server;
   std::string allowed_origins;  // comma-separated, split into server.allowed_origins
-  unsigned handshake_timeout_ms = 5000;
-  unsigned idle_timeout_ms = 60000;
-  unsigned shutdown_timeout_ms = 5000;
-  unsigned health_interval_ms = 2000;
-  unsigned pubsub_wait_s = 0;
+  unsigned handshake_timeout_ms = flag_value(defaults::handshake_timeout);
+  unsigned idle_timeout_ms = flag_value(defaults::idle_timeout);
+  unsigned shutdown_timeout_ms = flag_value(defaults::shutdown_timeout);
+  unsigned health_interval_ms = flag_value(defaults::health_interval);
+  unsigned pubsub_wait_s = flag_value(defaults::pubsub_wait);
   std::string log_level = "info";
   std::string log_format = "text";     // text or json (docs/logging.md)
   std::string rpc_headers = "cookie";  // comma-separated, split into anycable.rpc.forward_headers
-  unsigned rpc_timeout_ms = 3000;
+  unsigned rpc_timeout_ms = flag_value(defaults::rpc_timeout);
   // AnyCable's extended protocol, in seconds (anycable.extended)
-  unsigned history_ttl_s = 300;
-  unsigned sessions_ttl_s = 300;
-  unsigned presence_ttl_s = 15;
-  unsigned pong_timeout_s = 0;
+  unsigned history_ttl_s = flag_value(defaults::history_ttl);
+  unsigned sessions_ttl_s = flag_value(defaults::sessions_ttl);
+  unsigned presence_ttl_s = flag_value(defaults::presence_ttl);
+  unsigned pong_timeout_s = flag_value(defaults::pong_timeout);
   // The binary's demo channels and `user` query identification: "auto" = on unless --rpc-url
   // is set (an application's channel of the same name must never be shadowed), or true/false.
   std::string demo_channels = "auto";
@@ -57,4 +64,4 @@ std::optional<std::string> apply_anycable_environment(
 // empty when it cannot be read (load_config_file reports that).
 std::vector<std::string> config_file_keys(const std::string& path);
 
-}  // namespace cablecast::server
+}  // namespace cablecast::app

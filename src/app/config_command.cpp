@@ -1,13 +1,13 @@
-#include "server/config_command.hpp"
+#include "app/config_command.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <boost/json/serialize.hpp>
 
-#include "server/secret_mask.hpp"
+#include "app/secret_mask.hpp"
 
-namespace cablecast::server {
+namespace cablecast::app {
 
 namespace {
 
@@ -69,4 +69,4 @@ void print_config(CLI::App& serve, const ConfigSources& sources,
   }
 }
 
-}  // namespace cablecast::server
+}  // namespace cablecast::app

@@ -1,6 +1,8 @@
-#include "server/builtin_channels.hpp"
+#include "app/builtin_channels.hpp"
 
 #include <boost/json/serialize.hpp>
+
+#include "app/blank.hpp"
 
 namespace cablecast::builtin {
 
@@ -34,7 +36,7 @@ void ChatChannel::define_actions(Actions<ChatChannel>& actions) {
 
 void ChatChannel::subscribed() {
   auto room = param("room");
-  if (!room || room->empty()) return reject();
+  if (!room || app::blank(*room)) return reject();  // as Rails' `room.blank?`
   // The demo page lists who is in the room (presence) and shows "... is typing" (whispers).
   stream_from("chat_" + std::string(*room), StreamOptions{.whisper = true, .presence = true});
 }
