@@ -519,6 +519,9 @@ void Connection::sweep(Clock::time_point now) {
       }
       return;
     case State::open: {
+      // A drained queue keeps its capacity for the next burst; an idle connection gives it
+      // back here (at most one reallocation per second for a busy one).
+      if (queue_.empty() && queue_.capacity() != 0) std::vector<SharedFrame>().swap(queue_);
       auto idle = context_.limits_.idle_timeout;
       if (idle.count() == 0) return;
       if (!ping_sent_) {
