@@ -79,7 +79,9 @@ class Channel {
   // Streams and timers stop right after it returns.
   virtual void unsubscribed() {}
 
-  // The decoded identifier, "channel" included (as Rails' params).
+  // The decoded identifier, "channel" included (as Rails' params). Decoded on demand: the
+  // reference is valid until the callback that asked for it returns (copy what must last), and
+  // only on the loop's thread (not inside run_blocking's work).
   const boost::json::object& params() const;
   // params()[key] when it is a string.
   std::optional<std::string_view> param(std::string_view key) const;

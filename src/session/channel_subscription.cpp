@@ -4,6 +4,7 @@
 #include <boost/json/serialize.hpp>
 #include <exception>
 
+#include "core/assert.hpp"
 #include "core/log.hpp"
 #include "protocol/command.hpp"
 #include "protocol/encode.hpp"
@@ -16,21 +17,43 @@ namespace asio = boost::asio;
 ChannelSubscription::ChannelSubscription(Session& session, std::string identifier,
                                          const detail::ChannelClass& cls,
                                          boost::json::object params)
-    : Subscription(session, std::move(identifier)), class_(cls), params_(std::move(params)) {}
+    : Subscription(session, std::move(identifier)),
+      class_(cls),
+      params_(std::make_unique<boost::json::object>(std::move(params))) {}
 
 ChannelSubscription::~ChannelSubscription() { stop(StopCause::connection_closed); }
 
+const boost::json::object& ChannelSubscription::params() const {
+  if (!params_) {
+    auto parsed = protocol::parse_identifier(identifier_string());
+    // It parsed when the client subscribed, and the text has not changed since.
+    CABLE_ASSERT(parsed.has_value());
+    params_ = std::make_unique<boost::json::object>(parsed ? std::move(parsed->params)
+                                                           : boost::json::object());
+  }
+  return *params_;
+}
+
+namespace {
+// Channel callbacks running on this thread: a callback may start another (an action that ends
+// its subscription runs unsubscribed()), and the outer one may still hold params().
+thread_local int callbacks_running = 0;
+}  // namespace
+
 template <class F>
 bool ChannelSubscription::guarded(const char* what, F&& f) {
+  ++callbacks_running;
+  bool ok = false;
   try {
     f();
-    return true;
+    ok = true;
   } catch (const std::exception& e) {
     CC_LOG_ERROR("{}#{} raised: {}", class_.name, what, e.what());
   } catch (...) {
     CC_LOG_ERROR("{}#{} raised a non-standard exception", class_.name, what);
   }
-  return false;
+  if (--callbacks_running == 0) params_.reset();  // channel code is done with them (params())
+  return ok;
 }
 
 void ChannelSubscription::start() {

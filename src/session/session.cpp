@@ -267,19 +267,20 @@ void Session::on_text(std::string_view message) {
     transport_.close(ws::close_code::policy_violation, "too many commands");
     return;
   }
-  if (held_ > 0 || backlog_head_ < backlog_.size()) {
+  if (held_ > 0 || (backlog_ && backlog_->head < backlog_->commands.size())) {
+    if (!backlog_) backlog_ = std::make_unique<Backlog>();
     // Each entry is charged what it holds, not only its text: empty messages are not free.
     const std::size_t cost = backlog_cost(message.size());
-    if (backlog_bytes_ + cost > env_.limits.max_backlog_bytes) {
+    if (backlog_->bytes + cost > env_.limits.max_backlog_bytes) {
       CC_LOG_WARN(
           "closing a connection that sent {} bytes of commands while an earlier one was "
           "pending (limit {})",
-          backlog_bytes_ + cost, env_.limits.max_backlog_bytes);
+          backlog_->bytes + cost, env_.limits.max_backlog_bytes);
       transport_.close(ws::close_code::policy_violation, "too many pending commands");
       return;
     }
-    backlog_bytes_ += cost;
-    backlog_.emplace_back(message);
+    backlog_->bytes += cost;
+    backlog_->commands.emplace_back(message);
     return;
   }
   process(message);
@@ -421,14 +422,13 @@ void Session::resume_commands() {
 void Session::drain_backlog() {
   if (draining_) return;  // a command being drained settled synchronously: the loop goes on
   draining_ = true;
-  while (!closed_ && held_ == 0 && backlog_head_ < backlog_.size()) {
-    std::string frame = std::move(backlog_[backlog_head_++]);
-    backlog_bytes_ -= backlog_cost(frame.size());
+  while (!closed_ && held_ == 0 && backlog_ && backlog_->head < backlog_->commands.size()) {
+    std::string frame = std::move(backlog_->commands[backlog_->head++]);
+    backlog_->bytes -= backlog_cost(frame.size());
     process(frame);
   }
-  if (backlog_head_ == backlog_.size()) {
-    std::vector<std::string>().swap(backlog_);  // idle sessions keep no backlog memory
-    backlog_head_ = 0;
+  if (backlog_ && backlog_->head == backlog_->commands.size()) {
+    backlog_.reset();  // idle sessions keep no backlog memory
   }
   draining_ = false;
 }
@@ -534,7 +534,7 @@ void Session::on_closed() {
   subscriptions_.clear();
   env_.metrics.subscriptions.add(-static_cast<std::int64_t>(subscriptions.size()));
   for (auto& s : subscriptions) s->stop(Subscription::StopCause::connection_closed);
-  backlog_.clear();
+  backlog_.reset();
 }
 
 // One disconnect call with every RPC subscription and its state, as AnyCable makes it; a

@@ -140,10 +140,14 @@ class Session final : public ws::MessageHandler, public hub::Listener, public Se
   std::vector<std::shared_ptr<Subscription>> subscriptions_;
   std::unique_ptr<RpcLink> rpc_;    // only on servers with an RPC backend
   std::shared_ptr<Session*> self_;  // made on the first asynchronous call
-  // Commands that arrived while something was held, oldest first.
-  std::vector<std::string> backlog_;
-  std::size_t backlog_head_ = 0;
-  std::size_t backlog_bytes_ = 0;
+  // Commands that arrived while something was held, oldest first. Made when the first one
+  // waits, freed once drained: an idle session pays one pointer.
+  struct Backlog {
+    std::vector<std::string> commands;
+    std::size_t head = 0;   // next command to process
+    std::size_t bytes = 0;  // backlog_cost() of those not processed yet
+  };
+  std::unique_ptr<Backlog> backlog_;
   std::uint32_t held_ = 0;
   std::uint32_t rate_window_ = 0;  // the second (steady clock) commands are being counted in
   std::uint32_t rate_count_ = 0;   // commands received in that second

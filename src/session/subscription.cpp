@@ -28,8 +28,9 @@ void Subscription::release() {
   } else {
     phase_ = Phase::confirmed;
     if (!ext_ || !ext_->restored) send_confirmation();
-    for (auto& frame : early_) session_.send(frame);
-    std::vector<SharedFrame>().swap(early_);
+    if (auto early = std::move(early_)) {
+      for (auto& frame : *early) session_.send(frame);
+    }
   }
   session_.on_subscription_settled(*this);
 }
@@ -47,7 +48,7 @@ void Subscription::stop(StopCause cause) {
   phase_ = Phase::stopped;
   on_stop(cause);
   remove_all_streams();
-  early_.clear();
+  early_.reset();
 }
 
 void Subscription::add_stream(std::string_view stream_name) {
@@ -115,7 +116,8 @@ std::string_view Subscription::socket_id() const { return session_.sid().view();
 void Subscription::deliver(const SharedFrame& frame) {
   switch (phase_) {
     case Phase::subscribing:
-      early_.push_back(frame);  // sent right after the confirmation
+      if (!early_) early_ = std::make_unique<std::vector<SharedFrame>>();
+      early_->push_back(frame);  // sent right after the confirmation
       return;
     case Phase::confirmed:
       session_.send(frame);

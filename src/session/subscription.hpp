@@ -112,7 +112,8 @@ class Subscription : public hub::Subscriber, public std::enable_shared_from_this
   Session& session_;
   std::string identifier_;
   std::vector<std::string> streams_;
-  std::vector<SharedFrame> early_;  // stream frames that arrived before the confirmation
+  // Stream frames that arrived before the confirmation; made by the first one, freed once sent.
+  std::unique_ptr<std::vector<SharedFrame>> early_;
   std::unique_ptr<Extensions> ext_;
   int pending_ = 0;
   Phase phase_ = Phase::subscribing;

@@ -1,7 +1,13 @@
 #include "ws/connection.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include <boost/asio/post.hpp>
 #include <boost/container/static_vector.hpp>
@@ -14,6 +20,7 @@
 #include "ws/connection_context.hpp"
 #include "ws/connection_handshake.hpp"
 #include "ws/frame_encoder.hpp"
+#include "ws/ready_set.hpp"
 #include "ws/tls_context.hpp"
 
 namespace cablecast::ws {
@@ -28,60 +35,118 @@ constexpr int kMaxReadsPerTurn = 4;
 // A vector that grew for a burst gives its memory back once drained.
 constexpr std::size_t kQueueKeepCapacity = 16;
 
-bool would_block(const error_code& ec) {
-  return ec == boost::asio::error::would_block || ec == boost::asio::error::try_again;
+bool would_block(int error) { return error == EAGAIN || error == EWOULDBLOCK; }
+
+// The accepted descriptor, out of Asio's reactor (release() frees its reactor state); -1 if
+// Asio refuses, which start() reports.
+int take_descriptor(Socket& socket) {
+  error_code ec;
+  const int fd = socket.release(ec);
+  return ec ? -1 : fd;
 }
 }  // namespace
 
 Connection::Connection(ConnectionContext& context, Socket socket)
     : context_(context),
-      socket_(std::move(socket)),
       parser_(ParserOptions{context.limits_.max_message_size, true}),
+      fd_(take_descriptor(socket)),
       seq_(context.next_connection_seq()),
       opened_(Clock::now()) {}
 
 Connection::~Connection() {
-  if (is_linked()) context_.connections_.erase(context_.connections_.iterator_to(*this));
+  unlink();
+  if (fd_ >= 0) {  // never started, or the context went away first
+    context_.ready_.remove(fd_);
+    ::close(fd_);
+  }
+}
+
+void Connection::unlink() {
+  if (!is_linked()) return;
+  context_.connections_.erase(context_.connections_.iterator_to(*this));
+  if (context_.connections_.empty()) context_.ready_.pause();
+}
+
+void Connection::close_descriptor() {
+  if (fd_ < 0) return;
+  context_.ready_.remove(fd_);
+  ::close(fd_);
+  fd_ = -1;
+  // Destroyed after the current handler: a batch of epoll events may still name it.
+  asio::post(context_.io_, [keep = std::move(self_)] {});
 }
 
 log::ConnectionId Connection::log_id() const { return {context_.loop_index_, seq_}; }
 
 void Connection::start() {
   log::ConnectionScope scope(log_id());
-  error_code ec;
-  socket_.set_option(asio::ip::tcp::no_delay(true), ec);  // small frames must not wait 40 ms
-  socket_.non_blocking(true, ec);
-  if (ec) return abort("cannot make socket non-blocking");
+  self_ = shared_from_this();
+  if (fd_ < 0) return abort("cannot take the socket from Asio");
+  const int one = 1;  // small frames must not wait 40 ms
+  ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  const int flags = ::fcntl(fd_, F_GETFL);
+  if (flags < 0 || ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK) != 0) {
+    return abort("cannot make socket non-blocking");
+  }
+  if (auto added = context_.ready_.add(fd_, *this); !added) {
+    CC_LOG_WARN("cannot watch a new connection: {}", added.error().message());
+    return abort("cannot watch the socket");
+  }
   deadline_ = Clock::now() + context_.limits_.handshake_timeout;  // covers TLS and HTTP
   if (!context_.tls_) return begin_request();
-  tls_ = TlsStream::accept(context_.tls_->native(), socket_.native_handle());
+  tls_ = TlsStream::accept(context_.tls_->native(), fd_);
   if (!tls_) return abort("cannot allocate a TLS session");
   state_ = State::tls_handshake;
   continue_tls_handshake();
 }
 
-void Connection::wait_readable() {
-  socket_.async_wait(Socket::wait_read,
-                     [self = shared_from_this()](error_code ec) { self->on_readable(ec); });
+void Connection::on_ready(std::uint32_t events) {
+  // Hang-up and error wake both directions: the next read or write tells what happened.
+  constexpr std::uint32_t kAny = EPOLLHUP | EPOLLERR;
+  if (events & (EPOLLIN | EPOLLRDHUP | kAny)) {
+    if (waiting_readable_) {
+      on_readable();
+    } else {
+      ready_in_ = true;
+    }
+  }
+  if (events & (EPOLLOUT | kAny)) {
+    if (waiting_writable_) {
+      on_writable();
+    } else {
+      ready_out_ = true;
+    }
+  }
 }
 
-void Connection::on_readable(error_code ec) {
+void Connection::wait_readable() {
+  if (!ready_in_) {
+    waiting_readable_ = true;
+    return;
+  }
+  // The edge came while we were not waiting (between reads, or before the first wait).
+  ready_in_ = false;
+  waiting_readable_ = true;
+  asio::post(context_.io_, [self = shared_from_this()] {
+    if (self->waiting_readable_) self->on_readable();
+  });
+}
+
+void Connection::on_readable() {
+  waiting_readable_ = false;
   if (state_ == State::closed) return;
   log::ConnectionScope scope(log_id());
-  if (ec) return abort("socket error while waiting to read");
   if (state_ == State::tls_handshake) return continue_tls_handshake();
   read_available();
 }
 
 TlsStream::Outcome Connection::read_some(std::span<char> into) {
   if (tls_) return tls_->read(into);
-  error_code ec;
-  std::size_t n = socket_.read_some(asio::buffer(into.data(), into.size()), ec);
-  if (!ec) return {TlsStream::Status::done, n};
-  if (would_block(ec)) return {TlsStream::Status::want_read};
-  if (ec == asio::error::eof || ec == asio::error::connection_reset) {
-    return {TlsStream::Status::closed};
-  }
+  const ssize_t n = ::recv(fd_, into.data(), into.size(), 0);
+  if (n > 0) return {TlsStream::Status::done, static_cast<std::size_t>(n)};
+  if (n == 0) return {TlsStream::Status::closed};
+  if (would_block(errno)) return {TlsStream::Status::want_read};
+  if (errno == ECONNRESET) return {TlsStream::Status::closed};
   return {TlsStream::Status::failed};
 }
 
@@ -126,7 +191,7 @@ void Connection::read_available() {
   // More is waiting (in the socket or in OpenSSL's buffer): serve the loop's other connections
   // first. Waiting on the socket instead could stall: readiness is edge-triggered, and bytes
   // OpenSSL already holds never raise it.
-  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+  asio::post(context_.io_, [self = shared_from_this()] {
     if (self->state_ == State::closed) return;
     log::ConnectionScope scope(self->log_id());
     self->read_available();
@@ -208,8 +273,8 @@ void Connection::send(SharedFrame frame) {
                 queued_bytes_ + frame->size(), context_.limits_.max_outbound_bytes);
     // Reset instead of FIN: a FIN would wait behind the megabytes the client is not reading,
     // keeping them in kernel memory until TCP gives up; a reset frees them now.
-    error_code ignored;
-    socket_.set_option(asio::socket_base::linger(true, 0), ignored);
+    const linger reset{1, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
     context_.metrics_.slow_clients_dropped.add();
     return abort("outbound buffer limit reached");
   }
@@ -243,17 +308,19 @@ void Connection::flush() {
   log::ConnectionScope scope(log_id());
   if (tls_) return flush_tls();
   while (queue_head_ < queue_.size()) {
-    boost::container::static_vector<asio::const_buffer, kMaxGather> buffers;
+    boost::container::static_vector<iovec, kMaxGather> buffers;
     for (std::size_t i = queue_head_; i < queue_.size() && buffers.size() < kMaxGather; ++i) {
       const std::string& bytes = *queue_[i];
       std::size_t skip = i == queue_head_ ? head_offset_ : 0;
-      buffers.emplace_back(bytes.data() + skip, bytes.size() - skip);
+      buffers.push_back(iovec{const_cast<char*>(bytes.data() + skip), bytes.size() - skip});
     }
-    error_code ec;
-    std::size_t written = socket_.write_some(buffers, ec);
-    if (would_block(ec)) return wait_writable();
-    if (ec) return abort("write failed");
-    consume_written(written);
+    msghdr message{};
+    message.msg_iov = buffers.data();
+    message.msg_iovlen = buffers.size();
+    const ssize_t written = ::sendmsg(fd_, &message, MSG_NOSIGNAL);  // a reset peer: no SIGPIPE
+    if (written < 0 && would_block(errno)) return wait_writable();
+    if (written < 0) return abort("write failed");
+    consume_written(static_cast<std::size_t>(written));
   }
   on_flushed();
 }
@@ -311,7 +378,7 @@ bool Connection::add_to_batch(BatchSender& sender) {
     const std::size_t skip = i == queue_head_ ? head_offset_ : 0;
     buffers.push_back(iovec{const_cast<char*>(bytes.data() + skip), bytes.size() - skip});
   }
-  sender.add(socket_.native_handle(), buffers);
+  sender.add(fd_, buffers);
   return true;
 }
 
@@ -356,15 +423,17 @@ void Connection::consume_written(std::size_t written) {
 
 void Connection::wait_writable() {
   waiting_writable_ = true;
-  socket_.async_wait(Socket::wait_write,
-                     [self = shared_from_this()](error_code ec) { self->on_writable(ec); });
+  if (!ready_out_) return;
+  ready_out_ = false;  // possibly stale: then the write fails again and this waits for real
+  asio::post(context_.io_, [self = shared_from_this()] {
+    if (self->waiting_writable_) self->on_writable();
+  });
 }
 
-void Connection::on_writable(error_code ec) {
+void Connection::on_writable() {
   waiting_writable_ = false;
   if (state_ == State::closed) return;
   log::ConnectionScope scope(log_id());
-  if (ec) return abort("socket error while waiting to write");
   if (state_ == State::tls_handshake) return continue_tls_handshake();
   if (read_wants_write_) {
     read_wants_write_ = false;
@@ -382,8 +451,7 @@ void Connection::on_flushed() {
       // Our last bytes (close frame or HTTP answer) are out: send FIN and keep reading until
       // the peer answers or closes, so no RST destroys what we just wrote.
       if (tls_) tls_->send_close_notify();
-      error_code ec;
-      socket_.shutdown(Socket::shutdown_send, ec);
+      ::shutdown(fd_, SHUT_WR);
       after_flush_ = AfterFlush::nothing;
       return;
     }
@@ -395,11 +463,10 @@ void Connection::on_flushed() {
 void Connection::finish_close() {
   if (state_ == State::closed) return;
   log_access_line();
-  error_code ec;
-  socket_.close(ec);
   state_ = State::closed;
-  if (is_linked()) context_.connections_.erase(context_.connections_.iterator_to(*this));
+  unlink();
   notify_closed();
+  close_descriptor();
 }
 
 void Connection::abort(const char* why) {
@@ -408,23 +475,22 @@ void Connection::abort(const char* why) {
   // What set no cause before aborting: the shutdown deadline, or a failed read or write.
   ended(context_.stopping_ ? EndReason::server_shutdown : EndReason::network_error);
   log_access_line();
-  error_code ec;
-  socket_.close(ec);  // completes pending waits with operation_aborted, releasing references
   state_ = State::closed;
   queue_.clear();
   queue_head_ = 0;
   head_offset_ = 0;
   queued_bytes_ = 0;
   unsent_pong_ = kNoPong;
-  if (is_linked()) context_.connections_.erase(context_.connections_.iterator_to(*this));
+  unlink();
   notify_closed();
+  close_descriptor();
 }
 
 void Connection::notify_closed() {
   if (!handler_) return;
   // Deferred: we may be inside the handler's own call (close() from a command, send() from a
   // delivery loop); the handler learns of the end on a clean stack.
-  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+  asio::post(context_.io_, [self = shared_from_this()] {
     log::ConnectionScope scope(self->log_id());
     if (auto handler = std::move(self->handler_)) handler->on_closed();
   });
@@ -453,6 +519,9 @@ void Connection::sweep(Clock::time_point now) {
       }
       return;
     case State::open: {
+      // A drained queue keeps its capacity for the next burst; an idle connection gives it
+      // back here (at most one reallocation per second for a busy one).
+      if (queue_.empty() && queue_.capacity() != 0) std::vector<SharedFrame>().swap(queue_);
       auto idle = context_.limits_.idle_timeout;
       if (idle.count() == 0) return;
       if (!ping_sent_) {

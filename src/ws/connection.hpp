@@ -6,6 +6,8 @@
 //   buffer (ConnectionContext::scratch_); the frame parser keeps only incomplete bytes;
 // - the HTTP parser and its buffer live only during the handshake;
 // - no timer per connection: the loop's sweep enforces handshake, idle and close deadlines;
+// - no Asio socket: the descriptor sits in the loop's epoll set (ws/ready_set.hpp), registered
+//   once, so there is no reactor state nor pending operation per connection;
 // - the write queue holds shared frames (pointers), not copies of bytes.
 // Writes are batched: send() only queues and registers the connection for the loop's flush,
 // which runs once per loop turn and writes everything queued with one gathered write.
@@ -85,6 +87,7 @@ class Router {
 };
 
 class ConnectionContext;               // ws/connection_context.hpp
+class ReadySet;                        // ws/ready_set.hpp
 enum class BodyStatus : std::uint8_t;  // ws/http_body_reader.hpp
 class TlsContext;   // ws/tls_context.hpp (Asio's SSL headers stay out of this one)
 class BatchSender;  // ws/batch_sender.hpp
@@ -94,10 +97,13 @@ class Connection final : public Transport,
                          public std::enable_shared_from_this<Connection>,
                          public boost::intrusive::list_base_hook<> {
  public:
+  // Takes the accepted socket's descriptor out of Asio (ws/ready_set.hpp says why).
   Connection(ConnectionContext& context, Socket socket);
   ~Connection();
 
   void start();
+  // Readiness from the loop's epoll set (EPOLLIN, EPOLLOUT, hang-up, error bits).
+  void on_ready(std::uint32_t events);
 
   // Transport
   void send(SharedFrame frame) override;
@@ -136,7 +142,7 @@ class Connection final : public Transport,
   // Queues a plain HTTP answer, then ends the connection politely (FIN after it, then wait).
   void respond(std::string response);
   void wait_readable();
-  void on_readable(boost::system::error_code ec);
+  void on_readable();
   void read_available();
   TlsStream::Outcome read_some(std::span<char> into);
   void feed(std::span<char> bytes);
@@ -150,7 +156,11 @@ class Connection final : public Transport,
   void batch_sent(int result);
   void consume_written(std::size_t written);
   void wait_writable();
-  void on_writable(boost::system::error_code ec);
+  void on_writable();
+  // Closes the descriptor and lets go of the connection's own reference (later, on a clean
+  // stack): from then on only pending handlers keep it alive.
+  void close_descriptor();
+  void unlink();
   void on_flushed();
   void start_close(std::uint16_t code, std::string_view reason);
   void finish_close();
@@ -165,7 +175,8 @@ class Connection final : public Transport,
   void log_access_line();
 
   ConnectionContext& context_;
-  Socket socket_;
+  // Alive while the descriptor is open: what a pending wait's handler held before.
+  std::shared_ptr<Connection> self_;
   std::unique_ptr<Handshake> handshake_;
   std::unique_ptr<TlsStream> tls_;  // wss:// only
   std::unique_ptr<MessageHandler> handler_;
@@ -176,8 +187,14 @@ class Connection final : public Transport,
   std::size_t queued_bytes_ = 0;
   Clock::time_point deadline_;   // handshake / close / idle-probe deadline, by state
   Clock::time_point last_read_;  // last byte from the peer (idle timeout)
+  int fd_ = -1;
   State state_ = State::reading_request;
+  bool waiting_readable_ = false;
   bool waiting_writable_ = false;
+  // Edges that came while nothing waited for them (epoll reports each once): the next wait
+  // takes them instead of sleeping.
+  bool ready_in_ = false;
+  bool ready_out_ = false;
   bool in_flush_list_ = false;
   bool ping_sent_ = false;         // idle probe sent since the last byte from the peer
   bool read_wants_write_ = false;  // TLS: a read must be retried once the socket is writable

@@ -23,6 +23,7 @@ ConnectionContext::ConnectionContext(asio::io_context& io, ConnectionLimits limi
                                      std::shared_ptr<const TlsContext> tls, bool batch_sends,
                                      metrics::LoopMetrics* metrics)
     : io_(io),
+      ready_(io),
       own_metrics_(metrics ? nullptr : std::make_unique<metrics::LoopMetrics>()),
       metrics_(metrics ? *metrics : *own_metrics_),
       limits_(limits),
@@ -49,6 +50,7 @@ ConnectionContext::~ConnectionContext() {
 void ConnectionContext::adopt(Socket socket) {
   auto connection = std::make_shared<Connection>(*this, std::move(socket));
   connections_.push_back(*connection);
+  ready_.resume();
   connection->start();
 }
 

@@ -10,6 +10,7 @@
 
 #include "core/loop_metrics.hpp"
 #include "ws/connection.hpp"
+#include "ws/ready_set.hpp"
 
 namespace cablecast::ws {
 
@@ -68,6 +69,7 @@ class ConnectionContext {
   std::string_view name(std::uint8_t index) const;
 
   asio::io_context& io_;
+  ReadySet ready_;                                     // readiness of every connection of this loop
   std::unique_ptr<metrics::LoopMetrics> own_metrics_;  // when the loop gave none
   metrics::LoopMetrics& metrics_;
   ConnectionLimits limits_;

@@ -2,6 +2,8 @@
 // body of a route that takes one; the WebSocket half is in ws/connection.cpp.
 #include "ws/connection_handshake.hpp"
 
+#include <sys/socket.h>
+
 #include <boost/beast/http/error.hpp>
 #include <cstring>
 
@@ -111,10 +113,12 @@ void Connection::on_request() {
   std::string leftover(static_cast<const char*>(handshake_->buffer.data().data()),
                        handshake_->buffer.size());
   {
-    error_code remote_ec;
-    auto remote = socket_.remote_endpoint(remote_ec);
-    std::string address = remote_ec ? std::string("unknown") : remote.address().to_string();
-    if (!remote_ec) {  // kept for the access log: the peer's address is gone once TCP closed
+    asio::ip::tcp::endpoint remote;
+    socklen_t length = static_cast<socklen_t>(remote.capacity());
+    const bool known = ::getpeername(fd_, remote.data(), &length) == 0;
+    if (known) remote.resize(length);
+    std::string address = known ? remote.address().to_string() : std::string("unknown");
+    if (known) {  // kept for the access log: the peer's address is gone once TCP closed
       const auto ip = remote.address();
       remote_ip_ = ip.is_v6()
                        ? ip.to_v6().to_bytes()

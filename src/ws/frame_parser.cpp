@@ -204,13 +204,28 @@ std::size_t heap_bytes(const std::string& buffer) noexcept {
 }  // namespace
 
 std::size_t FrameParser::buffered_bytes() const noexcept {
-  return heap_bytes(partial_) + heap_bytes(fragments_);
+  if (!buffers_) return 0;
+  return sizeof(Buffers) + heap_bytes(buffers_->partial) + heap_bytes(buffers_->fragments);
 }
 
-void FrameParser::release_buffers() noexcept {
-  release(partial_);
-  release(fragments_);
+std::string& FrameParser::partial() {
+  if (!buffers_) buffers_ = std::make_unique<Buffers>();
+  return buffers_->partial;
 }
+
+std::string& FrameParser::fragments() {
+  if (!buffers_) buffers_ = std::make_unique<Buffers>();
+  return buffers_->fragments;
+}
+
+void FrameParser::release_if_empty() noexcept {
+  if (!buffers_) return;
+  if (buffers_->partial.empty()) release(buffers_->partial);
+  if (buffers_->fragments.empty()) release(buffers_->fragments);
+  if (buffers_->partial.empty() && buffers_->fragments.empty()) buffers_.reset();
+}
+
+void FrameParser::release_buffers() noexcept { buffers_.reset(); }
 
 std::optional<ParseError> FrameParser::fail(ParseError error) {
   error_ = error;
@@ -232,9 +247,9 @@ std::optional<ParseError> FrameParser::deliver(bool fin, Opcode opcode, std::spa
         return std::nullopt;
       }
       fragmented_opcode_ = opcode;
-      fragments_.assign(view);
+      fragments().assign(view);
       if (opcode == Opcode::text) {
-        const std::string_view text(fragments_);
+        const std::string_view text(fragments());
         if (!is_valid_utf8(text.substr(0, completable_prefix(text)))) return fail(kBadText);
       }
       return std::nullopt;
@@ -242,18 +257,20 @@ std::optional<ParseError> FrameParser::deliver(bool fin, Opcode opcode, std::spa
     case Opcode::continuation: {
       CABLE_ASSERT(fragmented_opcode_ != Opcode::continuation);
       // Everything before `checked` was validated when the earlier fragments arrived.
-      const std::size_t checked = completable_prefix(fragments_);
-      fragments_.append(view);
+      std::string& joined = fragments();
+      const std::size_t checked = completable_prefix(joined);
+      joined.append(view);
       if (fragmented_opcode_ == Opcode::text) {
-        std::string_view unchecked = std::string_view(fragments_).substr(checked);
+        std::string_view unchecked = std::string_view(joined).substr(checked);
         if (!fin) unchecked = unchecked.substr(0, completable_prefix(unchecked));
         if (!is_valid_utf8(unchecked)) return fail(kBadText);
       }
       if (fin) {
         const Opcode message_opcode = fragmented_opcode_;
         fragmented_opcode_ = Opcode::continuation;
-        sink.on_message(message_opcode, fragments_);
-        release(fragments_);
+        sink.on_message(message_opcode, joined);
+        joined.clear();
+        release_if_empty();
       }
       return std::nullopt;
     }
@@ -292,35 +309,39 @@ std::optional<ParseError> FrameParser::feed(std::span<char> bytes, FrameSink& si
   std::size_t size = bytes.size();
   std::size_t pos = 0;
   auto context = [this] {
-    return HeaderContext{options_, fragmented_opcode_ != Opcode::continuation, fragments_.size()};
+    return HeaderContext{options_, fragmented_opcode_ != Opcode::continuation,
+                         buffers_ ? buffers_->fragments.size() : 0};
   };
 
   // 1. Finish the frame left incomplete by earlier calls, copying only the bytes it still needs.
-  if (!partial_.empty()) {
+  if (buffers_ && !buffers_->partial.empty()) {
+    std::string& held = buffers_->partial;
     HeaderResult parsed;
     for (;;) {
-      parsed = parse_header(partial_.data(), partial_.size(), context());
+      parsed = parse_header(held.data(), held.size(), context());
       if (parsed.status == HeaderResult::Status::error) return fail(parsed.error);
       if (parsed.status == HeaderResult::Status::complete) break;
-      const std::size_t needed = header_size_needed(partial_.data(), partial_.size());
-      const std::size_t take = std::min(needed - partial_.size(), size - pos);
+      const std::size_t needed = header_size_needed(held.data(), held.size());
+      const std::size_t take = std::min(needed - held.size(), size - pos);
       if (take == 0) return std::nullopt;  // still inside the header; wait for more bytes
-      partial_.append(data + pos, take);
+      held.append(data + pos, take);
       pos += take;
     }
     const FrameHeader& header = parsed.header;
     const std::size_t frame_size = header.frame_size();
-    const std::size_t take = std::min(frame_size - partial_.size(), size - pos);
-    partial_.reserve(frame_size);
-    partial_.append(data + pos, take);
+    const std::size_t take = std::min(frame_size - held.size(), size - pos);
+    held.reserve(frame_size);
+    held.append(data + pos, take);
     pos += take;
-    if (partial_.size() < frame_size) return std::nullopt;
+    if (held.size() < frame_size) return std::nullopt;
 
-    const std::span<char> payload(partial_.data() + header.header_size,
+    const std::span<char> payload(held.data() + header.header_size,
                                   static_cast<std::size_t>(header.payload_size));
     if (header.masked) unmask(payload.data(), payload.size(), header.mask);
     if (auto error = deliver(header.fin, header.opcode, payload, sink)) return error;
-    release(partial_);
+    // deliver() may have freed the buffers (a close frame, or the end of a fragmented message).
+    if (buffers_) buffers_->partial.clear();
+    release_if_empty();
     if (finished_) {
       release_buffers();
       return std::nullopt;
@@ -333,7 +354,7 @@ std::optional<ParseError> FrameParser::feed(std::span<char> bytes, FrameSink& si
     if (parsed.status == HeaderResult::Status::error) return fail(parsed.error);
     if (parsed.status == HeaderResult::Status::need_more) {
       CABLE_ASSERT(size - pos < kMaxHeaderSize);
-      partial_.assign(data + pos, size - pos);  // fits the small-string buffer: no heap
+      partial().assign(data + pos, size - pos);  // fits the small-string buffer
       return std::nullopt;
     }
     const FrameHeader& header = parsed.header;
@@ -341,8 +362,9 @@ std::optional<ParseError> FrameParser::feed(std::span<char> bytes, FrameSink& si
     if (size - pos < frame_size) {
       // Reserve the whole frame once: its size passed the limit check, and the rest of it
       // then arrives without reallocations.
-      partial_.reserve(frame_size);
-      partial_.assign(data + pos, size - pos);
+      std::string& held = partial();
+      held.reserve(frame_size);
+      held.assign(data + pos, size - pos);
       return std::nullopt;
     }
     const std::span<char> payload(data + pos + header.header_size,

@@ -8,6 +8,7 @@
 #include <cablecast/defaults.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -69,8 +70,18 @@ class FrameParser {
 
   ParserOptions options_;
   std::optional<ParseError> error_;  // returned again by every feed() after the first error
-  std::string partial_;              // bytes of a frame not yet complete
-  std::string fragments_;            // payload of a fragmented message not yet complete
+  // Bytes of a frame not yet complete, and the payload of a fragmented message not yet
+  // complete: made when a frame spans reads, freed once both are consumed, so an idle
+  // connection's parser holds one null pointer instead of two strings (issue 12).
+  struct Buffers {
+    std::string partial;
+    std::string fragments;
+  };
+  std::string& partial();
+  std::string& fragments();
+  // Frees the buffers once both are empty.
+  void release_if_empty() noexcept;
+  std::unique_ptr<Buffers> buffers_;
   Opcode fragmented_opcode_ = Opcode::continuation;  // continuation = no message in progress
   bool finished_ = false;
 };

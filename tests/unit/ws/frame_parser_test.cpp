@@ -247,9 +247,11 @@ TEST(FrameParser, HoldsNoHeapWhenIdleAndOnlyWhatAnIncompleteFrameNeeds) {
   RecordingSink sink;
   EXPECT_EQ(parser.buffered_bytes(), 0u);
   std::string frame = client(Opcode::binary, std::string(1000, 'a'));
-  // A partial header fits the string's inline buffer.
+  // A partial header fits a string's inline buffer: the parser holds only its pair of
+  // buffers, made for it, not a copy sized for the frame.
   EXPECT_FALSE(parser.feed(std::span<char>(frame.data(), 3), sink));
-  EXPECT_EQ(parser.buffered_bytes(), 0u);
+  EXPECT_GT(parser.buffered_bytes(), 0u);
+  EXPECT_LE(parser.buffered_bytes(), 2 * sizeof(std::string));
   EXPECT_FALSE(parser.feed(std::span<char>(frame.data() + 3, 500), sink));
   EXPECT_GE(parser.buffered_bytes(), frame.size());
   EXPECT_LT(parser.buffered_bytes(), 2 * frame.size());
