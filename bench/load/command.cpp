@@ -150,6 +150,10 @@ BenchCommand::BenchCommand(CLI::App& app) : parsed_(std::make_unique<Parsed>()) 
       p.bench->add_subcommand("connect", "Connect+subscribe N clients; RSS; optionally hold");
   add_common(c, connect.common);
   c->add_option("--clients", connect.clients)->capture_default_str();
+  c->add_flag("--rss-midpoint", connect.rss_midpoint,
+              "Connect half, read the server's RSS, connect the rest: also report the second "
+              "half's RSS growth per connection (rss_marginal_bytes; connect_s is then the second "
+              "half's)");
   c->add_option("--hold", connect.hold_s,
                 "Seconds to keep the connections open (SIGINT/SIGTERM end it early)")
       ->capture_default_str();

@@ -48,7 +48,15 @@ int run_connect(const ConnectOptions& options) {
   row.clients = options.clients;
   row.rss_before_kib = probe.rss_kib();
   const Window window = Window::open(probe);
-  if (!record_connect((*pool)->connect(0, options.clients), row)) return 1;
+  const std::uint32_t half = options.rss_midpoint ? options.clients / 2 : 0;
+  std::uint64_t rss_half_kib = 0;
+  if (half > 0) {
+    ResultRow first_half;
+    if (!record_connect((*pool)->connect(0, half), first_half)) return 1;
+    pause_for(options.common.settle_s);
+    rss_half_kib = probe.rss_kib();
+  }
+  if (!record_connect((*pool)->connect(half, options.clients), row)) return 1;
   pause_for(options.common.settle_s);
   row.rss_kib = probe.rss_kib();
   const auto subscribed = (*pool)->tally().subscribed_count();
@@ -56,6 +64,11 @@ int run_connect(const ConnectOptions& options) {
     row.rss_per_conn_bytes =
         (static_cast<double>(row.rss_kib) - static_cast<double>(row.rss_before_kib)) * 1024.0 /
         static_cast<double>(subscribed);
+    if (rss_half_kib > 0 && subscribed > half) {
+      row.rss_marginal_bytes =
+          (static_cast<double>(row.rss_kib) - static_cast<double>(rss_half_kib)) * 1024.0 /
+          static_cast<double>(subscribed - half);
+    }
   }
   if (options.hold_s > 0) {
     catch_stop_signals();

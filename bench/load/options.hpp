@@ -65,6 +65,10 @@ struct ConnectOptions {
   CommonOptions common;
   std::uint32_t clients = 1000;
   double hold_s = 0;  // keep the connections open this long (extra load for another process)
+  // Connect the first half, read RSS, then the rest: the second half's growth per connection is
+  // the marginal cost, without one-time costs (code and data pages the first clients touch,
+  // tables sized once). Off by default: the connect storm then is one storm.
+  bool rss_midpoint = false;
 };
 
 // Recovery of resumable sessions (AnyCable's extended protocol): ext clients subscribed to one

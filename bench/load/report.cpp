@@ -15,7 +15,7 @@ constexpr const char* kHeader =
     "label,mode,clients,streams,payload_bytes,connect_s,connect_rate,failures,dropped,"
     "rss_before_kib,rss_kib,rss_per_conn_bytes,samples,p50_ms,p95_ms,p99_ms,max_ms,mean_ms,"
     "timeouts,missing,duplicates,reordered,throughput_per_s,server_cpu_s,"
-    "deliveries_per_server_cpu_s,bench_cpu_s,wall_s";
+    "deliveries_per_server_cpu_s,bench_cpu_s,wall_s,rss_marginal_bytes";
 }  // namespace
 
 void print_row(const ResultRow& r) {
@@ -28,6 +28,10 @@ void print_row(const ResultRow& r) {
         "  server RSS: {:.1f} MiB idle (before connecting {:.1f} MiB) = {:.0f} B/connection\n",
         static_cast<double>(r.rss_kib) / 1024, static_cast<double>(r.rss_before_kib) / 1024,
         r.rss_per_conn_bytes);
+    if (r.rss_marginal_bytes > 0) {
+      fmt::print("  server RSS growth per connection over the second half: {:.0f} B\n",
+                 r.rss_marginal_bytes);
+    }
   }
   if (r.latency.count > 0) {
     fmt::print(
@@ -60,12 +64,12 @@ bool append_csv(const std::string& path, const ResultRow& r) {
   out << fmt::format(
       "{},{},{},{},{},{:.3f},{:.1f},{},{},{},{},{:.0f},{},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{},{},"
       "{},"
-      "{},{:.1f},{:.3f},{:.0f},{:.3f},{:.3f}\n",
+      "{},{:.1f},{:.3f},{:.0f},{:.3f},{:.3f},{:.0f}\n",
       r.label, r.mode, r.clients, r.streams, r.payload_bytes, r.connect_s, r.connect_rate,
       r.failures, r.dropped, r.rss_before_kib, r.rss_kib, r.rss_per_conn_bytes, r.latency.count,
       r.latency.p50_ms, r.latency.p95_ms, r.latency.p99_ms, r.latency.max_ms, r.latency.mean_ms,
       r.timeouts, r.missing, r.duplicates, r.reordered, r.throughput, r.server_cpu_s,
-      r.deliveries_per_server_cpu_s, r.bench_cpu_s, r.wall_s);
+      r.deliveries_per_server_cpu_s, r.bench_cpu_s, r.wall_s, r.rss_marginal_bytes);
   return static_cast<bool>(out);
 }
 

@@ -23,6 +23,7 @@ struct ResultRow {
   std::uint64_t rss_before_kib = 0;
   std::uint64_t rss_kib = 0;  // idle, with `clients` subscribed connections
   double rss_per_conn_bytes = 0;
+  double rss_marginal_bytes = 0;  // connect --rss-midpoint: growth per connection, second half
   // Latency: broadcast RTT (time until every client got it) or echo round trip.
   LatencySummary latency;
   std::uint64_t timeouts = 0;
