@@ -98,13 +98,13 @@ struct PostgresKind {
   static constexpr std::size_t kMaxPayloadBytes = postgres::kMaxPayloadBytes;
   static constexpr bool kReconnects = true;
   static constexpr std::string_view kUnreachableReason = "Connection refused";
-  static error_code not_connected() { return postgres::Errc::publisher_down; }
+  static error_code not_connected() { return postgres::PostgresError::not_connected; }
   static std::string missing() {
     return "CABLECAST_TEST_POSTGRES_URL is not set: run under scripts/with-services.sh";
   }
   static std::unique_ptr<Adapter> make_with(const std::string& url, const std::string& prefix) {
     if (url.empty()) return nullptr;
-    postgres::PostgresAdapter::Settings settings;
+    postgres::PostgresAdapterOptions settings;
     settings.conninfo = url;
     settings.channel_prefix = prefix;
     settings.connect_timeout = 3000ms;

@@ -100,7 +100,7 @@ class PostgresAdapterTest : public ::testing::Test {
   }
 
   std::unique_ptr<PostgresAdapter> make(const std::string& url) {
-    PostgresAdapter::Settings settings;
+    PostgresAdapterOptions settings;
     settings.conninfo = url;
     settings.channel_prefix = prefix_;
     settings.connect_timeout = 3000ms;
@@ -130,7 +130,7 @@ class PostgresAdapterTest : public ::testing::Test {
     adapter_->subscribe(stream, [answer](error_code ec) { answer->set_value(ec); });
     if (future.wait_for(5s) != std::future_status::ready) {
       ADD_FAILURE() << "no ready answer for " << stream;
-      return make_error_code(Errc::listen_failed);
+      return make_error_code(PostgresError::listen_failed);
     }
     return future.get();
   }
@@ -180,7 +180,7 @@ TEST_F(PostgresAdapterTest, StartFailsWhenTheServerRefusesTheLogin) {
   url.replace(url.find("://") + 3, url.find('@') - url.find("://") - 3, "no_such_role_x");
   auto started = start(url);
   ASSERT_FALSE(started);
-  EXPECT_EQ(started.error(), make_error_code(Errc::connect_failed));
+  EXPECT_EQ(started.error(), make_error_code(PostgresError::connect_failed));
 }
 
 TEST_F(PostgresAdapterTest, ChannelIsPrefixColonStreamAsRailsNamesIt) {
@@ -232,16 +232,16 @@ TEST_F(PostgresAdapterTest, PayloadOf8000BytesIsRefusedAtOnce) {
   std::string too_big(8000, 'x');
   auto refused = adapter_->publish("big", too_big);
   ASSERT_FALSE(refused);
-  EXPECT_EQ(refused.error(), make_error_code(Errc::payload_too_large));
+  EXPECT_EQ(refused.error(), make_error_code(PostgresError::payload_too_large));
   EXPECT_NE(refused.error().message().find("8000 bytes"), std::string::npos);
-  EXPECT_EQ(adapter_->stats().publish_failures, 1u);
+  EXPECT_EQ(adapter_->counters().publish_failures, 1u);
 }
 
 TEST_F(PostgresAdapterTest, TextPostgresCannotHoldIsRefusedAtOnce) {
   start_ok();
   using namespace std::string_view_literals;
-  EXPECT_EQ(adapter_->publish("a\0b"sv, "1").error(), make_error_code(Errc::nul_byte));
-  EXPECT_EQ(adapter_->publish("a", "\"\0\""sv).error(), make_error_code(Errc::nul_byte));
+  EXPECT_EQ(adapter_->publish("a\0b"sv, "1").error(), make_error_code(PostgresError::nul_byte));
+  EXPECT_EQ(adapter_->publish("a", "\"\0\""sv).error(), make_error_code(PostgresError::nul_byte));
 }
 
 TEST_F(PostgresAdapterTest, IdenticalBroadcastsAreNotMerged) {
@@ -258,7 +258,7 @@ TEST_F(PostgresAdapterTest, ListenerReconnectsAndListensAgainAfterItsBackendIsKi
   RawSession raw(url_);
   ASSERT_TRUE(raw.ok()) << raw.error();
   terminate_backend(raw, "listener");
-  ASSERT_TRUE(eventually([&] { return adapter_->stats().reconnects >= 1; }))
+  ASSERT_TRUE(eventually([&] { return adapter_->counters().reconnects >= 1; }))
       << "the listener did not reconnect";
   // The re-LISTEN is queued right after the reconnect; a new subscription confirms after it.
   ASSERT_FALSE(subscribe("late"));
@@ -279,16 +279,17 @@ TEST_F(PostgresAdapterTest, BroadcastsFailVisiblyWhileThePublisherIsDownThenWork
   // Either way the failure is visible: never a success that vanished.
   ASSERT_TRUE(eventually(
       [&] {
-        return adapter_->stats().publish_failures >= 1 || !adapter_->publish("outage", "\"lost?\"");
+        return adapter_->counters().publish_failures >= 1 ||
+               !adapter_->publish("outage", "\"lost?\"");
       },
       3s));
-  ASSERT_TRUE(eventually([&] { return adapter_->stats().reconnects >= 1; }));
+  ASSERT_TRUE(eventually([&] { return adapter_->counters().reconnects >= 1; }));
   ASSERT_TRUE(adapter_->publish("outage", "\"back\""));
   ASSERT_TRUE(eventually([&] {
     std::lock_guard lock(mutex_);
     return !deliveries_.empty() && deliveries_.back().payload == "\"back\"";
   }));
-  auto stats = adapter_->stats();
+  auto stats = adapter_->counters();
   EXPECT_GE(stats.publish_failures, 1u);
 }
 
