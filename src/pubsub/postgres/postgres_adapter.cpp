@@ -12,7 +12,7 @@
 #include "pubsub/postgres/listen_registry.hpp"
 #include "pubsub/postgres/postgres_connection.hpp"
 #include "pubsub/postgres/postgres_error.hpp"
-#include "pubsub/postgres/reconnect_backoff.hpp"
+#include "pubsub/reconnect_backoff.hpp"
 
 namespace cablecast::pubsub {
 
