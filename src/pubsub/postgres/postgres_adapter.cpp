@@ -59,6 +59,7 @@ class PostgresAdapter::Core : public std::enable_shared_from_this<Core> {
   std::atomic<std::uint64_t> publish_failures{0};
   std::atomic<std::uint64_t> refused_while_down{0};
   std::atomic<std::uint64_t> reconnects{0};
+  std::atomic<std::uint64_t> received{0};  // notifications delivered to this node's hub
   std::atomic<bool> listener_up{false};
   mutable std::mutex reason_mutex;
   std::string down_reason;  // guarded by reason_mutex: the last loss or failed attempt
@@ -275,6 +276,7 @@ void PostgresAdapter::Core::on_notify(std::string_view channel, std::string_view
   const auto* streams = registry_.streams(std::string(channel));
   if (streams == nullptr) return;  // UNLISTEN under way
   auto shared = std::make_shared<const std::string>(payload);
+  received.fetch_add(1, std::memory_order_relaxed);
   for (const auto& s : *streams) deliver_(s.stream, shared);
 }
 
@@ -491,7 +493,8 @@ void PostgresAdapter::reconnect() {
 }
 
 PostgresCounters PostgresAdapter::counters() const {
-  return {core_->published.load(), core_->publish_failures.load(), core_->reconnects.load()};
+  return {core_->published.load(), core_->publish_failures.load(), core_->reconnects.load(),
+          core_->received.load()};
 }
 
 }  // namespace postgres

@@ -38,6 +38,7 @@ struct PostgresCounters {
   std::uint64_t published = 0;         // NOTIFYs PostgreSQL confirmed
   std::uint64_t publish_failures = 0;  // broadcasts refused at once or failed afterwards
   std::uint64_t reconnects = 0;        // connections re-established after a loss
+  std::uint64_t received = 0;          // notifications delivered to this node's hub
 };
 
 class PostgresAdapter final : public Adapter {

@@ -194,6 +194,7 @@ TEST_F(PostgresAdapterTest, ChannelIsPrefixColonStreamAsRailsNamesIt) {
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].stream, "chat_1");
   EXPECT_EQ(got[0].payload, R"({"from":"rails","q":"it's"})");
+  EXPECT_EQ(adapter_->counters().received, 1u);
 
   // And what we publish is heard on that channel by a plain LISTEN.
   raw.exec("LISTEN \"" + prefix_ + ":room\"");
