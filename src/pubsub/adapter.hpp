@@ -1,7 +1,8 @@
 #pragma once
 // The pub/sub seam between this node's hub and the broker that connects nodes (memory for one
 // process; Redis and PostgreSQL for several). Adapters see only stream names and opaque
-// payload bytes (the JSON text of a broadcast), so they can be swapped and share one test suite.
+// payload bytes (the JSON text of a broadcast), so they can be swapped and share one test suite
+// (tests/unit/pubsub/adapter_contract_test.cpp).
 #include <boost/asio/io_context.hpp>
 #include <boost/system/error_code.hpp>
 #include <boost/system/result.hpp>

@@ -12,6 +12,12 @@
 // - after the listener connection broke, every channel waits again until its new LISTEN ran.
 // A LISTEN carries a generation number so that the answer of a superseded LISTEN (channel
 // dropped and added again, or connection replaced) is ignored.
+//
+// Not shared with redis::SubscriptionTable, though both count references and hold ready
+// callbacks: the part each gets right is matching a confirmation to the life it confirms, and
+// the brokers differ there (Redis: in-order acknowledgements with no identity, counted per
+// stream; PostgreSQL: one answer per LISTEN query, tagged with a generation, which can also fail
+// and covers several streams of one channel). subscription_table.hpp says more.
 #include <boost/system/error_code.hpp>
 #include <cstdint>
 #include <optional>

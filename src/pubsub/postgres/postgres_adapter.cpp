@@ -10,9 +10,9 @@
 #include "pubsub/postgres/channel_name.hpp"
 #include "pubsub/postgres/conninfo.hpp"
 #include "pubsub/postgres/listen_registry.hpp"
-#include "pubsub/postgres/pg_connection.hpp"
+#include "pubsub/postgres/postgres_connection.hpp"
 #include "pubsub/postgres/postgres_error.hpp"
-#include "pubsub/postgres/reconnect_backoff.hpp"
+#include "pubsub/reconnect_backoff.hpp"
 
 namespace cablecast::pubsub {
 
@@ -20,7 +20,7 @@ AdapterOrError make_postgres_adapter(const PubSubOptions& options) {
   if (auto error = postgres::validate_conninfo(options.postgres_url); !error.empty()) {
     return {nullptr, error};
   }
-  postgres::PostgresAdapter::Settings settings;
+  postgres::PostgresAdapterOptions settings;
   settings.conninfo = options.postgres_url;
   settings.channel_prefix = options.channel_prefix;
   return {std::make_unique<postgres::PostgresAdapter>(std::move(settings)), {}};
@@ -30,13 +30,13 @@ namespace postgres {
 
 namespace asio = boost::asio;
 using boost::system::error_code;
-using Outcome = PgConnection::Outcome;
+using Outcome = PostgresConnection::Outcome;
 
 // Everything the broker thread touches, shared with the handlers in flight so that none of them
-// outlives what it uses. Members under "any thread" are atomics read by publish() and stats().
+// outlives what it uses. Members under "any thread" are atomics read by publish() and counters().
 class PostgresAdapter::Core : public std::enable_shared_from_this<Core> {
  public:
-  explicit Core(Settings s) : settings(std::move(s)) {}
+  explicit Core(PostgresAdapterOptions s) : settings(std::move(s)) {}
 
   // --- broker thread ---
   void begin_start(std::shared_ptr<std::promise<error_code>> done);
@@ -46,7 +46,7 @@ class PostgresAdapter::Core : public std::enable_shared_from_this<Core> {
   void begin_stop(std::function<void()> finished);
   void drop_connections();
 
-  Settings settings;
+  PostgresAdapterOptions settings;
   asio::io_context* io = nullptr;
 
   // --- any thread ---
@@ -59,24 +59,25 @@ class PostgresAdapter::Core : public std::enable_shared_from_this<Core> {
   std::atomic<std::uint64_t> publish_failures{0};
   std::atomic<std::uint64_t> refused_while_down{0};
   std::atomic<std::uint64_t> reconnects{0};
+  std::atomic<std::uint64_t> received{0};  // notifications delivered to this node's hub
   std::atomic<bool> listener_up{false};
   mutable std::mutex reason_mutex;
   std::string down_reason;  // guarded by reason_mutex: the last loss or failed attempt
 
  private:
-  void on_up(PgConnection& connection);
-  void on_down(PgConnection& connection, const std::string& why, bool was_up);
+  void on_up(PostgresConnection& connection);
+  void on_down(PostgresConnection& connection, const std::string& why, bool was_up);
   void start_step(const std::string& role, const std::string& why);
-  void schedule_reconnect(PgConnection& connection);
+  void schedule_reconnect(PostgresConnection& connection);
   void send_listen(const ListenRegistry::Listen& listen);
   void on_notify(std::string_view channel, std::string_view payload);
   void on_notified(const std::string& channel, Outcome outcome, std::string_view error);
   void finish_stop(std::function<void()> finished);
-  PgConnection::Events events_for(const char* role);
+  PostgresConnection::Events events_for(const char* role);
 
   DeliverFn deliver_;
-  std::shared_ptr<PgConnection> listener_;
-  std::shared_ptr<PgConnection> publisher_;
+  std::shared_ptr<PostgresConnection> listener_;
+  std::shared_ptr<PostgresConnection> publisher_;
   std::optional<asio::steady_timer> listener_retry_;
   std::optional<asio::steady_timer> publisher_retry_;
   std::optional<asio::steady_timer> drain_timer_;
@@ -94,10 +95,10 @@ class PostgresAdapter::Core : public std::enable_shared_from_this<Core> {
   friend class PostgresAdapter;
 };
 
-PgConnection::Events PostgresAdapter::Core::events_for(const char* role) {
+PostgresConnection::Events PostgresAdapter::Core::events_for(const char* role) {
   std::weak_ptr<Core> weak = weak_from_this();
   bool listener = std::string_view(role) == "listener";
-  PgConnection::Events events;
+  PostgresConnection::Events events;
   events.up = [weak, listener] {
     if (auto core = weak.lock()) core->on_up(listener ? *core->listener_ : *core->publisher_);
   };
@@ -116,10 +117,10 @@ void PostgresAdapter::Core::begin_start(std::shared_ptr<std::promise<error_code>
   listener_retry_.emplace(*io);
   publisher_retry_.emplace(*io);
   drain_timer_.emplace(*io);
-  listener_ =
-      std::make_shared<PgConnection>(*io, "listener", settings.conninfo, events_for("listener"));
-  publisher_ =
-      std::make_shared<PgConnection>(*io, "publisher", settings.conninfo, events_for("publisher"));
+  listener_ = std::make_shared<PostgresConnection>(*io, "listener", settings.conninfo,
+                                                   events_for("listener"));
+  publisher_ = std::make_shared<PostgresConnection>(*io, "publisher", settings.conninfo,
+                                                    events_for("publisher"));
   start_done_ = std::move(done);
   start_pending_ = 2;
   CC_LOG_INFO("pub/sub postgres: connecting to {}", describe_conninfo(settings.conninfo));
@@ -138,7 +139,7 @@ void PostgresAdapter::Core::start_step(const std::string& role, const std::strin
     start_pending_ = 0;
     auto done = std::move(start_done_);
     done->set_value({});
-    for (PgConnection* c : {listener_.get(), publisher_.get()}) {
+    for (PostgresConnection* c : {listener_.get(), publisher_.get()}) {
       if (!c->is_up() && !c->connecting()) schedule_reconnect(*c);
     }
     return;
@@ -151,7 +152,7 @@ void PostgresAdapter::Core::start_step(const std::string& role, const std::strin
     publisher_->close();
     publisher_up = false;
     auto done = std::move(start_done_);
-    done->set_value(make_error_code(Errc::connect_failed));
+    done->set_value(make_error_code(PostgresError::connect_failed));
     return;
   }
   if (--start_pending_ == 0) {
@@ -161,7 +162,7 @@ void PostgresAdapter::Core::start_step(const std::string& role, const std::strin
   }
 }
 
-void PostgresAdapter::Core::on_up(PgConnection& connection) {
+void PostgresAdapter::Core::on_up(PostgresConnection& connection) {
   bool is_listener = &connection == listener_.get();
   (is_listener ? listener_backoff_ : publisher_backoff_).reset();
   if (is_listener) {
@@ -187,7 +188,8 @@ void PostgresAdapter::Core::on_up(PgConnection& connection) {
   if (start_pending_ > 0) start_step(connection.role(), {});
 }
 
-void PostgresAdapter::Core::on_down(PgConnection& connection, const std::string& why, bool was_up) {
+void PostgresAdapter::Core::on_down(PostgresConnection& connection, const std::string& why,
+                                    bool was_up) {
   if (closing_) return;
   bool is_listener = &connection == listener_.get();
   (is_listener ? listener_up : publisher_up) = false;
@@ -209,7 +211,7 @@ void PostgresAdapter::Core::on_down(PgConnection& connection, const std::string&
   schedule_reconnect(connection);
 }
 
-void PostgresAdapter::Core::schedule_reconnect(PgConnection& connection) {
+void PostgresAdapter::Core::schedule_reconnect(PostgresConnection& connection) {
   bool is_listener = &connection == listener_.get();
   auto delay = (is_listener ? listener_backoff_ : publisher_backoff_).next();
   auto& timer = is_listener ? *listener_retry_ : *publisher_retry_;
@@ -228,8 +230,8 @@ void PostgresAdapter::Core::do_subscribe(const std::string& stream, ReadyFn on_r
   if (closing_) return;  // shutting down: pending ready callbacks are dropped
   std::string channel = channel_for(settings.channel_prefix, stream);
   error_code refuse;
-  if (stream.find('\0') != std::string::npos) refuse = Errc::nul_byte;
-  if (channel.empty()) refuse = Errc::empty_channel;
+  if (stream.find('\0') != std::string::npos) refuse = PostgresError::nul_byte;
+  if (channel.empty()) refuse = PostgresError::empty_channel;
   if (refuse)
     CC_LOG_ERROR("pub/sub postgres: cannot LISTEN for stream {}: {}", log::clip(stream),
                  refuse.message());
@@ -252,7 +254,7 @@ void PostgresAdapter::Core::send_listen(const ListenRegistry::Listen& listen) {
         }
         core->registry_.listened(
             listen.channel, listen.generation,
-            outcome == Outcome::ok ? error_code{} : make_error_code(Errc::listen_failed));
+            outcome == Outcome::ok ? error_code{} : make_error_code(PostgresError::listen_failed));
       });
 }
 
@@ -274,6 +276,7 @@ void PostgresAdapter::Core::on_notify(std::string_view channel, std::string_view
   const auto* streams = registry_.streams(std::string(channel));
   if (streams == nullptr) return;  // UNLISTEN under way
   auto shared = std::make_shared<const std::string>(payload);
+  received.fetch_add(1, std::memory_order_relaxed);
   for (const auto& s : *streams) deliver_(s.stream, shared);
 }
 
@@ -368,8 +371,8 @@ void PostgresAdapter::Core::finish_stop(std::function<void()> finished) {
 
 // ---------------------------------------------------------------------------------------------
 
-PostgresAdapter::PostgresAdapter(Settings settings)
-    : core_(std::make_shared<Core>(std::move(settings))) {}
+PostgresAdapter::PostgresAdapter(PostgresAdapterOptions options)
+    : core_(std::make_shared<Core>(std::move(options))) {}
 
 PostgresAdapter::~PostgresAdapter() {
   // The server (and `cablecast broadcast`) call stop() before destroying the adapter; a started
@@ -390,7 +393,7 @@ boost::system::result<void> PostgresAdapter::start(DeliverFn deliver, asio::io_c
   auto limit = core_->settings.connect_timeout + std::chrono::seconds(2);
   if (result.wait_for(limit) != std::future_status::ready) {
     CC_LOG_ERROR("pub/sub postgres: no answer from the broker thread within {} ms", limit.count());
-    return make_error_code(Errc::connect_failed);
+    return make_error_code(PostgresError::connect_failed);
   }
   error_code ec = result.get();
   if (ec) return ec;
@@ -412,23 +415,23 @@ void PostgresAdapter::unsubscribe(const std::string& stream) {
 boost::system::result<void> PostgresAdapter::publish(std::string_view stream,
                                                      std::string_view payload) {
   Core& c = *core_;
-  auto refuse = [&c](Errc why) {
+  auto refuse = [&c](PostgresError why) {
     ++c.publish_failures;
     return make_error_code(why);
   };
-  if (!c.started || c.stopped) return refuse(Errc::stopped);
+  if (!c.started || c.stopped) return refuse(PostgresError::stopped);
   if (payload.size() > kMaxPayloadBytes) {
     CC_LOG_ERROR(
         "pub/sub postgres: broadcast to {} refused: its payload is {} bytes, PostgreSQL NOTIFY "
         "payloads must be shorter than 8000 bytes",
         log::clip(stream), payload.size());
-    return refuse(Errc::payload_too_large);
+    return refuse(PostgresError::payload_too_large);
   }
   if (stream.find('\0') != std::string_view::npos || payload.find('\0') != std::string_view::npos) {
-    return refuse(Errc::nul_byte);
+    return refuse(PostgresError::nul_byte);
   }
   std::string channel = channel_for(c.settings.channel_prefix, stream);
-  if (channel.empty()) return refuse(Errc::empty_channel);
+  if (channel.empty()) return refuse(PostgresError::empty_channel);
   if (!c.publisher_up) {
     ++c.refused_while_down;
     if (!c.outage_logged.exchange(true)) {
@@ -437,11 +440,11 @@ boost::system::result<void> PostgresAdapter::publish(std::string_view stream,
           "broadcasts fail until it is back (counted, summarised on reconnect)",
           log::clip(stream));
     }
-    return refuse(Errc::publisher_down);
+    return refuse(PostgresError::not_connected);
   }
   if (c.queued.fetch_add(1) >= c.settings.max_queued) {
     --c.queued;
-    return refuse(Errc::queue_full);
+    return refuse(PostgresError::queue_full);
   }
   asio::post(*c.io, [core = core_, channel = std::move(channel),
                      payload = std::string(payload)]() mutable {
@@ -489,8 +492,9 @@ void PostgresAdapter::reconnect() {
   asio::post(*core_->io, [core = core_] { core->drop_connections(); });
 }
 
-AdapterStats PostgresAdapter::stats() const {
-  return {core_->published.load(), core_->publish_failures.load(), core_->reconnects.load()};
+PostgresCounters PostgresAdapter::counters() const {
+  return {core_->published.load(), core_->publish_failures.load(), core_->reconnects.load(),
+          core_->received.load()};
 }
 
 }  // namespace postgres

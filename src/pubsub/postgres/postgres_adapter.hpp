@@ -25,23 +25,25 @@ AdapterOrError make_postgres_adapter(const PubSubOptions& options);
 
 namespace postgres {
 
-struct AdapterStats {
+struct PostgresAdapterOptions {
+  std::string conninfo;  // a libpq URI or key=value string, already validated
+  std::string channel_prefix;
+  std::chrono::milliseconds connect_timeout{5000};
+  std::size_t max_queued = 65536;  // broadcasts waiting for PostgreSQL before we refuse more
+  std::chrono::milliseconds stop_drain_timeout{2000};  // stop() waits this long for them
+};
+
+// What the adapter did, for tests and logs. Monotonic.
+struct PostgresCounters {
   std::uint64_t published = 0;         // NOTIFYs PostgreSQL confirmed
   std::uint64_t publish_failures = 0;  // broadcasts refused at once or failed afterwards
   std::uint64_t reconnects = 0;        // connections re-established after a loss
+  std::uint64_t received = 0;          // notifications delivered to this node's hub
 };
 
 class PostgresAdapter final : public Adapter {
  public:
-  struct Settings {
-    std::string conninfo;  // a libpq URI or key=value string, already validated
-    std::string channel_prefix;
-    std::chrono::milliseconds connect_timeout{5000};
-    std::size_t max_queued = 65536;  // broadcasts waiting for PostgreSQL before we refuse more
-    std::chrono::milliseconds stop_drain_timeout{2000};  // stop() waits this long for them
-  };
-
-  explicit PostgresAdapter(Settings settings);
+  explicit PostgresAdapter(PostgresAdapterOptions options);
   ~PostgresAdapter() override;
 
   // Connects both connections (at most connect_timeout). A refused client (password, role,
@@ -58,7 +60,7 @@ class PostgresAdapter final : public Adapter {
   // Drops both connections; they reconnect with backoff and the listener LISTENs again.
   void reconnect() override;
 
-  AdapterStats stats() const;
+  PostgresCounters counters() const;
 
  private:
   class Core;

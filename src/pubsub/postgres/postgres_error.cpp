@@ -13,26 +13,26 @@ class Category final : public boost::system::error_category {
  public:
   const char* name() const noexcept override { return "cablecast.postgres"; }
   std::string message(int value) const override {
-    switch (static_cast<Errc>(value)) {
-      case Errc::payload_too_large:
+    switch (static_cast<PostgresError>(value)) {
+      case PostgresError::payload_too_large:
         return "broadcast payload too large: PostgreSQL NOTIFY payloads must be shorter than "
                "8000 bytes";
-      case Errc::nul_byte:
+      case PostgresError::nul_byte:
         return "broadcasting name or payload contains a NUL byte, which PostgreSQL text cannot "
                "hold";
-      case Errc::empty_channel:
+      case PostgresError::empty_channel:
         return "empty broadcasting name: PostgreSQL has no empty channel";
-      case Errc::publisher_down:
+      case PostgresError::not_connected:
         return "the PostgreSQL connection is down (reconnecting); the broadcast was not sent";
-      case Errc::queue_full:
+      case PostgresError::queue_full:
         return "too many broadcasts are waiting for PostgreSQL; the broadcast was not sent";
-      case Errc::stopped:
+      case PostgresError::stopped:
         return "the PostgreSQL pub/sub adapter is stopped";
-      case Errc::connect_failed:
+      case PostgresError::connect_failed:
         return "could not connect to PostgreSQL (libpq's reason is in the log)";
-      case Errc::connect_timeout:
+      case PostgresError::timed_out:
         return "PostgreSQL did not answer within the connect timeout";
-      case Errc::listen_failed:
+      case PostgresError::listen_failed:
         return "PostgreSQL refused LISTEN (the server's reason is in the log)";
     }
     return "unknown PostgreSQL adapter error";
@@ -42,7 +42,7 @@ class Category final : public boost::system::error_category {
 
 }  // namespace
 
-const boost::system::error_category& error_category() {
+const boost::system::error_category& postgres_category() {
   static const Category category;
   return category;
 }

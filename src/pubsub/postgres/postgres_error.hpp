@@ -8,27 +8,27 @@
 
 namespace cablecast::pubsub::postgres {
 
-enum class Errc {
+enum class PostgresError {
   payload_too_large = 1,  // >= 8000 bytes: PostgreSQL would reject the NOTIFY
   nul_byte,               // PostgreSQL text cannot hold a NUL byte
   empty_channel,          // no prefix and an empty broadcasting name
-  publisher_down,         // the publishing connection is reconnecting
+  not_connected,          // the publishing connection is reconnecting
   queue_full,             // too many broadcasts waiting for PostgreSQL
   stopped,                // stop() ran
   connect_failed,         // start-up: refused, unreachable, bad credentials...
-  connect_timeout,        // start-up: no answer within the connect timeout
+  timed_out,              // start-up: no answer within the connect timeout
   listen_failed,          // PostgreSQL refused LISTEN for a stream
 };
 
-const boost::system::error_category& error_category();
+const boost::system::error_category& postgres_category();
 
 // Whether libpq's text for a failed connection attempt says PostgreSQL refused this client
 // (password, role, database, pg_hba.conf): a configuration error, reported at once at start-up.
 // Anything else (refused, unreachable, timeout, starting up) gets better by waiting.
 bool is_configuration_error(std::string_view libpq_message);
 
-inline boost::system::error_code make_error_code(Errc e) {
-  return {static_cast<int>(e), error_category()};
+inline boost::system::error_code make_error_code(PostgresError e) {
+  return {static_cast<int>(e), postgres_category()};
 }
 
 // Largest payload NOTIFY accepts is 7999 bytes (PostgreSQL: "must be shorter than 8000 bytes",
@@ -38,4 +38,5 @@ inline constexpr std::size_t kMaxPayloadBytes = 7999;
 }  // namespace cablecast::pubsub::postgres
 
 template <>
-struct boost::system::is_error_code_enum<cablecast::pubsub::postgres::Errc> : std::true_type {};
+struct boost::system::is_error_code_enum<cablecast::pubsub::postgres::PostgresError>
+    : std::true_type {};

@@ -31,7 +31,7 @@ RedisClient::RedisClient(asio::io_context& io, RedisClientOptions options, Event
     : io_(io),
       options_(std::move(options)),
       events_(std::move(events)),
-      next_delay_(options_.first_retry) {}
+      backoff_(options_.first_retry, options_.max_retry) {}
 
 RedisClient::~RedisClient() {
   // Pending replies get null here; their functions must not reach back into a destroyed owner
@@ -43,7 +43,7 @@ void RedisClient::open() {
   closed_ = false;
   was_up_ = false;
   lost_ = false;
-  next_delay_ = options_.first_retry;
+  backoff_.reset();
   if (!connection_) {
     std::weak_ptr<RedisClient> weak = weak_from_this();
     connection_ = std::make_shared<RedisConnection>(
@@ -60,7 +60,7 @@ void RedisClient::open() {
 
 void RedisClient::on_up() {
   if (closed_) return;
-  next_delay_ = options_.first_retry;
+  backoff_.reset();
   const bool reconnected = std::exchange(was_up_, true);
   lost_ = false;
   if (events_.up) events_.up(reconnected);
@@ -80,11 +80,10 @@ void RedisClient::on_down(error_code code, const std::string& detail) {
   } else {
     CC_LOG_WARN("redis {} {} {} failed: {} ({}); next attempt in {} ms", options_.role,
                 was_up_ ? "reconnect to" : "connection to", options_.endpoint.describe(),
-                code.message(), detail, next_delay_.count());
+                code.message(), detail, backoff_.upcoming().count());
   }
   if (!retry_) retry_.emplace(io_);
-  retry_->expires_after(next_delay_);
-  next_delay_ = std::min(next_delay_ * 2, options_.max_retry);
+  retry_->expires_after(backoff_.next());
   retry_->async_wait([weak = weak_from_this()](error_code ec) {
     auto self = weak.lock();
     if (ec || !self || self->closed_ || self->connection_->is_open()) return;

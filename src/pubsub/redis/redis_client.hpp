@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "pubsub/reconnect_backoff.hpp"
 #include "pubsub/redis/redis_connection.hpp"
 #include "pubsub/redis/redis_url.hpp"
 
@@ -102,7 +103,7 @@ class RedisClient : public std::enable_shared_from_this<RedisClient> {
   const std::string& role() const { return options_.role; }
   const RedisEndpoint& endpoint() const { return options_.endpoint; }
   // The delay before the next attempt, for the owner's log lines.
-  std::chrono::milliseconds next_delay() const { return next_delay_; }
+  std::chrono::milliseconds next_delay() const { return backoff_.upcoming(); }
 
  private:
   void on_up();
@@ -113,7 +114,7 @@ class RedisClient : public std::enable_shared_from_this<RedisClient> {
   Events events_;
   std::shared_ptr<RedisConnection> connection_;
   std::optional<boost::asio::steady_timer> retry_;
-  std::chrono::milliseconds next_delay_;
+  ReconnectBackoff backoff_;
   bool closed_ = true;
   bool was_up_ = false;  // since open(): the next up is a reconnect
   bool lost_ = false;    // went down after having been up, not back yet

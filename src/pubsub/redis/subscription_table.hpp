@@ -11,6 +11,16 @@
 // - A lost connection makes nothing live and nothing in flight; when it is back, every stream
 //   still referenced is subscribed again, and only callbacks that never fired fire then (no
 //   duplicate on_ready).
+//
+// Why not one helper with postgres::ListenRegistry and the hub's per-loop stream entry, which also
+// count references and hold ready callbacks: the counting is the easy part (a dozen lines each);
+// what each gets right is how a confirmation is matched to the life it confirms, and that is the
+// broker's. Redis acknowledges SUBSCRIBEs in order with nothing to tell two of one channel apart,
+// so this table counts acknowledgements in flight per stream; PostgreSQL answers each LISTEN as
+// its own query, so the registry tags it with a generation and can fail it (a name it refuses)
+// and maps one channel to several streams (SHA1 names); the hub's entry lives on one loop and
+// waits for this adapter. A shared template would need all three policies as parameters, and
+// each table would then read as the helper plus its configuration.
 #include <cstddef>
 #include <string>
 #include <string_view>

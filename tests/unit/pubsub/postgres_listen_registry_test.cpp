@@ -65,7 +65,7 @@ TEST_F(PostgresListenRegistryTest, AnswerOfASupersededListenIsIgnored) {
 TEST_F(PostgresListenRegistryTest, FailedListenAnswersEveryWaiterWithTheErrorAndNeedsNoUnlisten) {
   auto listen = registry.add("c", "c", record());
   registry.add("c", "c", record());
-  error_code failure = make_error_code(Errc::listen_failed);
+  error_code failure = make_error_code(PostgresError::listen_failed);
   registry.listened("c", listen->generation, failure);
   ASSERT_EQ(answers.size(), 2u);
   EXPECT_EQ(answers[0], failure);
@@ -79,7 +79,7 @@ TEST_F(PostgresListenRegistryTest, FailedListenAnswersEveryWaiterWithTheErrorAnd
 }
 
 TEST_F(PostgresListenRegistryTest, RefusedNameFailsWithoutAListen) {
-  error_code refuse = make_error_code(Errc::empty_channel);
+  error_code refuse = make_error_code(PostgresError::empty_channel);
   EXPECT_FALSE(registry.add("", "", record(), refuse).has_value());
   ASSERT_EQ(answers.size(), 1u);
   EXPECT_EQ(answers[0], refuse);

@@ -1,4 +1,4 @@
-#include "pubsub/postgres/pg_connection.hpp"
+#include "pubsub/postgres/postgres_connection.hpp"
 
 #include <unistd.h>
 
@@ -33,8 +33,8 @@ void log_notice(void* role, const char* message) {
 
 }  // namespace
 
-PgConnection::PgConnection(asio::io_context& io, std::string role, std::string conninfo,
-                           Events events)
+PostgresConnection::PostgresConnection(asio::io_context& io, std::string role, std::string conninfo,
+                                       Events events)
     : io_(io),
       role_(std::move(role)),
       conninfo_(std::move(conninfo)),
@@ -42,14 +42,14 @@ PgConnection::PgConnection(asio::io_context& io, std::string role, std::string c
       socket_(io),
       connect_timer_(io) {}
 
-PgConnection::~PgConnection() { teardown(); }
+PostgresConnection::~PostgresConnection() { teardown(); }
 
-std::string PgConnection::last_error() const {
+std::string PostgresConnection::last_error() const {
   std::string why = trimmed(conn_ ? PQerrorMessage(conn_) : "out of memory");
   return why.empty() ? "connection closed" : why;
 }
 
-void PgConnection::connect(std::chrono::milliseconds timeout) {
+void PostgresConnection::connect(std::chrono::milliseconds timeout) {
   CABLE_ASSERT(state_ == State::idle && conn_ == nullptr);
   // As Rails names its listener "ActionCable-PID-<pid>": one node's sessions are easy to find in
   // pg_stat_activity (and the tests end one of them by this name).
@@ -84,7 +84,7 @@ void PgConnection::connect(std::chrono::milliseconds timeout) {
   wait_to_connect(PGRES_POLLING_WRITING);
 }
 
-void PgConnection::wait_to_connect(PostgresPollingStatusType want) {
+void PostgresConnection::wait_to_connect(PostgresPollingStatusType want) {
   // PQconnectPoll may close the socket and open another one (next host or address, SSL or GSS
   // fallback), possibly under the same descriptor number; so the descriptor is released before
   // every poll and assigned afresh here, which keeps the reactor's registration in step.
@@ -102,7 +102,7 @@ void PgConnection::wait_to_connect(PostgresPollingStatusType want) {
       });
 }
 
-void PgConnection::poll_connect() {
+void PostgresConnection::poll_connect() {
   socket_.release();
   switch (PQconnectPoll(conn_)) {
     case PGRES_POLLING_OK:
@@ -116,7 +116,7 @@ void PgConnection::poll_connect() {
   }
 }
 
-void PgConnection::on_connected() {
+void PostgresConnection::on_connected() {
   connect_timer_.cancel();
   if (PQsetnonblocking(conn_, 1) != 0) return lose(last_error());
   boost::system::error_code ec;
@@ -130,7 +130,7 @@ void PgConnection::on_connected() {
   send_next();
 }
 
-void PgConnection::wait_readable() {
+void PostgresConnection::wait_readable() {
   if (reading_) return;
   reading_ = true;
   socket_.async_wait(
@@ -143,7 +143,7 @@ void PgConnection::wait_readable() {
       });
 }
 
-void PgConnection::wait_writable() {
+void PostgresConnection::wait_writable() {
   if (writing_) return;
   writing_ = true;
   socket_.async_wait(
@@ -156,7 +156,7 @@ void PgConnection::wait_writable() {
       });
 }
 
-void PgConnection::on_readable() {
+void PostgresConnection::on_readable() {
   // A closed or reset connection reads as EOF here: PQconsumeInput fails and PQstatus turns BAD.
   if (PQconsumeInput(conn_) == 0) return lose(last_error());
   auto generation = generation_;
@@ -171,18 +171,18 @@ void PgConnection::on_readable() {
   wait_readable();
 }
 
-void PgConnection::flush() {
+void PostgresConnection::flush() {
   int pending = PQflush(conn_);
   if (pending < 0) return lose(last_error());
   if (pending == 1) wait_writable();
 }
 
-void PgConnection::query(std::string sql, std::vector<std::string> params, QueryDone done) {
+void PostgresConnection::query(std::string sql, std::vector<std::string> params, QueryDone done) {
   queue_.push_back({std::move(sql), std::move(params), std::move(done)});
   send_next();
 }
 
-void PgConnection::send_next() {
+void PostgresConnection::send_next() {
   if (state_ != State::up || in_flight_ || queue_.empty()) return;
   const Query& next = queue_.front();
   std::vector<const char*> values;
@@ -199,7 +199,7 @@ void PgConnection::send_next() {
   flush();
 }
 
-void PgConnection::collect_results() {
+void PostgresConnection::collect_results() {
   while (in_flight_ && PQisBusy(conn_) == 0) {
     PGresult* result = PQgetResult(conn_);
     if (result == nullptr) {  // every result of the query in flight has been read
@@ -215,7 +215,7 @@ void PgConnection::collect_results() {
   }
 }
 
-void PgConnection::finish_query() {
+void PostgresConnection::finish_query() {
   in_flight_ = false;
   Query done = std::move(queue_.front());
   queue_.pop_front();
@@ -229,7 +229,7 @@ void PgConnection::finish_query() {
   send_next();
 }
 
-void PgConnection::drain_notifications() {
+void PostgresConnection::drain_notifications() {
   auto generation = generation_;
   while (PGnotify* notification = PQnotifies(conn_)) {
     std::string channel = notification->relname;
@@ -240,24 +240,24 @@ void PgConnection::drain_notifications() {
   }
 }
 
-void PgConnection::lose(std::string why) {
+void PostgresConnection::lose(std::string why) {
   bool was_up = state_ == State::up;
   teardown();
   fail_queued(why);
   events_.down(why, was_up);
 }
 
-void PgConnection::drop(std::string why) {
+void PostgresConnection::drop(std::string why) {
   if (state_ == State::idle) return;
   lose(std::move(why));
 }
 
-void PgConnection::close() {
+void PostgresConnection::close() {
   teardown();
   fail_queued("connection closed");
 }
 
-void PgConnection::teardown() {
+void PostgresConnection::teardown() {
   ++generation_;
   connect_timer_.cancel();
   socket_.release();  // cancels pending waits; libpq closes the descriptor
@@ -267,7 +267,7 @@ void PgConnection::teardown() {
   reading_ = writing_ = in_flight_ = false;
 }
 
-void PgConnection::fail_queued(std::string_view why) {
+void PostgresConnection::fail_queued(std::string_view why) {
   auto queue = std::move(queue_);
   queue_.clear();
   for (auto& q : queue) q.done(Outcome::lost, why);

@@ -23,7 +23,7 @@
 
 namespace cablecast::pubsub::postgres {
 
-class PgConnection : public std::enable_shared_from_this<PgConnection> {
+class PostgresConnection : public std::enable_shared_from_this<PostgresConnection> {
  public:
   enum class Outcome {
     ok,      // the server executed the query
@@ -43,10 +43,11 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
   };
 
   // `role` names the connection in logs and in pg_stat_activity ("listener", "publisher").
-  PgConnection(boost::asio::io_context& io, std::string role, std::string conninfo, Events events);
-  ~PgConnection();
-  PgConnection(const PgConnection&) = delete;
-  PgConnection& operator=(const PgConnection&) = delete;
+  PostgresConnection(boost::asio::io_context& io, std::string role, std::string conninfo,
+                     Events events);
+  ~PostgresConnection();
+  PostgresConnection(const PostgresConnection&) = delete;
+  PostgresConnection& operator=(const PostgresConnection&) = delete;
 
   // Starts one connection attempt; `up` or `down` follows. Requires !is_up() && !connecting().
   void connect(std::chrono::milliseconds timeout);
