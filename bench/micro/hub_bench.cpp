@@ -10,6 +10,7 @@
 
 #include "hub/hub.hpp"
 #include "pubsub/memory_adapter.hpp"
+#include "session/action_cable_frames.hpp"
 
 namespace {
 
@@ -30,7 +31,8 @@ void BM_HubFanOut(benchmark::State& state) {
   const auto distinct = static_cast<std::size_t>(state.range(1));
   boost::asio::io_context io;
   pubsub::MemoryAdapter adapter;
-  hub::HubShard shard(io, adapter);
+  const session::ActionCableFrames frames;
+  hub::HubShard shard(io, adapter, frames);
   std::vector<std::string> identifiers;
   for (std::size_t i = 0; i < distinct; ++i) {
     identifiers.push_back(R"({"channel":"BenchmarkChannel","id":"bench)" + std::to_string(i) +

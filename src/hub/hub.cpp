@@ -7,15 +7,15 @@
 #include "broadcast/envelope.hpp"
 #include "core/assert.hpp"
 #include "core/log.hpp"
-#include "protocol/encode.hpp"
-#include "ws/frame_encoder.hpp"
 
 namespace cablecast::hub {
 
 HubShard::HubShard(boost::asio::io_context& io, pubsub::Adapter& adapter,
-                   std::chrono::seconds keep_unused, metrics::LoopMetrics* metrics)
+                   const FrameBuilder& frames, std::chrono::seconds keep_unused,
+                   metrics::LoopMetrics* metrics)
     : io_(io),
       adapter_(adapter),
+      frames_(frames),
       own_metrics_(metrics ? nullptr : std::make_unique<metrics::LoopMetrics>()),
       metrics_(metrics ? *metrics : *own_metrics_),
       keep_unused_(keep_unused),
@@ -161,7 +161,7 @@ class FrameCache {
     } else if (auto hit = index_.find(identifier); hit != index_.end()) {
       return hit->second;
     }
-    frames_.emplace_back(identifier, ws::make_text_frame(encode_(identifier)));
+    frames_.emplace_back(identifier, encode_(identifier));
     if (!index_.empty()) {
       index_.emplace(identifier, frames_.size() - 1);
     } else if (frames_.size() > kLinearScan) {
@@ -195,13 +195,10 @@ void HubShard::deliver(std::string_view stream_name, const pubsub::Payload& payl
       meta ? std::string_view(meta->exclude_socket) : std::string_view();
   // Only untyped broadcasts take part in history (presence events and whispers are transient).
   const broadcast::Meta* position = meta && meta->offset != 0 && type.empty() ? meta : nullptr;
-  FrameCache plain([&](std::string_view identifier) {
-    return type.empty() ? protocol::encode_message(identifier, *payload)
-                        : protocol::encode_typed_message(type, identifier, *payload);
-  });
+  FrameCache plain(
+      [&](std::string_view identifier) { return frames_.message(identifier, *payload, type); });
   FrameCache positioned([&](std::string_view identifier) {
-    return protocol::encode_positioned_message(identifier, *payload, stream_name, position->epoch,
-                                               position->offset);
+    return frames_.positioned(identifier, *payload, stream_name, position->epoch, position->offset);
   });
   for (Subscriber* subscriber : it->second.subscribers) {
     // A plain broadcast pays one test of an empty view here, never a virtual call.
@@ -226,7 +223,8 @@ std::size_t HubShard::subscriber_count(std::string_view stream) const {
 }
 
 HubShard& Hub::add_shard(boost::asio::io_context& io, metrics::LoopMetrics* metrics) {
-  shards_.push_back(std::make_unique<HubShard>(io, adapter_, keep_unused_streams_, metrics));
+  shards_.push_back(
+      std::make_unique<HubShard>(io, adapter_, frames_, keep_unused_streams_, metrics));
   if (shards_.size() == 1) shards_.back()->count_received_broadcasts();
   return *shards_.back();
 }

@@ -28,6 +28,7 @@
 #include "broker/history.hpp"
 #include "core/loop_metrics.hpp"
 #include "core/shared_frame.hpp"
+#include "hub/frame_builder.hpp"
 #include "pubsub/adapter.hpp"
 
 namespace cablecast::hub {
@@ -93,7 +94,8 @@ class HubShard {
   // `keep_unused`: how long a stream nobody on this loop subscribes to any more stays on the
   // broker (0: it leaves at once). See Hub::set_history. `metrics`: the loop's counters (null:
   // the shard counts into a block of its own, for tests and benchmarks).
-  HubShard(boost::asio::io_context& io, pubsub::Adapter& adapter,
+  // `frames` makes the wire frames of broadcasts (frame_builder.hpp); it outlives the shard.
+  HubShard(boost::asio::io_context& io, pubsub::Adapter& adapter, const FrameBuilder& frames,
            std::chrono::seconds keep_unused = std::chrono::seconds(0),
            metrics::LoopMetrics* metrics = nullptr);
   ~HubShard();
@@ -153,6 +155,7 @@ class HubShard {
 
   boost::asio::io_context& io_;
   pubsub::Adapter& adapter_;
+  const FrameBuilder& frames_;
   std::unique_ptr<metrics::LoopMetrics> own_metrics_;  // when the loop gave none
   metrics::LoopMetrics& metrics_;
   bool counts_received_ = false;
@@ -170,7 +173,8 @@ class HubShard {
 // Every shard of the node; the adapter's deliveries enter here.
 class Hub {
  public:
-  explicit Hub(pubsub::Adapter& adapter) : adapter_(adapter) {}
+  // `frames` makes the wire frames of broadcasts for every shard; it outlives the hub.
+  Hub(pubsub::Adapter& adapter, const FrameBuilder& frames) : adapter_(adapter), frames_(frames) {}
 
   // Stream history (broker/history.hpp): every broadcast the adapter delivers passes through
   // history->on_receive before the shards get it, and its position is stamped on the frames of
@@ -206,6 +210,7 @@ class Hub {
                       std::shared_ptr<const broadcast::Meta> meta);
 
   pubsub::Adapter& adapter_;
+  const FrameBuilder& frames_;
   broker::History* history_ = nullptr;
   std::chrono::seconds keep_unused_streams_{0};
   // Held while a broadcast is numbered and posted, so the shards receive one stream's messages

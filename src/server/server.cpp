@@ -31,6 +31,7 @@
 #include "server/options_check.hpp"
 #include "server/publications.hpp"
 #include "server/router.hpp"
+#include "session/action_cable_frames.hpp"
 #include "ws/tls_context.hpp"
 
 namespace cablecast {
@@ -64,7 +65,7 @@ struct Server::Impl {
       : options(std::move(opts)),
         adapter(std::move(pubsub.adapter)),
         adapter_error(std::move(pubsub.error)),
-        hub(*adapter_or_placeholder()),
+        hub(*adapter_or_placeholder(), frames),
         blocking(options.blocking_threads == 0 ? 1 : options.blocking_threads) {}
 
   // The hub needs an adapter reference even when the configured one could not be built; start()
@@ -102,6 +103,7 @@ struct Server::Impl {
   // Server::broadcast calls from threads that are not event loops (rare: a loop's own calls
   // count in its block).
   std::atomic<std::uint64_t> off_loop_broadcasts{0};
+  session::ActionCableFrames frames;  // what the hub's broadcasts look like on the wire
   hub::Hub hub;
   // History, presence and the session cache (the extended protocol). Declared before the loops:
   // their sessions use them to the end.

@@ -140,8 +140,7 @@ void Session::identify(const ws::UpgradeInfo& info) {
       if (rpc_) rpc_->identifiers = std::move(identity->identifiers_json);
       welcome(std::move(identity->identifiers));
       // AnyCable's welcome for a token-identified connection carries the session id.
-      transport_.send(
-          ws::make_text_frame(fmt::format(R"({{"type":"welcome","sid":"{}"}})", sid_.view())));
+      send_text(fmt::format(R"({{"type":"welcome","sid":"{}"}})", sid_.view()));
       return;
     }
     if (env_.jwt.enforce) {
@@ -176,8 +175,7 @@ void Session::identify(const ws::UpgradeInfo& info) {
 // Rails' welcome is {"type":"welcome"}, and plain clients keep getting exactly that; an ext
 // client needs its session id to come back with (AnyCable's welcome).
 void Session::send_welcome_frame() {
-  transport_.send(ws::make_text_frame(extended_ ? protocol::encode_welcome(sid_.view())
-                                                : protocol::encode_welcome()));
+  send_text(extended_ ? protocol::encode_welcome(sid_.view()) : protocol::encode_welcome());
 }
 
 void Session::connect_over_rpc() {
@@ -225,6 +223,8 @@ void Session::on_rpc_connected(boost::system::result<rpc::ConnectionResponse> re
   resume_commands();
 }
 
+void Session::send_text(std::string_view json) { transport_.send(ws::make_text_frame(json)); }
+
 void Session::welcome(boost::json::object identifiers) {
   identifiers_ = std::move(identifiers);
   if (rpc_ && rpc_->identifiers.empty()) rpc_->identifiers = boost::json::serialize(identifiers_);
@@ -238,7 +238,7 @@ void Session::welcome(boost::json::object identifiers) {
 void Session::disconnect(std::string_view reason, bool reconnect) {
   if (closed_) return;
   resumable_ = false;  // @anycable/core forgets its sid on any disconnect frame
-  transport_.send(ws::make_text_frame(protocol::encode_disconnect(reason, reconnect)));
+  send_text(protocol::encode_disconnect(reason, reconnect));
   transport_.close(ws::close_code::normal, {});  // Rails closes with 1000 after disconnect
 }
 
@@ -343,7 +343,7 @@ void Session::subscribe(std::string identifier, std::optional<protocol::HistoryR
           log::clip(identifier));
     }
     env_.metrics.subscriptions_rejected.add(metrics::SubscriptionRejection::limit);
-    transport_.send(ws::make_text_frame(protocol::encode_reject(identifier)));
+    send_text(protocol::encode_reject(identifier));
     return;
   }
   auto parsed = protocol::parse_identifier(identifier);
@@ -362,7 +362,7 @@ void Session::subscribe(std::string identifier, std::optional<protocol::HistoryR
           log::clip(identifier), subscriptions_.size());
     }
     env_.metrics.subscriptions_rejected.add(metrics::SubscriptionRejection::limit);
-    transport_.send(ws::make_text_frame(protocol::encode_reject(identifier)));
+    send_text(protocol::encode_reject(identifier));
     return;
   }
   std::shared_ptr<Subscription> subscription;
@@ -380,7 +380,7 @@ void Session::subscribe(std::string identifier, std::optional<protocol::HistoryR
                    log::clip(parsed->channel), log::clip(identifier));
     }
     env_.metrics.subscriptions_rejected.add(metrics::SubscriptionRejection::unknown_channel);
-    transport_.send(ws::make_text_frame(protocol::encode_reject(identifier)));
+    send_text(protocol::encode_reject(identifier));
     return;
   }
   if (history || presence) {
@@ -466,7 +466,7 @@ void Session::perform(const std::string& identifier, std::string_view data) {
 }
 
 void Session::transmit_json(std::string_view json) {
-  if (!closed_) transport_.send(ws::make_text_frame(json));
+  if (!closed_) send_text(json);
 }
 
 void Session::rpc_command(std::string command, const std::string& identifier, std::string data,
@@ -490,7 +490,7 @@ void Session::rpc_command(std::string command, const std::string& identifier, st
 
 void Session::forward_transmissions(const std::vector<std::string>& transmissions) {
   if (closed_) return;
-  for (const auto& frame : transmissions) transport_.send(ws::make_text_frame(frame));
+  for (const auto& frame : transmissions) send_text(frame);
 }
 
 void Session::merge_connection_state(const rpc::StringMap& changes) {

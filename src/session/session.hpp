@@ -80,6 +80,8 @@ class Session final : public ws::MessageHandler, public hub::Listener, public Se
   void log_rpc_failure(std::string_view call, std::string_view identifier, std::string_view reason);
 
  private:
+  // Frames `json` (one text frame) and queues it: what every protocol reply of the session does.
+  void send_text(std::string_view json);
   void identify(const ws::UpgradeInfo& info);
   void send_welcome_frame();
   void connect_over_rpc();

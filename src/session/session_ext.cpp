@@ -20,7 +20,7 @@ void Session::process_extended(protocol::Command& command) {
     case CommandType::pong:
       return;  // on_text already counted it as a sign of life
     case CommandType::ping:
-      transport_.send(ws::make_text_frame(protocol::encode_pong()));
+      send_text(protocol::encode_pong());
       return;
     case CommandType::whisper:
       return whisper(command.identifier, command.data);
@@ -41,8 +41,7 @@ void Session::process_extended(protocol::Command& command) {
   switch (command.type) {
     case CommandType::history:
       if (!env_.broker.history) {
-        transport_.send(
-            ws::make_text_frame(protocol::encode_reject_history(subscription->identifier())));
+        send_text(protocol::encode_reject_history(subscription->identifier()));
         return;
       }
       if (auto& ext = subscription->extensions(); ext.awaiting_history) {
@@ -68,8 +67,7 @@ void Session::after_subscribe(const std::shared_ptr<Subscription>& subscription)
   if (after->join) join_presence(*subscription, std::move(*after->join));
   if (auto& history = after->history) {
     if (env_.broker.history) return send_history(subscription, std::move(*history));
-    transport_.send(
-        ws::make_text_frame(protocol::encode_reject_history(subscription->identifier())));
+    send_text(protocol::encode_reject_history(subscription->identifier()));
     subscription->release_held();
   }
 }
@@ -96,17 +94,17 @@ void Session::deliver_history(Subscription& subscription, HistoryOutcome outcome
   const std::string_view identifier = subscription.identifier();
   if (!outcome) {
     CC_LOG_DEBUG("history for {} refused: {}", log::clip(identifier), outcome.error().message());
-    transport_.send(ws::make_text_frame(protocol::encode_reject_history(identifier)));
+    send_text(protocol::encode_reject_history(identifier));
   } else {
     auto& positions = subscription.extensions().positions;
     for (const auto& [stream, slice] : *outcome) {
       for (const auto& entry : slice.entries) {
         if (!positions.admit_history(stream, slice.epoch, entry.offset)) continue;
-        transport_.send(ws::make_text_frame(protocol::encode_positioned_message(
-            identifier, entry.message, stream, slice.epoch, entry.offset)));
+        send_text(protocol::encode_positioned_message(identifier, entry.message, stream,
+                                                      slice.epoch, entry.offset));
       }
     }
-    transport_.send(ws::make_text_frame(protocol::encode_confirm_history(identifier)));
+    send_text(protocol::encode_confirm_history(identifier));
   }
   subscription.release_held();
 }
@@ -157,7 +155,7 @@ void Session::presence_info(const std::string& identifier) {
   auto* found = find(identifier);
   const auto* ext = found ? (*found)->find_extensions() : nullptr;
   if (!ext || ext->presence_stream.empty() || !env_.broker.presence) {
-    transport_.send(ws::make_text_frame(protocol::encode_presence_error(identifier)));
+    send_text(protocol::encode_presence_error(identifier));
     return;
   }
   env_.broker.presence->members(
@@ -169,14 +167,13 @@ void Session::presence_info(const std::string& identifier) {
         Session& session = **self;
         log::ConnectionScope scope(session.log_id());
         if (!members) {
-          session.transport_.send(ws::make_text_frame(protocol::encode_presence_error(identifier)));
+          session.send_text(protocol::encode_presence_error(identifier));
           return;
         }
         std::vector<std::pair<std::string, std::string>> records;
         records.reserve(members->size());
         for (auto& m : *members) records.emplace_back(std::move(m.id), std::move(m.info));
-        session.transport_.send(
-            ws::make_text_frame(protocol::encode_presence_info(identifier, records)));
+        session.send_text(protocol::encode_presence_info(identifier, records));
       });
 }
 
@@ -200,7 +197,7 @@ void Session::on_heartbeat(std::uint32_t now) {
     CC_LOG_INFO("closing connection {}: no pong for {} s (--pong-timeout)", sid_.view(), timeout);
     if (closed_) return;
     resumable_ = true;  // the client may come back and restore
-    transport_.send(ws::make_text_frame(protocol::encode_disconnect("no_pong", true)));
+    send_text(protocol::encode_disconnect("no_pong", true));
     transport_.close(ws::close_code::normal, "No Pong");
   }
 }

@@ -94,8 +94,7 @@ void Session::on_restore_state(std::optional<std::string> state) {
     to_start.emplace_back(std::move(subscription), &sub);
   }
   CC_LOG_DEBUG("connection {} restored with {} subscription(s)", sid_.view(), restored_ids.size());
-  transport_.send(
-      ws::make_text_frame(protocol::encode_restored_welcome(sid_.view(), restored_ids)));
+  send_text(protocol::encode_restored_welcome(sid_.view(), restored_ids));
   restored_at_ = steady_seconds();
   if (restored_at_ == 0) restored_at_ = 1;
   for (auto& [subscription, sub] : to_start) {

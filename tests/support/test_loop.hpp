@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include "action_cable_frames.hpp"
 #include "fake_adapter.hpp"
 #include "hub/hub.hpp"
 #include "session/environment.hpp"
@@ -24,7 +25,7 @@ struct TestLoop {
   boost::asio::io_context io;
   FakeAdapter adapter;
   metrics::LoopMetrics metrics;
-  hub::HubShard shard{io, adapter, std::chrono::seconds(0), &metrics};
+  hub::HubShard shard{io, adapter, testing::kActionCableFrames, std::chrono::seconds(0), &metrics};
   session::ChannelRegistry channels;
   session::ConnectHook hook;
   boost::asio::thread_pool pool{1};

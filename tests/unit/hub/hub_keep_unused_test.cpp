@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "action_cable_frames.hpp"
 #include "fake_adapter.hpp"
 #include "hub/hub.hpp"
 
@@ -27,7 +28,7 @@ struct CountingSubscriber final : Subscriber {
 struct HubKeepUnusedTest : ::testing::Test {
   boost::asio::io_context io;
   testing::FakeAdapter adapter;
-  HubShard shard{io, adapter, 300s};
+  HubShard shard{io, adapter, testing::kActionCableFrames, 300s};
   int ready = 0;
 
   // Subscribes and lets the broker's confirmation come back through the loop.
@@ -94,7 +95,7 @@ TEST_F(HubKeepUnusedTest, AStreamNotYetLiveOnTheBrokerLeavesAtOnce) {
 TEST(HubKeepUnused, OffByDefault) {
   boost::asio::io_context io;
   testing::FakeAdapter adapter;
-  Hub hub(adapter);
+  Hub hub(adapter, testing::kActionCableFrames);
   HubShard& shard = hub.add_shard(io);
   CountingSubscriber a;
   shard.subscribe("s", &a, [](boost::system::error_code) {});
@@ -106,7 +107,7 @@ TEST(HubKeepUnused, OffByDefault) {
 TEST(HubKeepUnused, HubGivesItsShardsTheTimeSetWithHistory) {
   boost::asio::io_context io;
   testing::FakeAdapter adapter;
-  Hub hub(adapter);
+  Hub hub(adapter, testing::kActionCableFrames);
   hub.set_history(nullptr, 60s);
   HubShard& shard = hub.add_shard(io);
   CountingSubscriber a;

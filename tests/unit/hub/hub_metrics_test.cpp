@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "action_cable_frames.hpp"
 #include "fake_adapter.hpp"
 #include "hub/hub.hpp"
 
@@ -23,7 +24,7 @@ struct HubMetricsTest : ::testing::Test {
   boost::asio::io_context io;
   testing::FakeAdapter adapter;
   metrics::LoopMetrics counters;
-  HubShard shard{io, adapter, std::chrono::seconds(0), &counters};
+  HubShard shard{io, adapter, testing::kActionCableFrames, std::chrono::seconds(0), &counters};
   void deliver(std::string_view stream) {
     shard.deliver(stream, std::make_shared<const std::string>("1"));
   }
@@ -64,7 +65,7 @@ TEST_F(HubMetricsTest, TheStreamsGaugeFollowsTheIndex) {
 
 TEST(HubReceivedBroadcasts, AreCountedOnceForTheNodeByTheFirstShard) {
   testing::FakeAdapter adapter;
-  Hub hub(adapter);
+  Hub hub(adapter, testing::kActionCableFrames);
   boost::asio::io_context io1, io2;
   metrics::LoopMetrics m1, m2;
   hub.add_shard(io1, &m1);
@@ -79,7 +80,7 @@ TEST(HubReceivedBroadcasts, AreCountedOnceForTheNodeByTheFirstShard) {
 
 TEST(HubReceivedBroadcasts, LeaveOutTheServersOwnStreamsSuchAsTheHealthCanary) {
   testing::FakeAdapter adapter;
-  Hub hub(adapter);
+  Hub hub(adapter, testing::kActionCableFrames);
   boost::asio::io_context io;
   metrics::LoopMetrics counters;
   HubShard& shard = hub.add_shard(io, &counters);

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "action_cable_frames.hpp"
 #include "broadcast/envelope.hpp"
 #include "fake_adapter.hpp"
 #include "hub/hub.hpp"
@@ -50,7 +51,7 @@ broadcast::Meta excluding(std::string sid) {
 struct HubPublicationTest : ::testing::Test {
   boost::asio::io_context io;
   testing::FakeAdapter adapter;
-  Hub hub{adapter};
+  Hub hub{adapter, testing::kActionCableFrames};
   HubShard& shard = hub.add_shard(io);
   static void ignore(boost::system::error_code) {}
   void run() {

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "action_cable_frames.hpp"
 #include "fake_adapter.hpp"
 #include "hub/hub.hpp"
 
@@ -25,7 +26,7 @@ std::string payload_of(const SharedFrame& frame) { return frame->substr(2); }
 struct HubShardTest : ::testing::Test {
   boost::asio::io_context io;
   testing::FakeAdapter adapter;
-  HubShard shard{io, adapter};
+  HubShard shard{io, adapter, testing::kActionCableFrames};
   std::vector<boost::system::error_code> ready;
   ReadyFn record_ready() {
     return [this](boost::system::error_code ec) { ready.push_back(ec); };
@@ -157,7 +158,7 @@ TEST_F(HubShardTest, LateConfirmationOfAnEarlierLifeIsIgnored) {
 TEST(Hub, DeliverPostsToEveryShardLoop) {
   boost::asio::io_context io1, io2;
   testing::FakeAdapter adapter;
-  Hub hub(adapter);
+  Hub hub(adapter, testing::kActionCableFrames);
   HubShard& s1 = hub.add_shard(io1);
   HubShard& s2 = hub.add_shard(io2);
   RecordingSubscriber a("A"), b("B");
