@@ -109,7 +109,10 @@ void Loop::arm_ping() {
   next_ping_ += shared_.ping_interval / sessions_.slices();
   ping_timer_.expires_at(next_ping_);
   ping_timer_.async_wait([this](boost::system::error_code ec) {
-    if (ec) return;
+    // cancel() cannot recall a tick that already fired and waits to run: without the flag it
+    // would arm the next one, and the loop would never run out of work to finish (with a tick
+    // every 100 ms that happened; SIGTERM then ended in SIGKILL under load).
+    if (ec || pings_stopped_) return;
     ping_due_slice();
     arm_ping();
   });
@@ -136,6 +139,7 @@ void Loop::ping_due_slice() {
 
 void Loop::shutdown(Clock::time_point deadline) {
   asio::post(io_, [this, deadline] {
+    pings_stopped_ = true;
     ping_timer_.cancel();
     connections_->stop_accepting_requests();
     // disconnect() unlinks nothing synchronously (the close is reported later), but be safe.
@@ -168,6 +172,7 @@ void Loop::finish() {
   finished_ = true;
   if (at_finish_) at_finish_();
   // Let run() return once the last posted handlers (session close reports) have run.
+  pings_stopped_ = true;
   ping_timer_.cancel();
   connections_->abort_all();
   work_.reset();

@@ -89,6 +89,7 @@ class Loop {
   std::unique_ptr<ws::ConnectionContext> connections_;
   boost::asio::steady_timer ping_timer_;
   std::chrono::steady_clock::time_point next_ping_;  // ticks on a fixed grid: no drift
+  bool pings_stopped_ = false;                       // shutdown: no tick arms another
   boost::asio::steady_timer shutdown_timer_;
   std::function<void()> at_finish_;
   bool finished_ = false;
