@@ -8,18 +8,11 @@
 #include <system_error>
 
 #include "client.hpp"
+#include "ws/ready_set.hpp"
 
 namespace cablecast::bench {
 
-namespace {
-int create_epoll() {
-  const int fd = ::epoll_create1(EPOLL_CLOEXEC);
-  if (fd < 0) throw std::system_error(errno, std::generic_category(), "epoll_create1");
-  return fd;
-}
-}  // namespace
-
-ReadySet::ReadySet(boost::asio::io_context& io) : io_(io), epoll_(io, create_epoll()) {}
+ReadySet::ReadySet(boost::asio::io_context& io) : io_(io), epoll_(io, ws::create_epoll()) {}
 
 std::optional<std::string> ReadySet::add(int fd, Client* client) {
   epoll_event event{};

@@ -11,13 +11,11 @@
 
 namespace cablecast::ws {
 
-namespace {
 int create_epoll() {
   const int fd = ::epoll_create1(EPOLL_CLOEXEC);
   if (fd < 0) throw std::system_error(errno, std::generic_category(), "epoll_create1");
   return fd;
 }
-}  // namespace
 
 ReadySet::ReadySet(boost::asio::io_context& io) : io_(io), epoll_(io, create_epoll()) {}
 

@@ -20,6 +20,10 @@ namespace cablecast::ws {
 
 class Connection;
 
+// A new close-on-exec epoll descriptor; throws std::system_error when there is none (out of
+// descriptors at start-up). Shared with the load generator's own ready set.
+int create_epoll();
+
 class ReadySet {
  public:
   // Throws std::system_error if the epoll set cannot be created (out of descriptors at start).
