@@ -3,10 +3,12 @@
 #include <hiredis/hiredis.h>
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <deque>
 #include <future>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "core/log.hpp"
 #include "pubsub/redis/loop_handshake.hpp"
@@ -62,28 +64,21 @@ class RedisSessionCache::Impl : public std::enable_shared_from_this<Impl> {
   }
 
   void take(const std::string& sid, asio::any_io_executor ex, TakeFn done) {
-    const std::string key = key_for(sid);
-    auto answer = [ex](TakeFn& to, std::optional<std::string> state) {
-      asio::post(
-          ex, [to = std::move(to), state = std::move(state)]() mutable { to(std::move(state)); });
-    };
-    if (stopping_ || !client_ || !client_->is_up()) return answer(done, std::nullopt);
-    auto reply_done = std::make_shared<TakeFn>(std::move(done));
-    const bool sent = client_->command({"GETDEL", key}, [answer, reply_done](const redisReply* r) {
-      std::optional<std::string> state;
-      if (r && r->type == REDIS_REPLY_STRING) {
-        state.emplace(r->str, r->len);
-      } else if (r && r->type == REDIS_REPLY_ERROR) {
-        CC_LOG_ERROR("redis session cache: GETDEL refused: {}",
-                     log::clip(std::string_view(r->str, r->len)));
-      }
-      answer(*reply_done, std::move(state));
+    auto pending = std::make_shared<Take>(key_for(sid), std::move(ex), std::move(done), io_);
+    if (stopping_ || !client_) return pending->answer(std::nullopt);
+    if (client_->is_up()) return send_take(pending);
+    // Not connected (yet): wait for flush() at most take_wait, then answer nothing.
+    std::erase_if(waiting_takes_, [](const auto& t) { return !t->done; });  // timed out
+    waiting_takes_.push_back(pending);
+    pending->deadline.expires_after(options_.take_wait);
+    pending->deadline.async_wait([pending](error_code ec) {
+      if (!ec) pending->answer(std::nullopt);
     });
-    if (!sent) answer(*reply_done, std::nullopt);
   }
 
   void close(std::function<void()> done) {
     stopping_ = true;
+    for (auto& pending : std::exchange(waiting_takes_, {})) pending->answer(std::nullopt);
     if (!client_) return asio::post(io_, std::move(done));
     client_->close_gracefully(options_.shutdown_flush,
                               [weak = weak_from_this(), done = std::move(done)] {
@@ -99,6 +94,38 @@ class RedisSessionCache::Impl : public std::enable_shared_from_this<Impl> {
     std::chrono::seconds ttl;
   };
 
+  // One take, answered exactly once: by its GETDEL reply, or by its deadline while it waited
+  // for the connection, or with nothing when the cache closes.
+  struct Take {
+    Take(std::string k, asio::any_io_executor e, TakeFn d, asio::io_context& io)
+        : key(std::move(k)), ex(std::move(e)), done(std::move(d)), deadline(io) {}
+    void answer(std::optional<std::string> state) {
+      if (!done) return;
+      deadline.cancel();
+      asio::post(ex, [to = std::exchange(done, {}), state = std::move(state)]() mutable {
+        to(std::move(state));
+      });
+    }
+    std::string key;
+    asio::any_io_executor ex;
+    TakeFn done;  // empty once answered
+    asio::steady_timer deadline;
+  };
+
+  void send_take(const std::shared_ptr<Take>& pending) {
+    const bool sent = client_->command({"GETDEL", pending->key}, [pending](const redisReply* r) {
+      std::optional<std::string> state;
+      if (r && r->type == REDIS_REPLY_STRING) {
+        state.emplace(r->str, r->len);
+      } else if (r && r->type == REDIS_REPLY_ERROR) {
+        CC_LOG_ERROR("redis session cache: GETDEL refused: {}",
+                     log::clip(std::string_view(r->str, r->len)));
+      }
+      pending->answer(std::move(state));
+    });
+    if (!sent) pending->answer(std::nullopt);
+  }
+
   std::string key_for(const std::string& sid) const { return options_.prefix + "session:" + sid; }
 
   void flush() {
@@ -107,6 +134,10 @@ class RedisSessionCache::Impl : public std::enable_shared_from_this<Impl> {
     dropped_ = 0;
     queued_bytes_ = 0;
     for (auto& save : std::exchange(queue_, {})) send(std::move(save));
+    // After the saves, on the same connection: a take sees a state saved while it waited.
+    for (auto& pending : std::exchange(waiting_takes_, {})) {
+      if (pending->done) send_take(pending);
+    }
   }
 
   void send(Save save) {
@@ -127,6 +158,7 @@ class RedisSessionCache::Impl : public std::enable_shared_from_this<Impl> {
   const RedisSessionCacheOptions options_;
   std::shared_ptr<RedisClient> client_;
   std::deque<Save> queue_;  // saves made while Redis was unreachable
+  std::vector<std::shared_ptr<Take>> waiting_takes_;  // takes made meanwhile (answered or not)
   std::size_t queued_bytes_ = 0;
   std::size_t dropped_ = 0;
   bool stopping_ = false;

@@ -3,9 +3,11 @@
 // `SET <prefix>session:<sid> <state> EX <ttl>`, take is `GETDEL` (Redis 6.2+), which hands a
 // state to one taker only, whichever node asks.
 //
-// While Redis is unreachable: take() answers "nothing" at once (the client then starts a fresh
-// session instead of waiting), and saves are queued (at most max_queued_bytes of states; beyond
-// that dropped and logged) and sent once it is back.
+// While Redis is unreachable: take() waits at most take_wait for it (a node that has just
+// started, or a connection being re-established, answers once it is up) and then answers
+// "nothing" (the client starts a fresh session rather than wait on a broker that is down); saves
+// are queued (at most max_queued_bytes of states; beyond that dropped and logged) and sent once
+// it is back, before the takes that waited.
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstddef>
@@ -22,6 +24,7 @@ struct RedisSessionCacheOptions {
   std::string prefix = "cablecast:";               // keys: <prefix>session:<sid>
   std::string client_name = "cablecast-sessions";  // CLIENT SETNAME
   std::size_t max_queued_bytes = 16u << 20;        // saves kept while Redis is unreachable
+  std::chrono::milliseconds take_wait{1000};       // how long a take waits for the connection
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds first_retry{100};  // reconnect backoff doubles up to max_retry
   std::chrono::milliseconds max_retry{5000};

@@ -42,8 +42,23 @@ function findOnPath(name) {
  */
 // Safety net: a server a test forgot (or failed) to stop must not outlive the test process.
 const running = new Set();
-process.on('exit', () => {
+// Every server this test file started, for the failure report below.
+const started = [];
+const LINES_SHOWN_ON_FAILURE = 60;
+process.on('exit', (code) => {
   for (const p of running) p.kill('SIGKILL');
+  // A failing file (node's test runner exits 1) prints what its servers logged, so a failure
+  // seen once in CI can be read afterwards instead of only reproduced.
+  if (code === 0 || started.length === 0) return;
+  const report = [`--- the ${started.length} server(s) this file started, last ` +
+                  `${LINES_SHOWN_ON_FAILURE} lines each ---`];
+  for (const s of started) {
+    const exit = s.exitInfo ? JSON.stringify(s.exitInfo) : 'running';
+    report.push(`[${s.kind} pid ${s.proc.pid}, exit ${exit}] ${s.commandLine}`);
+    if (s.logs.length > LINES_SHOWN_ON_FAILURE) report.push(`  ... ${s.logs.length - LINES_SHOWN_ON_FAILURE} lines before`);
+    for (const line of s.logs.slice(-LINES_SHOWN_ON_FAILURE)) report.push(`  ${line}`);
+  }
+  process.stderr.write(`${report.join('\n')}\n`);
 });
 
 function spawnServer({kind, command, args, cwd, env, readyPattern}) {
@@ -134,8 +149,11 @@ function spawnServer({kind, command, args, cwd, env, readyPattern}) {
     return exitInfo.code ?? exitInfo.signal;
   }
 
-  return {kind, proc, logs, ready, exited, waitForLog, stop,
-          get exitInfo() { return exitInfo; }};
+  const handle = {kind, proc, logs, ready, exited, waitForLog, stop,
+                  commandLine: [command, ...args].join(' '),
+                  get exitInfo() { return exitInfo; }};
+  started.push(handle);
+  return handle;
 }
 
 // What the library logs once it accepts connections (its first capture group is the port).

@@ -75,6 +75,15 @@ TEST_F(RedisSessionCacheTest, AStateSavedOnOneNodeIsTakenOnceOnAnother) {
   EXPECT_EQ(b.take("sid1"), std::nullopt);
 }
 
+TEST_F(RedisSessionCacheTest, ATakeMadeBeforeTheConnectionIsUpWaitsForIt) {
+  // A node that has just started is asked to restore a session another node saved: the take
+  // reaches the cache before its connection to Redis is up, and must still find the state.
+  ASSERT_EQ(raw->command({"SET", prefix + "session:sid1", "saved elsewhere", "EX", "300"}), "OK");
+  CacheNode fresh(options());
+  EXPECT_EQ(fresh.take("sid1"), "saved elsewhere");
+  EXPECT_FALSE(stored("sid1")) << "taken";
+}
+
 TEST_F(RedisSessionCacheTest, TheStateIsKeptForItsTtl) {
   CacheNode a(options());
   a.cache.save("sid1", "state", 300s);
@@ -103,13 +112,14 @@ TEST_F(RedisSessionCacheTest, SavingAgainReplacesTheState) {
 
 TEST_F(RedisSessionCacheTest, WhileRedisIsUnreachableTakeAnswersNothingAndSavesWait) {
   auto o = options();
-  o.first_retry = 1500ms;  // a window in which the connection is known down
+  o.first_retry = 3000ms;  // a window in which the connection is known down
+  o.take_wait = 200ms;     // shorter than that window
   CacheNode a(o);
   a.cache.save("kept", "state", 300s);
   ASSERT_TRUE(eventually([&] { return stored("kept"); }));
 
   ASSERT_EQ(raw->kill_clients(client_name), 1);
-  EXPECT_EQ(a.take("kept"), std::nullopt) << "down (or the reply was lost): nothing, at once";
+  EXPECT_EQ(a.take("kept"), std::nullopt) << "down (or the reply was lost): nothing after take_wait";
   a.cache.save("while-down", "later", 300s);
   ASSERT_TRUE(eventually([&] { return stored("while-down"); }, 10s)) << "sent once back";
   ASSERT_TRUE(eventually([&] { return a.take("kept") == "state"; }, 10s));
