@@ -56,6 +56,7 @@ Loop::Loop(unsigned index, LoopShared shared, metrics::LoopMetrics& metrics)
            shared.connect,
            shared.blocking,
            sessions_,
+           identifiers_,
            shared.open_sessions,
            shared.session_limits,
            session::RpcEnvironment{

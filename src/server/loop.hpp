@@ -79,6 +79,8 @@ class Loop {
   unsigned index_;
   LoopShared shared_;
   metrics::LoopMetrics& metrics_;
+  // Declared before io_: destroyed after it, and after every session that holds an identifier.
+  session::IdentifierPool identifiers_;
   boost::asio::io_context io_{1};  // one thread: Asio may skip its internal locking
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   hub::HubShard& shard_;

@@ -23,6 +23,7 @@
 #include "pubsub/adapter.hpp"
 #include "rpc/backend.hpp"
 #include "session/heartbeat_ring.hpp"
+#include "session/identifier_pool.hpp"
 
 namespace cablecast::session {
 
@@ -85,7 +86,8 @@ struct Environment {
   const ChannelRegistry& channels;
   const ConnectHook& connect;
   boost::asio::thread_pool& blocking;
-  HeartbeatRing& sessions;  // welcomed sessions of this loop: pings and shutdown walk it
+  HeartbeatRing& sessions;      // welcomed sessions of this loop: pings and shutdown walk it
+  IdentifierPool& identifiers;  // one copy of each subscription identifier in use
   // Live WebSocket sessions of all loops (from the upgrade until destroyed): the figure
   // --max-connections is checked against, and Server::connection_count().
   std::atomic<std::size_t>& open_sessions;

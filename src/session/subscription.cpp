@@ -10,7 +10,7 @@
 namespace cablecast::session {
 
 Subscription::Subscription(Session& session, std::string identifier)
-    : session_(session), identifier_(std::move(identifier)) {
+    : session_(session), identifier_(session.env().identifiers.intern(identifier)) {
   wants_positions_ = session.extended();
 }
 
@@ -21,7 +21,7 @@ void Subscription::release() {
   if (--pending_ > 0 || phase_ != Phase::subscribing) return;
   auto self = shared_from_this();  // settling may drop the session's reference
   if (rejected_) {
-    CC_LOG_INFO("{} rejected the subscription {}", source_name(), log::clip(identifier_));
+    CC_LOG_INFO("{} rejected the subscription {}", source_name(), log::clip(identifier_.view()));
     stop(StopCause::rejected);
     session_.env().metrics.subscriptions_rejected.add(metrics::SubscriptionRejection::rejected);
     send_rejection();
@@ -36,11 +36,11 @@ void Subscription::release() {
 }
 
 void Subscription::send_confirmation() {
-  session_.transmit_json(protocol::encode_confirm(identifier_));
+  session_.transmit_json(protocol::encode_confirm(identifier_.view()));
 }
 
 void Subscription::send_rejection() {
-  session_.transmit_json(protocol::encode_reject(identifier_));
+  session_.transmit_json(protocol::encode_reject(identifier_.view()));
 }
 
 void Subscription::stop(StopCause cause) {
@@ -98,7 +98,7 @@ void Subscription::deliver_positioned(const SharedFrame& frame, std::string_view
   if (!positions.admit_live(stream, position.epoch, position.offset, frame)) {
     if (positions.overflowing()) {
       CC_LOG_WARN("{}: {} live messages held while its history is pending: sending them now",
-                  log::clip(identifier_), StreamPositions::kMaxHeld);
+                  log::clip(identifier_.view()), StreamPositions::kMaxHeld);
       release_held();
     }
     return;

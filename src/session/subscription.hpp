@@ -13,6 +13,7 @@
 
 #include "hub/hub.hpp"
 #include "protocol/command.hpp"
+#include "session/identifier_pool.hpp"
 #include "session/stream_positions.hpp"
 
 namespace cablecast::session {
@@ -46,8 +47,8 @@ class Subscription : public hub::Subscriber, public std::enable_shared_from_this
   Session& session() const { return session_; }
 
   // hub::Subscriber
-  std::string_view identifier() const override { return identifier_; }
-  const std::string& identifier_string() const { return identifier_; }
+  std::string_view identifier() const override { return identifier_.view(); }
+  const std::string& identifier_string() const { return identifier_.str(); }
   void deliver(const SharedFrame& frame) override;
   void deliver_positioned(const SharedFrame& frame, std::string_view stream,
                           const broadcast::Meta& position) override;
@@ -110,7 +111,7 @@ class Subscription : public hub::Subscriber, public std::enable_shared_from_this
   void on_stream_ready(boost::system::error_code ec, const std::string& stream);
 
   Session& session_;
-  std::string identifier_;
+  PooledIdentifier identifier_;  // the loop's one copy (IdentifierPool)
   std::vector<std::string> streams_;
   // Stream frames that arrived before the confirmation; made by the first one, freed once sent.
   std::unique_ptr<std::vector<SharedFrame>> early_;

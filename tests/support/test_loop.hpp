@@ -30,9 +30,10 @@ struct TestLoop {
   session::ConnectHook hook;
   boost::asio::thread_pool pool{1};
   session::HeartbeatRing sessions{1};
+  session::IdentifierPool identifiers;
   std::atomic<std::size_t> open_sessions{0};
-  session::Environment env{io, shard, adapter, channels, hook,   pool, sessions, open_sessions,
-                           {}, {},    {},      {},       metrics};
+  session::Environment env{io,          shard,         adapter, channels, hook, pool, sessions,
+                           identifiers, open_sessions, {},      {},       {},   {},   metrics};
 };
 
 }  // namespace cablecast::testing

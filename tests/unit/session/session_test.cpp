@@ -147,6 +147,22 @@ TEST_F(SessionTest, IdentifierIsAnOpaqueKey) {
   EXPECT_EQ(transport.sent[4], message(b, 7));
 }
 
+TEST_F(SessionTest, SubscriptionsWithTheSameIdentifierShareTheLoopsCopy) {
+  open();
+  Session other(env, transport);
+  other.on_open(ws::UpgradeInfo{ws::Request{boost::beast::http::verb::get, "/cable?user=al", 11},
+                                "127.0.0.1", "actioncable-v1-json"});
+  subscribe(kId);
+  other.on_text(json::serialize(json::object{{"command", "subscribe"}, {"identifier", kId}}));
+  drain();
+  EXPECT_EQ(transport.sent.back(), confirm(kId));
+  EXPECT_EQ(identifiers.size(), 1u) << "two subscriptions, one copy";
+  other.on_closed();
+  EXPECT_EQ(identifiers.size(), 1u) << "still subscribed here";
+  command({{"command", "unsubscribe"}, {"identifier", kId}});
+  EXPECT_EQ(identifiers.size(), 0u) << "the last subscription gone frees it";
+}
+
 TEST_F(SessionTest, UnknownChannelGetsARejection) {
   open();
   std::string id = R"({"channel":"NoSuchChannel"})";
