@@ -87,7 +87,8 @@ class Channel {
   std::optional<std::string_view> param(std::string_view key) const;
   // The identifier exactly as the client sent it.
   const std::string& identifier() const;
-  // What the connect hook identified the connection with (e.g. {"user": "alice"}).
+  // What the connect hook identified the connection with (e.g. {"user": "alice"}). Decoded on
+  // demand as params() is, with the same rule: valid until the callback returns, on the loop.
   const boost::json::object& connection_identifiers() const;
 
   // Refuses the subscription: the client gets reject_subscription, unsubscribed() runs.

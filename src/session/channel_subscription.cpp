@@ -19,19 +19,24 @@ ChannelSubscription::ChannelSubscription(Session& session, std::string identifie
                                          boost::json::object params)
     : Subscription(session, std::move(identifier)),
       class_(cls),
-      params_(std::make_unique<boost::json::object>(std::move(params))) {}
+      decoded_(std::make_unique<Decoded>(Decoded{std::move(params), std::nullopt})) {}
 
 ChannelSubscription::~ChannelSubscription() { stop(StopCause::connection_closed); }
 
+ChannelSubscription::Decoded& ChannelSubscription::decoded() const {
+  if (!decoded_) decoded_ = std::make_unique<Decoded>();
+  return *decoded_;
+}
+
 const boost::json::object& ChannelSubscription::params() const {
-  if (!params_) {
+  auto& params = decoded().params;
+  if (!params) {
     auto parsed = protocol::parse_identifier(identifier_string());
     // It parsed when the client subscribed, and the text has not changed since.
     CABLE_ASSERT(parsed.has_value());
-    params_ = std::make_unique<boost::json::object>(parsed ? std::move(parsed->params)
-                                                           : boost::json::object());
+    params.emplace(parsed ? std::move(parsed->params) : boost::json::object());
   }
-  return *params_;
+  return *params;
 }
 
 namespace {
@@ -52,7 +57,8 @@ bool ChannelSubscription::guarded(const char* what, F&& f) {
   } catch (...) {
     CC_LOG_ERROR("{}#{} raised a non-standard exception", class_.name, what);
   }
-  if (--callbacks_running == 0) params_.reset();  // channel code is done with them (params())
+  // Channel code is done with params() and connection_identifiers().
+  if (--callbacks_running == 0) decoded_.reset();
   return ok;
 }
 
@@ -107,7 +113,9 @@ void ChannelSubscription::on_stop(StopCause) {
 }
 
 const boost::json::object& ChannelSubscription::connection_identifiers() const {
-  return session().identifiers();
+  auto& identifiers = decoded().identifiers;
+  if (!identifiers) identifiers.emplace(session().identifiers());
+  return *identifiers;
 }
 
 void ChannelSubscription::transmit(std::string message_json) {

@@ -12,8 +12,8 @@
 
 namespace cablecast::session {
 
-void Session::join_internal_channel() {
-  std::string stream = broadcast::internal_stream(identifiers_);
+void Session::join_internal_channel(const boost::json::object& identifiers) {
+  std::string stream = broadcast::internal_stream(identifiers);
   if (stream.empty()) return;  // no identifier: nothing could name this connection
   internal_channel_ = true;
   // As Rails logs it; tests read the sid here to exclude this connection from a broadcast.
@@ -24,7 +24,7 @@ void Session::join_internal_channel() {
 
 void Session::leave_internal_channel() {
   if (!std::exchange(internal_channel_, false)) return;
-  env_.hub.unlisten(broadcast::internal_stream(identifiers_), this);
+  env_.hub.unlisten(broadcast::internal_stream(identifiers()), this);
 }
 
 void Session::on_stream_message(std::string_view message) {
@@ -32,9 +32,10 @@ void Session::on_stream_message(std::string_view message) {
   if (!request || closed_) return;
   // AnyCable's command names the identifiers themselves: several identities may share one
   // connection identifier (Rails' sorted values), so compare the objects (key order aside).
-  if (request->identifiers && *request->identifiers != identifiers_) return;
+  const boost::json::object mine = identifiers();
+  if (request->identifiers && *request->identifiers != mine) return;
   CC_LOG_INFO("Removing connection {} ({}): remote disconnect", sid_.view(),
-              log::clip(broadcast::connection_identifier(identifiers_)));
+              log::clip(broadcast::connection_identifier(mine)));
   disconnect("remote", request->reconnect);
 }
 

@@ -226,13 +226,21 @@ void Session::on_rpc_connected(boost::system::result<rpc::ConnectionResponse> re
 void Session::send_text(std::string_view json) { transport_.send(ws::make_text_frame(json)); }
 
 void Session::welcome(boost::json::object identifiers) {
-  identifiers_ = std::move(identifiers);
-  if (rpc_ && rpc_->identifiers.empty()) rpc_->identifiers = boost::json::serialize(identifiers_);
+  identifiers_json_ = boost::json::serialize(identifiers);
+  if (rpc_ && rpc_->identifiers.empty()) rpc_->identifiers = identifiers_json_;
   welcomed_ = true;
   env_.sessions.add(*this);
-  join_internal_channel();
-  CC_LOG_DEBUG("connection {} identified as {}", sid_.view(),
-               log::clip(boost::json::serialize(identifiers_)));
+  join_internal_channel(identifiers);
+  CC_LOG_DEBUG("connection {} identified as {}", sid_.view(), log::clip(identifiers_json_));
+}
+
+boost::json::object Session::identifiers() const {
+  boost::system::error_code ec;
+  auto parsed = boost::json::parse(identifiers_json_, ec);
+  // Serialized from an object by welcome(): it parses back to one.
+  CABLE_ASSERT(!ec && parsed.is_object());
+  if (ec || !parsed.is_object()) return {};
+  return std::move(parsed.get_object());
 }
 
 void Session::disconnect(std::string_view reason, bool reconnect) {

@@ -58,7 +58,13 @@ class Session final : public ws::MessageHandler, public hub::Listener, public Se
   // closed (the transport is gone).
   log::ConnectionId log_id() const { return closed_ ? log::ConnectionId{} : transport_.log_id(); }
   const SessionId& sid() const { return sid_; }
-  const boost::json::object& identifiers() const { return identifiers_; }
+  // Who the connection is (the connect hook's, the application's or the token's identifiers),
+  // as JSON text: "{}" when anonymous.
+  const std::string& identifiers_json() const { return identifiers_json_; }
+  // The same, parsed (a new object each call): an idle connection keeps the text only (issue
+  // 12: a parsed object was ~120 B of every connection). C++ channels read it through
+  // connection_identifiers(), which keeps it while their callback runs.
+  boost::json::object identifiers() const;
   void transmit_json(std::string_view json);
   // A subscription finished subscribing (confirmed, or rejected and stopped).
   void on_subscription_settled(Subscription& subscription);
@@ -90,7 +96,7 @@ class Session final : public ws::MessageHandler, public hub::Listener, public Se
   void welcome(boost::json::object identifiers);
   // Rails' internal channel (session/internal_channel.cpp): an identified connection listens on
   // its internal broadcasting, where remote disconnects arrive.
-  void join_internal_channel();
+  void join_internal_channel(const boost::json::object& identifiers);
   void leave_internal_channel();
   void on_stream_message(std::string_view message) override;  // hub::Listener
   void process(std::string_view frame);
@@ -138,7 +144,7 @@ class Session final : public ws::MessageHandler, public hub::Listener, public Se
 
   Environment& env_;
   ws::Transport& transport_;
-  boost::json::object identifiers_;
+  std::string identifiers_json_ = "{}";
   std::vector<std::shared_ptr<Subscription>> subscriptions_;
   std::unique_ptr<RpcLink> rpc_;    // only on servers with an RPC backend
   std::shared_ptr<Session*> self_;  // made on the first asynchronous call

@@ -135,7 +135,7 @@ void Session::save_state(bool closing) {
   if (!closing && !env_.broker.sessions->outlives_process()) return;
   SavedSession saved;
   saved.sid = sid_.str();
-  saved.identifiers = identifiers_;
+  saved.identifiers = identifiers();
   if (rpc_) {
     saved.rpc_identifiers = rpc_->identifiers;
     saved.cstate = rpc_->cstate;

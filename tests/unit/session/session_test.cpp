@@ -27,6 +27,7 @@ class TestChannel : public Channel {
   static void define_actions(Actions<TestChannel>& actions) {
     actions.add("echo", &TestChannel::echo);
     actions.add("stop", &TestChannel::stop);
+    actions.add("whoami", &TestChannel::whoami);
   }
 
  protected:
@@ -51,6 +52,7 @@ class TestChannel : public Channel {
  private:
   void echo(const json::object& data) { transmit(data); }
   void stop() { stop_all_streams(); }
+  void whoami() { transmit(json::object{{"me", connection_identifiers()}, {"params", params()}}); }
 };
 
 struct SessionTest : ::testing::Test, testing::TestLoop {
@@ -161,6 +163,19 @@ TEST_F(SessionTest, SubscriptionsWithTheSameIdentifierShareTheLoopsCopy) {
   EXPECT_EQ(identifiers.size(), 1u) << "still subscribed here";
   command({{"command", "unsubscribe"}, {"identifier", kId}});
   EXPECT_EQ(identifiers.size(), 0u) << "the last subscription gone frees it";
+}
+
+TEST_F(SessionTest, ChannelCodeReadsTheConnectionIdentifiersInEveryCallback) {
+  // Decoded on demand and dropped after each callback (an idle connection keeps the text only):
+  // the second action decodes them again.
+  open("/cable?user=bob");
+  subscribe(kId);
+  perform(kId, {{"action", "whoami"}});
+  perform(kId, {{"action", "whoami"}});
+  const json::value expected = {{"me", {{"user", "bob"}}}, {"params", {{"channel", "TestChannel"}}}};
+  ASSERT_EQ(transport.sent.size(), 4u);
+  EXPECT_EQ(transport.sent[2], message(kId, expected));
+  EXPECT_EQ(transport.sent[3], message(kId, expected));
 }
 
 TEST_F(SessionTest, UnknownChannelGetsARejection) {
