@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstring>
 
 #include "core/assert.hpp"
@@ -56,7 +57,7 @@ struct FrameHeader {
 
 // What the header rules depend on besides the bytes themselves.
 struct HeaderContext {
-  const ParserOptions& options;
+  ParserOptions options;
   bool message_in_progress;
   std::size_t fragments_size;
 };
@@ -227,12 +228,26 @@ void FrameParser::release_if_empty() noexcept {
 
 void FrameParser::release_buffers() noexcept { buffers_.reset(); }
 
+FrameParser::FrameParser(ParserOptions options)
+    : max_message_size_(
+          static_cast<std::uint32_t>(std::min<std::size_t>(options.max_message_size, UINT32_MAX))),
+      expect_masked_(options.expect_masked) {}
+
+std::optional<ParseError> FrameParser::error() const {
+  if (error_code_ == 0) return std::nullopt;
+  return ParseError{error_code_, std::string_view(error_reason_, error_reason_size_)};
+}
+
 std::optional<ParseError> FrameParser::fail(ParseError error) {
-  error_ = error;
+  // Reasons are short static texts ("unmasked client frame"); a close reason fits 123 bytes.
+  CABLE_ASSERT(error.close_code != 0 && error.reason.size() <= UINT16_MAX);
+  error_code_ = error.close_code;
+  error_reason_ = error.reason.data();
+  error_reason_size_ = static_cast<std::uint16_t>(error.reason.size());
   finished_ = true;
   release_buffers();
   fragmented_opcode_ = Opcode::continuation;
-  return error_;
+  return error;
 }
 
 std::optional<ParseError> FrameParser::deliver(bool fin, Opcode opcode, std::span<char> payload,
@@ -304,12 +319,12 @@ std::optional<ParseError> FrameParser::deliver(bool fin, Opcode opcode, std::spa
 }
 
 std::optional<ParseError> FrameParser::feed(std::span<char> bytes, FrameSink& sink) {
-  if (finished_) return error_;
+  if (finished_) return error();
   char* data = bytes.data();
   std::size_t size = bytes.size();
   std::size_t pos = 0;
   auto context = [this] {
-    return HeaderContext{options_, fragmented_opcode_ != Opcode::continuation,
+    return HeaderContext{options(), fragmented_opcode_ != Opcode::continuation,
                          buffers_ ? buffers_->fragments.size() : 0};
   };
 

@@ -47,7 +47,8 @@ struct ParserOptions {
 
 class FrameParser {
  public:
-  explicit FrameParser(ParserOptions options = {}) : options_(options) {}
+  // A max_message_size over 4 GiB - 1 counts as 4 GiB - 1 (kept in 32 bits, see below).
+  explicit FrameParser(ParserOptions options = {});
 
   // Consumes `bytes` (the parser may unmask them in place). Calls `sink` for every complete
   // message or control frame, in order. Returns the first protocol error; after an error or a
@@ -68,8 +69,15 @@ class FrameParser {
   std::optional<ParseError> fail(ParseError error);
   void release_buffers() noexcept;
 
-  ParserOptions options_;
-  std::optional<ParseError> error_;  // returned again by every feed() after the first error
+  ParserOptions options() const { return {max_message_size_, expect_masked_}; }
+  std::optional<ParseError> error() const;
+
+  // Every connection has a parser, so its fields are packed (issue 12: 64 -> 32 B): the
+  // options in 5 bytes, the first error as its close code and its reason's static text.
+  const char* error_reason_ = nullptr;  // returned again by every feed() after the first error
+  std::uint32_t max_message_size_;
+  std::uint16_t error_reason_size_ = 0;
+  std::uint16_t error_code_ = 0;  // 0: no error
   // Bytes of a frame not yet complete, and the payload of a fragmented message not yet
   // complete: made when a frame spans reads, freed once both are consumed, so an idle
   // connection's parser holds one null pointer instead of two strings (issue 12).
@@ -84,6 +92,7 @@ class FrameParser {
   std::unique_ptr<Buffers> buffers_;
   Opcode fragmented_opcode_ = Opcode::continuation;  // continuation = no message in progress
   bool finished_ = false;
+  bool expect_masked_;
 };
 
 }  // namespace cablecast::ws
