@@ -188,21 +188,9 @@ if [[ "$MEMORY" == 1 ]]; then
 fi
 
 # The table: medians over repeats, ratios.
-node --input-type=module - "$CSV" "$REDIS_CSV" "$RECOVER_RATE" "$RECOVER_OUTAGE" >"$TABLE" <<'JS'
-import fs from 'node:fs';
-const [csvPath, redisPath, rate, outage] = process.argv.slice(2);
-const read = (p) => {
-  if (!fs.existsSync(p)) return [];
-  const [head, ...lines] = fs.readFileSync(p, 'utf8').trim().split('\n');
-  const keys = head.split(',');
-  return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [keys[i], v])));
-};
-const median = (xs) => {
-  const v = xs.map(Number).filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (!v.length) return NaN;
-  return v.length % 2 ? v[v.length >> 1] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-};
-const f = (x, d = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', {minimumFractionDigits: d, maximumFractionDigits: d}) : '-');
+node --input-type=module - "$ROOT/bench/table.mjs" "$CSV" "$REDIS_CSV" "$RECOVER_RATE" "$RECOVER_OUTAGE" >"$TABLE" <<'JS'
+const [tableLib, csvPath, redisPath, rate, outage] = process.argv.slice(2);
+const {readCsv: read, median, formatNumber: f} = await import(tableLib);
 const sum = (rows, col) => rows.reduce((s, r) => s + Number(r[col]), 0);
 const rows = read(csvPath);
 const out = [];

@@ -83,18 +83,10 @@ for repeat in $(seq 1 "$METRICS_REPEATS"); do
   for label in "${order[@]}"; do run "$label"; done
 done
 
-node --input-type=module - "$CSV" "$off_is" "$COMMIT" >"$TABLE" <<'JS'
-import fs from 'node:fs';
-const [csvPath, offIs, commit] = process.argv.slice(2);
-const [head, ...lines] = fs.readFileSync(csvPath, 'utf8').trim().split('\n');
-const keys = head.split(',');
-const rows = lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [keys[i], v])));
-const median = (xs) => {
-  const v = xs.map(Number).filter(Number.isFinite).sort((a, b) => a - b);
-  if (!v.length) return NaN;
-  return v.length % 2 ? v[v.length >> 1] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-};
-const f = (x, d = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', {minimumFractionDigits: d, maximumFractionDigits: d}) : '-');
+node --input-type=module - "$ROOT/bench/table.mjs" "$CSV" "$off_is" "$COMMIT" >"$TABLE" <<'JS'
+const [tableLib, csvPath, offIs, commit] = process.argv.slice(2);
+const {readCsv, median, formatNumber: f} = await import(tableLib);
+const rows = readCsv(csvPath);
 const steps = [...new Set(rows.map((r) => Number(r.clients)))].sort((a, b) => a - b);
 const of = (label, n) => rows.filter((r) => r.label === `metrics-${label}` && Number(r.clients) === n);
 const out = [];

@@ -168,21 +168,9 @@ if [[ "$BROADCAST" == 1 ]]; then
 fi
 
 # The table: medians over repeats, ratios.
-node --input-type=module - "$CSV" "$BACKEND_CSV" "$RPC_CONCURRENCY" >"$TABLE" <<'JS'
-import fs from 'node:fs';
-const [csvPath, backendPath, concurrency] = process.argv.slice(2);
-const read = (p) => {
-  if (!fs.existsSync(p)) return [];
-  const [head, ...lines] = fs.readFileSync(p, 'utf8').trim().split('\n');
-  const keys = head.split(',');
-  return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [keys[i], v])));
-};
-const median = (xs) => {
-  const v = xs.map(Number).filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (!v.length) return NaN;
-  return v.length % 2 ? v[v.length >> 1] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-};
-const f = (x, d = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', {minimumFractionDigits: d, maximumFractionDigits: d}) : '-');
+node --input-type=module - "$ROOT/bench/table.mjs" "$CSV" "$BACKEND_CSV" "$RPC_CONCURRENCY" >"$TABLE" <<'JS'
+const [tableLib, csvPath, backendPath, concurrency] = process.argv.slice(2);
+const {readCsv: read, median, formatNumber: f} = await import(tableLib);
 const rows = read(csvPath);
 const backend = read(backendPath);
 const out = [];
