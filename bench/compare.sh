@@ -50,7 +50,6 @@ PNG="$OUT_DIR/$STAMP.png"
 SAMPLES_CSV="$OUT_DIR/$STAMP-samples.csv"  # every broadcast sample: bench/tail.rb
 HIST_PNG="$OUT_DIR/$STAMP-histogram.png"
 
-SERVER_PID=""
 stop_on_exit SERVER_PID  # LOG_DIR is removed at the end of a run that succeeded
 
 prepare_load_run

@@ -50,8 +50,6 @@ RECOVER_LOG="$OUT_DIR/$STAMP-ext-recover.txt"
 TABLE="$OUT_DIR/$STAMP-ext.md"
 chmod 755 "$LOG_DIR"
 
-SERVER_PID=""
-GENERATOR_PID=""
 bench_cleanup() {
   services_stop_redis "$LOG_DIR" || true
   rm -rf "$LOG_DIR"

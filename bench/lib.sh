@@ -33,12 +33,14 @@ prepare_load_run() {
   need taskset "Debian package util-linux"
 }
 
-# stop_on_exit VAR...: when the script ends (normally, by die, or on Ctrl-C or TERM, then with
-# status 130), stops the processes whose PIDs the VARs hold, in that order (see stop), then runs
-# the script's function bench_cleanup if it defines one. stop_started does the stopping at any
-# time and empties the VARs.
+# stop_on_exit VAR...: empties the VARs, meant to hold the PIDs of the processes the script
+# starts; when the script ends (normally, by die, or on Ctrl-C or TERM, then with status 130),
+# stops those processes in that order (see stop), then runs the script's function bench_cleanup
+# if it defines one. stop_started does the stopping at any time and empties the VARs.
 stop_on_exit() {
   STARTED_PID_VARS=("$@")
+  local var
+  for var in "$@"; do printf -v "$var" '%s' ''; done
   trap 'stop_started; if declare -F bench_cleanup >/dev/null; then bench_cleanup; fi' EXIT
   trap 'stop_started; exit 130' INT TERM
 }

@@ -31,8 +31,6 @@ BASELINE_BIN=${BASELINE_BIN:-}
 CSV="$OUT_DIR/$STAMP-metrics.csv"
 TABLE="$OUT_DIR/$STAMP-metrics.md"
 
-SERVER_PID=""
-SCRAPER_PID=""
 bench_cleanup() { rm -rf "$LOG_DIR"; }
 stop_on_exit SCRAPER_PID SERVER_PID
 

@@ -44,8 +44,6 @@ CSV="$OUT_DIR/$STAMP-rpc.csv"
 TABLE="$OUT_DIR/$STAMP-rpc.md"
 BACKEND_CSV="$OUT_DIR/$STAMP-rpc-backend.csv"
 
-SERVER_PID=""
-BACKEND_PID=""
 bench_cleanup() { rm -rf "$LOG_DIR"; }
 stop_on_exit SERVER_PID BACKEND_PID
 
