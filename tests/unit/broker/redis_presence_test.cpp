@@ -101,7 +101,7 @@ struct RedisPresenceTest : cablecast::testing::RedisTestCase {
     RedisPresenceOptions o;
     o.endpoint = endpoint;
     o.prefix = prefix;
-    o.client_name = client_name;
+    o.connection.client_name = client_name;
     o.presence.ttl = 1s;
     o.sweep_interval = 200ms;
     return o;
@@ -237,7 +237,7 @@ TEST_F(RedisPresenceTest, ADeadNodesMembersLeaveAfterTheTtlSeenByAnotherNode) {
 
 TEST_F(RedisPresenceTest, WhileRedisIsUnreachableMembersFailsAndChangesWaitUntilItIsBack) {
   auto o = options();
-  o.first_retry = 1500ms;  // a window in which the connection is known down
+  o.connection.first_retry = 1500ms;  // a window in which the connection is known down
   auto a = node("a", o);
   a->presence.join("room", "tab1", {"42", "null"});
   ASSERT_FALSE(log.wait_for("join room 42 null").empty());

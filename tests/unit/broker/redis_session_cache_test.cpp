@@ -41,7 +41,7 @@ struct RedisSessionCacheTest : cablecast::testing::RedisTestCase {
     RedisSessionCacheOptions o;
     o.endpoint = endpoint;
     o.prefix = prefix;
-    o.client_name = client_name;
+    o.connection.client_name = client_name;
     return o;
   }
   bool stored(const std::string& sid) {
@@ -98,8 +98,8 @@ TEST_F(RedisSessionCacheTest, SavingAgainReplacesTheState) {
 
 TEST_F(RedisSessionCacheTest, WhileRedisIsUnreachableTakeAnswersNothingAndSavesWait) {
   auto o = options();
-  o.first_retry = 3000ms;  // a window in which the connection is known down
-  o.take_wait = 200ms;     // shorter than that window
+  o.connection.first_retry = 3000ms;  // a window in which the connection is known down
+  o.take_wait = 200ms;                // shorter than that window
   CacheNode a(o);
   a.cache.save("kept", "state", 300s);
   ASSERT_TRUE(eventually([&] { return stored("kept"); }));
