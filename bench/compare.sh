@@ -22,9 +22,9 @@
 #   SERVER_CORE=0  BENCH_CORE=1  SERVER_THREADS=1  OUT_DIR=bench/results  SKIP_BUILD=0
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD_DIR=${BUILD_DIR:-$ROOT/build/release}
-OUT_DIR=${OUT_DIR:-$ROOT/bench/results}
+BENCH_NAME=compare.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"  # ROOT, STAMP, LOG_DIR...; say, die, need, stop...
+
 SERVERS=${SERVERS:-cablecast limit rails}
 MODES=${MODES:-broadcast connect echo fanout}
 STEPS=${STEPS:-100,1000,10000}
@@ -41,35 +41,18 @@ FANOUT_CLIENTS_PER_STREAM=${FANOUT_CLIENTS_PER_STREAM:-100}
 FANOUT_IN_FLIGHT=${FANOUT_IN_FLIGHT:-4}
 DURATION=${DURATION:-10}
 REPEATS=${REPEATS:-3}
-SERVER_CORE=${SERVER_CORE:-0}
-BENCH_CORE=${BENCH_CORE:-1}
 SERVER_THREADS=${SERVER_THREADS:-1}
 SKIP_BUILD=${SKIP_BUILD:-0}
 
-STAMP=$(date +%Y%m%d-%H%M%S)
 CSV="$OUT_DIR/$STAMP.csv"
 TABLE="$OUT_DIR/$STAMP.md"
 PNG="$OUT_DIR/$STAMP.png"
 SAMPLES_CSV="$OUT_DIR/$STAMP-samples.csv"  # every broadcast sample: bench/tail.rb
 HIST_PNG="$OUT_DIR/$STAMP-histogram.png"
-LOG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/cablecast-compare.XXXXXX")
-mkdir -p "$OUT_DIR"
 
-BENCH_NAME=compare.sh
-source "$ROOT/bench/lib.sh"  # say, die, free_port, stop, wait_listening, build_cablecast
+stop_on_exit SERVER_PID  # LOG_DIR is removed at the end of a run that succeeded
 
-SERVER_PID=""
-cleanup() {
-  stop "$SERVER_PID"
-  SERVER_PID=""
-}
-trap cleanup EXIT
-trap 'cleanup; exit 130' INT TERM
-
-# Both processes need one descriptor per connection (hard limit here: 20,000).
-ulimit -n "$(ulimit -Hn)"
-
-command -v taskset >/dev/null || die "taskset missing (Debian package util-linux)"
+prepare_load_run
 if [[ " $SERVERS " == *" rails "* ]]; then
   command -v puma >/dev/null || die "puma missing (apt-get install puma ruby-actioncable)"
   [[ -f "$ROOT/reference/ruby/config.ru" ]] || die "reference/ruby/config.ru missing"
@@ -124,7 +107,7 @@ run_step() {
     || rc=$?
   # 2 = lost/duplicated deliveries: reported in the table, the run goes on.
   if [[ $rc -ne 0 && $rc -ne 2 ]]; then echo "compare.sh: $name $mode exited with $rc" >&2; fi
-  cleanup
+  stop_started
 }
 
 say "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), kernel $(uname -r), load: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -27,9 +27,11 @@
 #   BUILD_DIR=build/release  OUT_DIR=bench/results  SKIP_BUILD=0
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD_DIR=${BUILD_DIR:-$ROOT/build/release}
-OUT_DIR=${OUT_DIR:-$ROOT/bench/results}
+# services.sh first: lib.sh's free_port (below the ephemeral range) replaces its own.
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/services.sh"  # services_start_redis, ..._stop_
+BENCH_NAME=ext.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"  # ROOT, STAMP, LOG_DIR...; say, die, need, stop...
+
 EXT_STEPS=${EXT_STEPS:-1000,10000}
 SAMPLES=${SAMPLES:-50}
 REPEATS=${REPEATS:-3}
@@ -40,44 +42,24 @@ RECOVER_CLIENTS=${RECOVER_CLIENTS:-10000}
 RECOVER_RATE=${RECOVER_RATE:-5}
 RECOVER_OUTAGE=${RECOVER_OUTAGE:-1}
 MEMORY_CLIENTS=${MEMORY_CLIENTS:-19000}
-SERVER_CORE=${SERVER_CORE:-0}
-BENCH_CORE=${BENCH_CORE:-1}
 REDIS_CORE=${REDIS_CORE:-$SERVER_CORE}
 
-STAMP=$(date +%Y%m%d-%H%M%S)
 CSV="$OUT_DIR/$STAMP-ext.csv"
 REDIS_CSV="$OUT_DIR/$STAMP-ext-redis.csv"
 RECOVER_LOG="$OUT_DIR/$STAMP-ext-recover.txt"
 TABLE="$OUT_DIR/$STAMP-ext.md"
-LOG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/cablecast-ext.XXXXXX")
 chmod 755 "$LOG_DIR"
-mkdir -p "$OUT_DIR"
 
-# services.sh first: lib.sh's free_port (below the ephemeral range) replaces its own.
-source "$ROOT/scripts/services.sh"  # services_start_redis, services_stop_redis
-BENCH_NAME=ext.sh
-source "$ROOT/bench/lib.sh"  # say, die, load, free_port, stop, start_cablecast, build_cablecast
-
-SERVER_PID=""
-GENERATOR_PID=""
-cleanup() {
-  stop "$GENERATOR_PID"
-  GENERATOR_PID=""
-  stop "$SERVER_PID"
-  SERVER_PID=""
+bench_cleanup() {
+  services_stop_redis "$LOG_DIR" || true
+  rm -rf "$LOG_DIR"
 }
-trap 'cleanup; services_stop_redis "$LOG_DIR" || true; rm -rf "$LOG_DIR"' EXIT
-trap 'cleanup; exit 130' INT TERM
+stop_on_exit GENERATOR_PID SERVER_PID
 
-ulimit -n "$(ulimit -Hn)"  # one descriptor per client, in the server and in the generator
-command -v taskset >/dev/null || die "taskset missing (Debian package util-linux)"
-command -v node >/dev/null || die "node missing (it builds the summary table)"
-if [[ "$RECOVER" == 1 ]]; then
-  command -v redis-server >/dev/null || die "redis-server missing (apt-get install redis-server)"
-fi
+prepare_load_run
+need node "it builds the summary table"
+if [[ "$RECOVER" == 1 ]]; then need redis-server "apt-get install redis-server"; fi
 build_cablecast "$ROOT"
-BIN="$BUILD_DIR/cablecast"
-COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')
 
 # bench_run LABEL MODE SERVER_ARGS -- BENCH_ARGS: a fresh server, one generator run, stopped.
 bench_run() {
@@ -204,21 +186,9 @@ if [[ "$MEMORY" == 1 ]]; then
 fi
 
 # The table: medians over repeats, ratios.
-node --input-type=module - "$CSV" "$REDIS_CSV" "$RECOVER_RATE" "$RECOVER_OUTAGE" >"$TABLE" <<'JS'
-import fs from 'node:fs';
-const [csvPath, redisPath, rate, outage] = process.argv.slice(2);
-const read = (p) => {
-  if (!fs.existsSync(p)) return [];
-  const [head, ...lines] = fs.readFileSync(p, 'utf8').trim().split('\n');
-  const keys = head.split(',');
-  return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [keys[i], v])));
-};
-const median = (xs) => {
-  const v = xs.map(Number).filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (!v.length) return NaN;
-  return v.length % 2 ? v[v.length >> 1] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-};
-const f = (x, d = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', {minimumFractionDigits: d, maximumFractionDigits: d}) : '-');
+node --input-type=module - "$ROOT/bench/table.mjs" "$CSV" "$REDIS_CSV" "$RECOVER_RATE" "$RECOVER_OUTAGE" >"$TABLE" <<'JS'
+const [tableLib, csvPath, redisPath, rate, outage] = process.argv.slice(2);
+const {readCsv: read, median, formatNumber: f} = await import(tableLib);
 const sum = (rows, col) => rows.reduce((s, r) => s + Number(r[col]), 0);
 const rows = read(csvPath);
 const out = [];

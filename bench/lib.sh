@@ -1,12 +1,56 @@
 # Shell helpers the benchmark scripts share (sourced, not run): bench/compare.sh, bench/rpc.sh,
-# bench/ext.sh. Set BENCH_NAME (for messages) before sourcing; the helpers that start servers
+# bench/ext.sh, bench/metrics.sh. Set BENCH_NAME (for messages and the log folder's name) before
+# sourcing.
+#
+# Sourcing also sets what every one of them starts from: ROOT (this checkout); BUILD_DIR, OUT_DIR,
+# SERVER_CORE and BENCH_CORE from the environment, else build/release, bench/results, 0 and 1;
+# STAMP, this run's prefix for its files in OUT_DIR (which then exists); COMMIT, the one measured;
+# LOG_DIR, a fresh folder for the servers' and generators' logs. The helpers that start servers
 # read BUILD_DIR, SERVER_CORE and LOG_DIR, and record what they started in SERVER_PID.
 
 BENCH_NAME=${BENCH_NAME:-bench}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-$ROOT/build/release}
+OUT_DIR=${OUT_DIR:-$ROOT/bench/results}
+SERVER_CORE=${SERVER_CORE:-0}
+BENCH_CORE=${BENCH_CORE:-1}
+STAMP=$(date +%Y%m%d-%H%M%S)
+COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')
+LOG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/cablecast-${BENCH_NAME%.sh}.XXXXXX")
+mkdir -p "$OUT_DIR"
 
 say() { printf '\n== %s\n' "$*" >&2; }
 die() { printf '%s: %s\n' "$BENCH_NAME" "$*" >&2; exit 1; }
 load() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# need COMMAND WHY: dies with "COMMAND missing (WHY)" unless COMMAND is on PATH.
+need() { command -v "$1" >/dev/null || die "$1 missing ($2)"; }
+
+# prepare_load_run: what a run of thousands of clients pinned to cores needs: one descriptor per
+# client, in the server and in the generator (the hard limit here: 20,000), and taskset.
+prepare_load_run() {
+  ulimit -n "$(ulimit -Hn)"
+  need taskset "Debian package util-linux"
+}
+
+# stop_on_exit VAR...: empties the VARs, meant to hold the PIDs of the processes the script
+# starts; when the script ends (normally, by die, or on Ctrl-C or TERM, then with status 130),
+# stops those processes in that order (see stop), then runs the script's function bench_cleanup
+# if it defines one. stop_started does the stopping at any time and empties the VARs.
+stop_on_exit() {
+  STARTED_PID_VARS=("$@")
+  local var
+  for var in "$@"; do printf -v "$var" '%s' ''; done
+  trap 'stop_started; if declare -F bench_cleanup >/dev/null; then bench_cleanup; fi' EXIT
+  trap 'stop_started; exit 130' INT TERM
+}
+stop_started() {
+  local var
+  for var in "${STARTED_PID_VARS[@]}"; do
+    stop "${!var:-}"
+    printf -v "$var" '%s' ''
+  done
+}
 
 # A port below the ephemeral range (32768+), so it never collides with the clients' ports.
 free_port() {
@@ -52,7 +96,7 @@ start_cablecast() {
 }
 
 # build_cablecast ROOT [TARGET...]: configures and builds the `cablecast` target (and the other
-# TARGETs, e.g. cablecast-limit) unless SKIP_BUILD=1.
+# TARGETs, e.g. cablecast-limit) unless SKIP_BUILD=1; sets BIN, the `cablecast` binary.
 build_cablecast() {
   local root=$1
   if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
@@ -61,5 +105,6 @@ build_cablecast() {
     fi
     cmake --build "$BUILD_DIR" --target cablecast "${@:2}" >&2
   fi
-  [[ -x "$BUILD_DIR/cablecast" ]] || die "$BUILD_DIR/cablecast missing"
+  BIN="$BUILD_DIR/cablecast"
+  [[ -x "$BIN" ]] || die "$BIN missing"
 }

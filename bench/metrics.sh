@@ -19,45 +19,26 @@
 #   SKIP_BUILD=0
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD_DIR=${BUILD_DIR:-$ROOT/build/release}
-OUT_DIR=${OUT_DIR:-$ROOT/bench/results}
+BENCH_NAME=metrics.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"  # ROOT, STAMP, LOG_DIR...; say, die, need, stop...
+
 METRICS_STEPS=${METRICS_STEPS:-1000,10000}
 METRICS_SAMPLES=${METRICS_SAMPLES:-100}
 METRICS_REPEATS=${METRICS_REPEATS:-5}
 SCRAPE_INTERVAL=${SCRAPE_INTERVAL:-1}
 BASELINE_BIN=${BASELINE_BIN:-}
-SERVER_CORE=${SERVER_CORE:-0}
-BENCH_CORE=${BENCH_CORE:-1}
 
-STAMP=$(date +%Y%m%d-%H%M%S)
 CSV="$OUT_DIR/$STAMP-metrics.csv"
 TABLE="$OUT_DIR/$STAMP-metrics.md"
-LOG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/cablecast-metrics.XXXXXX")
-mkdir -p "$OUT_DIR"
 
-BENCH_NAME=metrics.sh
-source "$ROOT/bench/lib.sh"  # say, die, load, free_port, stop, start_cablecast, build_cablecast
+bench_cleanup() { rm -rf "$LOG_DIR"; }
+stop_on_exit SCRAPER_PID SERVER_PID
 
-SERVER_PID=""
-SCRAPER_PID=""
-cleanup() {
-  stop "$SCRAPER_PID"
-  SCRAPER_PID=""
-  stop "$SERVER_PID"
-  SERVER_PID=""
-}
-trap 'cleanup; rm -rf "$LOG_DIR"' EXIT
-trap 'cleanup; exit 130' INT TERM
-
-ulimit -n "$(ulimit -Hn)"  # one descriptor per client, in the server and in the generator
-command -v taskset >/dev/null || die "taskset missing (Debian package util-linux)"
-command -v curl >/dev/null || die "curl missing (it scrapes /metrics during the runs)"
-command -v node >/dev/null || die "node missing (it builds the summary table)"
+prepare_load_run
+need curl "it scrapes /metrics during the runs"
+need node "it builds the summary table"
 build_cablecast "$ROOT"
-BIN="$BUILD_DIR/cablecast"
 if [[ -n "$BASELINE_BIN" ]]; then [[ -x "$BASELINE_BIN" ]] || die "BASELINE_BIN $BASELINE_BIN is not executable"; fi
-COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')
 
 # scrape_every PORT: GET /metrics every SCRAPE_INTERVAL seconds until killed (the "on" runs).
 scrape_every() {
@@ -100,18 +81,10 @@ for repeat in $(seq 1 "$METRICS_REPEATS"); do
   for label in "${order[@]}"; do run "$label"; done
 done
 
-node --input-type=module - "$CSV" "$off_is" "$COMMIT" >"$TABLE" <<'JS'
-import fs from 'node:fs';
-const [csvPath, offIs, commit] = process.argv.slice(2);
-const [head, ...lines] = fs.readFileSync(csvPath, 'utf8').trim().split('\n');
-const keys = head.split(',');
-const rows = lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [keys[i], v])));
-const median = (xs) => {
-  const v = xs.map(Number).filter(Number.isFinite).sort((a, b) => a - b);
-  if (!v.length) return NaN;
-  return v.length % 2 ? v[v.length >> 1] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-};
-const f = (x, d = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', {minimumFractionDigits: d, maximumFractionDigits: d}) : '-');
+node --input-type=module - "$ROOT/bench/table.mjs" "$CSV" "$off_is" "$COMMIT" >"$TABLE" <<'JS'
+const [tableLib, csvPath, offIs, commit] = process.argv.slice(2);
+const {readCsv, median, formatNumber: f} = await import(tableLib);
+const rows = readCsv(csvPath);
 const steps = [...new Set(rows.map((r) => Number(r.clients)))].sort((a, b) => a - b);
 const of = (label, n) => rows.filter((r) => r.label === `metrics-${label}` && Number(r.clients) === n);
 const out = [];

@@ -27,9 +27,9 @@
 #   BACKEND_CORE=1  BUILD_DIR=build/release  OUT_DIR=bench/results  SKIP_BUILD=0
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD_DIR=${BUILD_DIR:-$ROOT/build/release}
-OUT_DIR=${OUT_DIR:-$ROOT/bench/results}
+BENCH_NAME=rpc.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"  # ROOT, STAMP, LOG_DIR...; say, die, need, stop...
+
 RPC_CLIENTS=${RPC_CLIENTS:-10000}
 RPC_CONCURRENCY=${RPC_CONCURRENCY:-28}
 BROADCAST_STEPS=${BROADCAST_STEPS:-1000,10000}
@@ -37,37 +37,20 @@ SAMPLES=${SAMPLES:-50}
 REPEATS=${REPEATS:-3}
 CONNECT=${CONNECT:-1}
 BROADCAST=${BROADCAST:-1}
-SERVER_CORE=${SERVER_CORE:-0}
-BENCH_CORE=${BENCH_CORE:-1}
 BACKEND_CORE=${BACKEND_CORE:-1}
 SKIP_BUILD=${SKIP_BUILD:-0}
 
-STAMP=$(date +%Y%m%d-%H%M%S)
 CSV="$OUT_DIR/$STAMP-rpc.csv"
 TABLE="$OUT_DIR/$STAMP-rpc.md"
 BACKEND_CSV="$OUT_DIR/$STAMP-rpc-backend.csv"
-LOG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/cablecast-rpc.XXXXXX")
-mkdir -p "$OUT_DIR"
 
-BENCH_NAME=rpc.sh
-source "$ROOT/bench/lib.sh"  # say, die, load, free_port, stop, start_cablecast, build_cablecast
-SERVER_PID=""
-BACKEND_PID=""
-cleanup() {
-  stop "$SERVER_PID"
-  SERVER_PID=""
-  stop "$BACKEND_PID"
-  BACKEND_PID=""
-}
-trap 'cleanup; rm -rf "$LOG_DIR"' EXIT
-trap 'cleanup; exit 130' INT TERM
+bench_cleanup() { rm -rf "$LOG_DIR"; }
+stop_on_exit SERVER_PID BACKEND_PID
 
-ulimit -n "$(ulimit -Hn)"  # one descriptor per client, in the server and in the generator
-command -v taskset >/dev/null || die "taskset missing (Debian package util-linux)"
-command -v node >/dev/null || die "node missing"
+prepare_load_run
+need node "it runs the RPC backend and builds the summary table"
 [[ -d "$ROOT/node_modules/@anycable/serverless-js" ]] || die "npm packages missing (npm ci)"
 build_cablecast "$ROOT"
-BIN="$BUILD_DIR/cablecast"
 
 # start_backend: a fresh bench/rpc_backend.mjs on BACKEND_CORE; sets BACKEND_PID, BACKEND_URL
 # and BACKEND_OUT (its stdout: the URL line, then the statistics line when stopped).
@@ -183,21 +166,9 @@ if [[ "$BROADCAST" == 1 ]]; then
 fi
 
 # The table: medians over repeats, ratios.
-node --input-type=module - "$CSV" "$BACKEND_CSV" "$RPC_CONCURRENCY" >"$TABLE" <<'JS'
-import fs from 'node:fs';
-const [csvPath, backendPath, concurrency] = process.argv.slice(2);
-const read = (p) => {
-  if (!fs.existsSync(p)) return [];
-  const [head, ...lines] = fs.readFileSync(p, 'utf8').trim().split('\n');
-  const keys = head.split(',');
-  return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [keys[i], v])));
-};
-const median = (xs) => {
-  const v = xs.map(Number).filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (!v.length) return NaN;
-  return v.length % 2 ? v[v.length >> 1] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-};
-const f = (x, d = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', {minimumFractionDigits: d, maximumFractionDigits: d}) : '-');
+node --input-type=module - "$ROOT/bench/table.mjs" "$CSV" "$BACKEND_CSV" "$RPC_CONCURRENCY" >"$TABLE" <<'JS'
+const [tableLib, csvPath, backendPath, concurrency] = process.argv.slice(2);
+const {readCsv: read, median, formatNumber: f} = await import(tableLib);
 const rows = read(csvPath);
 const backend = read(backendPath);
 const out = [];

@@ -7,38 +7,32 @@
 
 #include "auth/base64.hpp"
 #include "core/assert.hpp"
+#include "core/error_category.hpp"
 
 namespace cablecast::auth {
 namespace {
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wnon-virtual-dtor"
-class JwtCategory final : public boost::system::error_category {
- public:
-  const char* name() const noexcept override { return "jwt"; }
-  std::string message(int value) const override {
-    switch (static_cast<JwtError>(value)) {
-      case JwtError::no_secret:
-        return "no secret is configured to verify tokens";
-      case JwtError::too_large:
-        return "the token is too large";
-      case JwtError::malformed:
-        return "the token is malformed";
-      case JwtError::unsupported_algorithm:
-        return "the token's algorithm is not HS256, HS384 or HS512";
-      case JwtError::bad_signature:
-        return "the token's signature does not match";
-      case JwtError::token_expired:
-        return "the token has expired";
-      case JwtError::not_yet_valid:
-        return "the token is not valid yet";
-      case JwtError::missing_identifiers:
-        return "the token's ext claim is not a JSON object in a string";
-    }
-    return "unknown token error";
+const char* describe(JwtError e) {
+  switch (e) {
+    case JwtError::no_secret:
+      return "no secret is configured to verify tokens";
+    case JwtError::too_large:
+      return "the token is too large";
+    case JwtError::malformed:
+      return "the token is malformed";
+    case JwtError::unsupported_algorithm:
+      return "the token's algorithm is not HS256, HS384 or HS512";
+    case JwtError::bad_signature:
+      return "the token's signature does not match";
+    case JwtError::token_expired:
+      return "the token has expired";
+    case JwtError::not_yet_valid:
+      return "the token is not valid yet";
+    case JwtError::missing_identifiers:
+      return "the token's ext claim is not a JSON object in a string";
   }
-};
-#pragma GCC diagnostic pop
+  return nullptr;
+}
 
 // A base64url segment holding a JSON object, or nothing.
 std::optional<boost::json::object> decode_object(std::string_view segment) {
@@ -84,7 +78,7 @@ std::optional<std::int64_t> whole_seconds(const boost::json::value& date) {
 }  // namespace
 
 const boost::system::error_category& jwt_category() {
-  static const JwtCategory category;
+  static const core::ErrorCategory<JwtError, describe> category("jwt", "token error");
   return category;
 }
 

@@ -6,36 +6,30 @@
 #include <boost/json/value.hpp>
 
 #include "auth/base64.hpp"
+#include "core/error_category.hpp"
 
 namespace cablecast::auth {
 namespace {
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wnon-virtual-dtor"
-class SignedStreamCategory final : public boost::system::error_category {
- public:
-  const char* name() const noexcept override { return "signed_stream"; }
-  std::string message(int value) const override {
-    switch (static_cast<SignedStreamError>(value)) {
-      case SignedStreamError::no_key:
-        return "no key is configured to verify signed stream names";
-      case SignedStreamError::too_large:
-        return "the signed stream name is too large";
-      case SignedStreamError::malformed:
-        return "the signed stream name is not <base64>--<hex digest>";
-      case SignedStreamError::bad_signature:
-        return "the signed stream name's signature does not match";
-      case SignedStreamError::bad_base64:
-        return "the signed stream name's payload is not Base64";
-      case SignedStreamError::bad_json:
-        return "the signed stream name's payload is not JSON";
-      case SignedStreamError::not_a_string:
-        return "the signed stream name's payload is not a JSON string";
-    }
-    return "unknown signed stream name error";
+const char* describe(SignedStreamError e) {
+  switch (e) {
+    case SignedStreamError::no_key:
+      return "no key is configured to verify signed stream names";
+    case SignedStreamError::too_large:
+      return "the signed stream name is too large";
+    case SignedStreamError::malformed:
+      return "the signed stream name is not <base64>--<hex digest>";
+    case SignedStreamError::bad_signature:
+      return "the signed stream name's signature does not match";
+    case SignedStreamError::bad_base64:
+      return "the signed stream name's payload is not Base64";
+    case SignedStreamError::bad_json:
+      return "the signed stream name's payload is not JSON";
+    case SignedStreamError::not_a_string:
+      return "the signed stream name's payload is not a JSON string";
   }
-};
-#pragma GCC diagnostic pop
+  return nullptr;
+}
 
 bool is_ascii(std::string_view text) {
   for (char c : text) {
@@ -47,7 +41,8 @@ bool is_ascii(std::string_view text) {
 }  // namespace
 
 const boost::system::error_category& signed_stream_category() {
-  static const SignedStreamCategory category;
+  static const core::ErrorCategory<SignedStreamError, describe> category(
+      "signed_stream", "signed stream name error");
   return category;
 }
 

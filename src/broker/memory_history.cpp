@@ -99,44 +99,44 @@ MemoryHistory::Table::iterator MemoryHistory::find_live(const std::string& strea
   return it;
 }
 
-void MemoryHistory::history_from(std::string stream, Position after,
-                                 boost::asio::any_io_executor ex, QueryFn done) {
+void MemoryHistory::answer_query(
+    const std::string& stream, boost::asio::any_io_executor ex, QueryFn done,
+    const std::function<boost::system::result<Slice>(const Record&)>& read) {
   boost::system::result<Slice> result = make_error_code(HistoryError::unknown_stream);
   {
     std::lock_guard lock(mutex_);
     auto it = find_live(stream, clock_());
-    if (it != streams_.end()) {
-      const Record& record = it->second;
-      auto first_after =
-          std::find_if(record.entries.begin(), record.entries.end(),
-                       [&](const Entry& entry) { return entry.offset > after.offset; });
-      const std::uint64_t first_kept_after =
-          first_after == record.entries.end() ? 0 : first_after->offset;
-      if (auto ec = check_from(record.epoch, record.last_offset, first_kept_after, after)) {
-        result = ec;
-      } else {
-        result = Slice{record.epoch, {first_after, record.entries.end()}};
-      }
-    }
+    if (it != streams_.end()) result = read(it->second);
   }
   answer(ex, std::move(done), std::move(result));
 }
 
+void MemoryHistory::history_from(std::string stream, Position after,
+                                 boost::asio::any_io_executor ex, QueryFn done) {
+  answer_query(
+      stream, ex, std::move(done), [&](const Record& record) -> boost::system::result<Slice> {
+        auto first_after =
+            std::find_if(record.entries.begin(), record.entries.end(),
+                         [&](const Entry& entry) { return entry.offset > after.offset; });
+        const std::uint64_t first_kept_after =
+            first_after == record.entries.end() ? 0 : first_after->offset;
+        if (auto ec = check_from(record.epoch, record.last_offset, first_kept_after, after)) {
+          return ec;
+        }
+        return Slice{record.epoch, {first_after, record.entries.end()}};
+      });
+}
+
 void MemoryHistory::history_since(std::string stream, std::int64_t since,
                                   boost::asio::any_io_executor ex, QueryFn done) {
-  boost::system::result<Slice> result = make_error_code(HistoryError::unknown_stream);
-  {
-    std::lock_guard lock(mutex_);
-    auto it = find_live(stream, clock_());
-    if (it != streams_.end()) {
-      const Record& record = it->second;
-      Slice slice{record.epoch, {}};
-      std::copy_if(record.entries.begin(), record.entries.end(), std::back_inserter(slice.entries),
-                   [&](const Entry& entry) { return entry.timestamp >= since; });
-      result = std::move(slice);
-    }
-  }
-  answer(ex, std::move(done), std::move(result));
+  answer_query(stream, ex, std::move(done),
+               [&](const Record& record) -> boost::system::result<Slice> {
+                 Slice slice{record.epoch, {}};
+                 std::copy_if(record.entries.begin(), record.entries.end(),
+                              std::back_inserter(slice.entries),
+                              [&](const Entry& entry) { return entry.timestamp >= since; });
+                 return slice;
+               });
 }
 
 std::size_t MemoryHistory::stream_count() const {

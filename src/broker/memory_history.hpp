@@ -65,6 +65,10 @@ class MemoryHistory final : public History {
   void sweep(std::int64_t now);
   Table::iterator find_live(const std::string& stream, std::int64_t now);
   void erase(Table::iterator it);
+  // Answers a query on `ex`: what `read` (called with mutex_ held) makes of the live record of
+  // `stream`, or unknown_stream when it has none.
+  void answer_query(const std::string& stream, boost::asio::any_io_executor ex, QueryFn done,
+                    const std::function<boost::system::result<Slice>(const Record&)>& read);
 
   const HistoryOptions options_;
   pubsub::Adapter& adapter_;

@@ -193,20 +193,12 @@ void RedisHistory::Store::query(Query query) {
 
 void RedisHistory::Store::open(std::function<void(error_code)> started) {
   started_ = std::move(started);
-  std::weak_ptr<Store> weak = weak_from_this();
-  pubsub::redis::RedisConnectionTuning tuning = tuning_;
-  if (tuning.client_name.empty()) tuning.client_name = "cablecast-history";
   client_ = std::make_shared<RedisClient>(
       io_,
-      pubsub::redis::client_options(endpoint_, "history", tuning,
+      pubsub::redis::client_options(endpoint_, "history",
+                                    pubsub::redis::named_unless_set(tuning_, "cablecast-history"),
                                     " (history broadcasts fail until it is back)"),
-      RedisClient::Events{[weak](bool reconnected) {
-                            if (auto self = weak.lock()) self->on_up(reconnected);
-                          },
-                          [weak](error_code code, const std::string& detail) {
-                            auto self = weak.lock();
-                            return self && self->on_down(code, detail);
-                          }});
+      pubsub::redis::events_for(weak_from_this(), &Store::on_up, &Store::on_down));
   client_->open();
 }
 
@@ -436,36 +428,24 @@ RedisHistory::RedisHistory(asio::io_context& broker_loop, pubsub::redis::RedisEn
                            std::string channel_prefix, HistoryOptions options,
                            std::string key_prefix, pubsub::redis::RedisConnectionTuning tuning)
     : io_(broker_loop),
+      lifecycle_(broker_loop),
       connect_timeout_(tuning.connect_timeout),
       shutdown_flush_(tuning.shutdown_flush),
       store_(std::make_shared<Store>(broker_loop, std::move(endpoint), std::move(channel_prefix),
                                      options, std::move(key_prefix), std::move(tuning))) {}
 
-RedisHistory::~RedisHistory() {
-  // Its connection lives on the broker loop: a started store must be stopped (on the loop)
-  // before the loop and this object go.
-  CABLE_ASSERT(!started_ || stopped_);
-}
+RedisHistory::~RedisHistory() = default;
 
 boost::system::result<void> RedisHistory::start() {
-  CABLE_ASSERT(!started_ && !io_.get_executor().running_in_this_thread());
-  started_ = true;
-  // The connection times out by itself; the margin only guards against a loop that does not run.
-  return pubsub::redis::start_on_loop(
-      io_, connect_timeout_ + std::chrono::seconds(2), "redis history",
-      [store = store_](auto done) { store->open(std::move(done)); });
+  return lifecycle_.start(connect_timeout_, "redis history",
+                          [store = store_](auto done) { store->open(std::move(done)); });
 }
 
 void RedisHistory::stop() {
-  if (!started_ || stopped_) return;
-  stopped_ = true;
-  CABLE_ASSERT(!io_.get_executor().running_in_this_thread());
+  if (!lifecycle_.begin_stop()) return;
   store_->stop_accepting();
-  if (!pubsub::redis::close_on_loop(
-          io_, shutdown_flush_ + std::chrono::seconds(5),
-          [store = store_](auto done) { store->close(std::move(done)); })) {
-    CC_LOG_ERROR("redis history: the broker loop did not finish closing the connection");
-  }
+  pubsub::redis::close_on_loop(io_, shutdown_flush_, "redis history",
+                               [store = store_](auto done) { store->close(std::move(done)); });
 }
 
 boost::system::result<void> RedisHistory::publish(std::string_view stream, std::string_view message,

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "broker/history.hpp"
+#include "pubsub/redis/loop_handshake.hpp"
 #include "pubsub/redis/redis_client.hpp"
 #include "pubsub/redis/redis_url.hpp"
 
@@ -68,11 +69,10 @@ class RedisHistory final : public History {
  private:
   class Store;
   boost::asio::io_context& io_;
+  pubsub::redis::LoopLifecycle lifecycle_;
   std::chrono::milliseconds connect_timeout_;
   std::chrono::milliseconds shutdown_flush_;
   std::shared_ptr<Store> store_;
-  bool started_ = false;
-  bool stopped_ = false;
 };
 
 }  // namespace cablecast::broker

@@ -51,20 +51,13 @@ class RedisPresence::Impl : public std::enable_shared_from_this<Impl> {
 
   void open(PresenceEventFn on_event) {
     on_event_ = std::move(on_event);
-    std::weak_ptr<Impl> weak = weak_from_this();
     client_ = std::make_shared<RedisClient>(
         io_,
-        pubsub::redis::RedisClientOptions{options_.endpoint, "presence", options_.client_name,
-                                          options_.connect_timeout, options_.first_retry,
-                                          options_.max_retry,
-                                          " (presence changes are queued until it is back)"},
-        RedisClient::Events{[weak](bool reconnected) {
-                              if (auto self = weak.lock()) self->on_up(reconnected);
-                            },
-                            [weak](error_code, const std::string&) {
-                              auto self = weak.lock();
-                              return self && !self->stopping_;
-                            }});
+        pubsub::redis::client_options(
+            options_.endpoint, "presence",
+            pubsub::redis::named_unless_set(options_.connection, "cablecast-presence"),
+            " (presence changes are queued until it is back)"),
+        pubsub::redis::events_for(weak_from_this(), &Impl::on_up, &Impl::on_down));
     client_->open();
     sweep_timer_.emplace(io_);
     refresh_timer_.emplace(io_);
@@ -128,7 +121,7 @@ class RedisPresence::Impl : public std::enable_shared_from_this<Impl> {
     refresh_timer_.reset();
     if (!client_) return asio::post(io_, std::move(done));
     flush();
-    client_->close_gracefully(options_.shutdown_flush,
+    client_->close_gracefully(options_.connection.shutdown_flush,
                               [weak = weak_from_this(), done = std::move(done)] {
                                 if (auto self = weak.lock()) self->client_.reset();
                                 done();
@@ -136,6 +129,9 @@ class RedisPresence::Impl : public std::enable_shared_from_this<Impl> {
   }
 
  private:
+  // Down: it reconnects (changes wait in the queue), unless stopping.
+  bool on_down(error_code, const std::string&) { return !stopping_; }
+
   void on_up(bool reconnected) {
     if (stopping_) return;
     if (reconnected) {
@@ -289,7 +285,7 @@ class RedisPresence::Impl : public std::enable_shared_from_this<Impl> {
 
 RedisPresence::RedisPresence(asio::io_context& io, RedisPresenceOptions options)
     : io_(io),
-      shutdown_flush_(options.shutdown_flush),
+      shutdown_flush_(options.connection.shutdown_flush),
       impl_(std::make_shared<Impl>(io, std::move(options))) {}
 
 RedisPresence::~RedisPresence() { stop(); }
@@ -334,11 +330,8 @@ void RedisPresence::members(const std::string& stream, asio::any_io_executor ex,
 void RedisPresence::stop() {
   if (!started_ || stopped_) return;
   stopped_ = true;
-  // close() is bounded by shutdown_flush; the margin only guards against a stalled loop.
-  if (!pubsub::redis::close_on_loop(io_, shutdown_flush_ + std::chrono::seconds(5),
-                                    [impl = impl_](auto done) { impl->close(std::move(done)); })) {
-    CC_LOG_ERROR("redis presence: the broker loop did not finish closing the connection");
-  }
+  pubsub::redis::close_on_loop(io_, shutdown_flush_, "redis presence",
+                               [impl = impl_](auto done) { impl->close(std::move(done)); });
 }
 
 }  // namespace cablecast::broker

@@ -22,21 +22,19 @@
 #include <string>
 
 #include "broker/presence.hpp"
+#include "pubsub/redis/redis_client.hpp"
 #include "pubsub/redis/redis_url.hpp"
 
 namespace cablecast::broker {
 
 struct RedisPresenceOptions {
   pubsub::redis::RedisEndpoint endpoint;
-  std::string prefix = "cablecast:";               // every key starts with it
-  std::string client_name = "cablecast-presence";  // CLIENT SETNAME
+  std::string prefix = "cablecast:";  // every key starts with it
   PresenceOptions presence;
   std::chrono::milliseconds sweep_interval{1000};
   std::size_t max_queued = 10000;  // changes kept while Redis is unreachable
-  std::chrono::milliseconds connect_timeout{5000};
-  std::chrono::milliseconds first_retry{100};  // reconnect backoff doubles up to max_retry
-  std::chrono::milliseconds max_retry{5000};
-  std::chrono::milliseconds shutdown_flush{2000};  // stop() waits this long for Redis
+  // As every broker store's; an empty client_name is "cablecast-presence".
+  pubsub::redis::RedisConnectionTuning connection;
 };
 
 class RedisPresence final : public Presence {

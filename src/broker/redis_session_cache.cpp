@@ -27,20 +27,13 @@ class RedisSessionCache::Impl : public std::enable_shared_from_this<Impl> {
       : io_(io), options_(std::move(options)) {}
 
   void open() {
-    std::weak_ptr<Impl> weak = weak_from_this();
     client_ = std::make_shared<RedisClient>(
         io_,
-        pubsub::redis::RedisClientOptions{options_.endpoint, "session cache", options_.client_name,
-                                          options_.connect_timeout, options_.first_retry,
-                                          options_.max_retry,
-                                          " (sessions cannot be restored until it is back)"},
-        RedisClient::Events{[weak](bool) {
-                              if (auto self = weak.lock()) self->flush();
-                            },
-                            [weak](error_code, const std::string&) {
-                              auto self = weak.lock();
-                              return self && !self->stopping_;
-                            }});
+        pubsub::redis::client_options(
+            options_.endpoint, "session cache",
+            pubsub::redis::named_unless_set(options_.connection, "cablecast-sessions"),
+            " (sessions cannot be restored until it is back)"),
+        pubsub::redis::events_for(weak_from_this(), &Impl::on_up, &Impl::on_down));
     client_->open();
   }
 
@@ -80,7 +73,7 @@ class RedisSessionCache::Impl : public std::enable_shared_from_this<Impl> {
     stopping_ = true;
     for (auto& pending : std::exchange(waiting_takes_, {})) pending->answer(std::nullopt);
     if (!client_) return asio::post(io_, std::move(done));
-    client_->close_gracefully(options_.shutdown_flush,
+    client_->close_gracefully(options_.connection.shutdown_flush,
                               [weak = weak_from_this(), done = std::move(done)] {
                                 if (auto self = weak.lock()) self->client_.reset();
                                 done();
@@ -128,6 +121,10 @@ class RedisSessionCache::Impl : public std::enable_shared_from_this<Impl> {
 
   std::string key_for(const std::string& sid) const { return options_.prefix + "session:" + sid; }
 
+  void on_up(bool) { flush(); }
+  // Down: it reconnects (saves wait in the queue), unless stopping.
+  bool on_down(error_code, const std::string&) { return !stopping_; }
+
   void flush() {
     if (dropped_)
       CC_LOG_WARN("redis session cache: {} session(s) dropped while Redis was down", dropped_);
@@ -157,7 +154,7 @@ class RedisSessionCache::Impl : public std::enable_shared_from_this<Impl> {
   asio::io_context& io_;
   const RedisSessionCacheOptions options_;
   std::shared_ptr<RedisClient> client_;
-  std::deque<Save> queue_;  // saves made while Redis was unreachable
+  std::deque<Save> queue_;                            // saves made while Redis was unreachable
   std::vector<std::shared_ptr<Take>> waiting_takes_;  // takes made meanwhile (answered or not)
   std::size_t queued_bytes_ = 0;
   std::size_t dropped_ = 0;
@@ -166,7 +163,7 @@ class RedisSessionCache::Impl : public std::enable_shared_from_this<Impl> {
 
 RedisSessionCache::RedisSessionCache(asio::io_context& io, RedisSessionCacheOptions options)
     : io_(io),
-      shutdown_flush_(options.shutdown_flush),
+      shutdown_flush_(options.connection.shutdown_flush),
       impl_(std::make_shared<Impl>(io, std::move(options))) {
   asio::post(io_, [impl = impl_] { impl->open(); });
 }
@@ -192,11 +189,8 @@ void RedisSessionCache::take(const std::string& sid, asio::any_io_executor ex, T
 void RedisSessionCache::stop() {
   if (stopped_) return;
   stopped_ = true;
-  // close() is bounded by shutdown_flush; the margin only guards against a stalled loop.
-  if (!pubsub::redis::close_on_loop(io_, shutdown_flush_ + std::chrono::seconds(5),
-                                    [impl = impl_](auto done) { impl->close(std::move(done)); })) {
-    CC_LOG_ERROR("redis session cache: the broker loop did not finish closing the connection");
-  }
+  pubsub::redis::close_on_loop(io_, shutdown_flush_, "redis session cache",
+                               [impl = impl_](auto done) { impl->close(std::move(done)); });
 }
 
 }  // namespace cablecast::broker

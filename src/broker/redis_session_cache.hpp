@@ -15,20 +15,18 @@
 #include <string>
 
 #include "broker/session_cache.hpp"
+#include "pubsub/redis/redis_client.hpp"
 #include "pubsub/redis/redis_url.hpp"
 
 namespace cablecast::broker {
 
 struct RedisSessionCacheOptions {
   pubsub::redis::RedisEndpoint endpoint;
-  std::string prefix = "cablecast:";               // keys: <prefix>session:<sid>
-  std::string client_name = "cablecast-sessions";  // CLIENT SETNAME
-  std::size_t max_queued_bytes = 16u << 20;        // saves kept while Redis is unreachable
-  std::chrono::milliseconds take_wait{1000};       // how long a take waits for the connection
-  std::chrono::milliseconds connect_timeout{5000};
-  std::chrono::milliseconds first_retry{100};  // reconnect backoff doubles up to max_retry
-  std::chrono::milliseconds max_retry{5000};
-  std::chrono::milliseconds shutdown_flush{2000};  // stop() waits this long for Redis
+  std::string prefix = "cablecast:";          // keys: <prefix>session:<sid>
+  std::size_t max_queued_bytes = 16u << 20;   // saves kept while Redis is unreachable
+  std::chrono::milliseconds take_wait{1000};  // how long a take waits for the connection
+  // As every broker store's; an empty client_name is "cablecast-sessions".
+  pubsub::redis::RedisConnectionTuning connection;
 };
 
 class RedisSessionCache final : public SessionCache {

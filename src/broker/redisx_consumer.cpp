@@ -70,18 +70,11 @@ class RedisxConsumer::Reader : public std::enable_shared_from_this<Reader> {
   void open(std::function<void(error_code)> started) {
     started_ = std::move(started);
     watchdog_.emplace(io_);
-    std::weak_ptr<Reader> weak = weak_from_this();
     client_ = std::make_shared<RedisClient>(
         io_,
         pubsub::redis::client_options(endpoint_, "redisx", tuning_,
                                       " (publications wait in the stream until it is back)"),
-        RedisClient::Events{[weak](bool reconnected) {
-                              if (auto self = weak.lock()) self->on_up(reconnected);
-                            },
-                            [weak](error_code code, const std::string& detail) {
-                              auto self = weak.lock();
-                              return self && self->on_down(code, detail);
-                            }});
+        pubsub::redis::events_for(weak_from_this(), &Reader::on_up, &Reader::on_down));
     client_->open();
   }
 
@@ -368,6 +361,7 @@ RedisxConsumer::RedisxConsumer(asio::io_context& broker_loop, pubsub::redis::Red
                                RedisxOptions options, PayloadFn on_payload,
                                pubsub::redis::RedisConnectionTuning tuning)
     : io_(broker_loop),
+      lifecycle_(broker_loop),
       connect_timeout_(tuning.connect_timeout),
       stop_bound_(options.block + tuning.connect_timeout + tuning.shutdown_flush),
       consumer_(options.consumer.empty() ? "cablecast-" + random_token(8) : options.consumer) {
@@ -378,28 +372,17 @@ RedisxConsumer::RedisxConsumer(asio::io_context& broker_loop, pubsub::redis::Red
                                      std::move(on_payload), std::move(tuning));
 }
 
-RedisxConsumer::~RedisxConsumer() {
-  // Its connection lives on the broker loop: stop() must have closed it there.
-  CABLE_ASSERT(!started_ || stopped_);
-}
+RedisxConsumer::~RedisxConsumer() = default;
 
 boost::system::result<void> RedisxConsumer::start() {
-  CABLE_ASSERT(!started_ && !io_.get_executor().running_in_this_thread());
-  started_ = true;
-  return pubsub::redis::start_on_loop(
-      io_, connect_timeout_ + std::chrono::seconds(2), "redisx",
-      [reader = reader_](auto done) { reader->open(std::move(done)); });
+  return lifecycle_.start(connect_timeout_, "redisx",
+                          [reader = reader_](auto done) { reader->open(std::move(done)); });
 }
 
 void RedisxConsumer::stop() {
-  if (!started_ || stopped_) return;
-  stopped_ = true;
-  CABLE_ASSERT(!io_.get_executor().running_in_this_thread());
-  if (!pubsub::redis::close_on_loop(
-          io_, stop_bound_ + std::chrono::seconds(5),
-          [reader = reader_](auto done) { reader->close(std::move(done)); })) {
-    CC_LOG_ERROR("redisx: the broker loop did not finish closing the connection");
-  }
+  if (!lifecycle_.begin_stop()) return;
+  pubsub::redis::close_on_loop(io_, stop_bound_, "redisx",
+                               [reader = reader_](auto done) { reader->close(std::move(done)); });
 }
 
 RedisxCounters RedisxConsumer::counters() const { return reader_->counters(); }

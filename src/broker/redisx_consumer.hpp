@@ -24,6 +24,7 @@
 #include <string>
 #include <string_view>
 
+#include "pubsub/redis/loop_handshake.hpp"
 #include "pubsub/redis/redis_client.hpp"
 #include "pubsub/redis/redis_url.hpp"
 
@@ -71,12 +72,11 @@ class RedisxConsumer {
  private:
   class Reader;
   boost::asio::io_context& io_;
+  pubsub::redis::LoopLifecycle lifecycle_;
   std::chrono::milliseconds connect_timeout_;
   std::chrono::milliseconds stop_bound_;
   std::string consumer_;
   std::shared_ptr<Reader> reader_;
-  bool started_ = false;
-  bool stopped_ = false;
 };
 
 }  // namespace cablecast::broker

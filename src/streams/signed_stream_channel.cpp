@@ -3,29 +3,23 @@
 #include <utility>
 
 #include "auth/message_verifier.hpp"
+#include "core/error_category.hpp"
 #include "core/log.hpp"
 
 namespace cablecast::streams {
 namespace {
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wnon-virtual-dtor"
-class StreamRequestCategory final : public boost::system::error_category {
- public:
-  const char* name() const noexcept override { return "stream_request"; }
-  std::string message(int value) const override {
-    switch (static_cast<StreamRequestError>(value)) {
-      case StreamRequestError::no_stream:
-        return "no signed_stream_name (or allowed stream_name) in the identifier";
-      case StreamRequestError::param_not_a_string:
-        return "signed_stream_name or stream_name is not a string";
-      case StreamRequestError::public_streams_off:
-        return "unsigned stream_name given but public streams are not allowed";
-    }
-    return "unknown stream request error";
+const char* describe(StreamRequestError e) {
+  switch (e) {
+    case StreamRequestError::no_stream:
+      return "no signed_stream_name (or allowed stream_name) in the identifier";
+    case StreamRequestError::param_not_a_string:
+      return "signed_stream_name or stream_name is not a string";
+    case StreamRequestError::public_streams_off:
+      return "unsigned stream_name given but public streams are not allowed";
   }
-};
-#pragma GCC diagnostic pop
+  return nullptr;
+}
 
 // A param that must be a string when present. nullptr: absent; error: present, another type.
 boost::system::result<const boost::json::string*> string_param(const boost::json::object& params,
@@ -49,7 +43,8 @@ detail::ChannelClass make_class(std::string name, SignedStreamPolicy policy) {
 }  // namespace
 
 const boost::system::error_category& stream_request_category() {
-  static const StreamRequestCategory category;
+  static const core::ErrorCategory<StreamRequestError, describe> category("stream_request",
+                                                                          "stream request error");
   return category;
 }
 

@@ -1,37 +1,26 @@
 // The examples/minimal_server program works as its comments say: the connect hook (cookie or
 // query), stream_for, run_blocking, and the rejection of an anonymous connection.
 import assert from 'node:assert/strict';
-import {spawn} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {after, before, test} from 'node:test';
 
 import {connectJson} from '../support/json_client.mjs';
-import {freePort} from '../support/servers.mjs';
+import {freePort, startLibraryProgram} from '../support/servers.mjs';
 
 const binary = path.join(path.dirname(process.env.CABLECAST_BIN ?? 'build/release/cablecast'),
                          'examples', 'minimal_server');
-let proc;
+let example;
 let port;
 
 before(async () => {
   assert.ok(fs.existsSync(binary), `example binary missing: ${binary}`);
   port = await freePort();
-  proc = spawn(binary, [String(port)], {stdio: ['ignore', 'ignore', 'pipe']});
-  await new Promise((resolve, reject) => {
-    let seen = '';
-    proc.stderr.on('data', (d) => {
-      seen += d;
-      if (/listening on/.test(seen)) resolve();
-    });
-    proc.on('exit', (code) => reject(new Error(`example exited early (${code}): ${seen}`)));
-  });
+  example = await startLibraryProgram(binary, [String(port)], {kind: 'minimal_server'});
 });
 
 after(async () => {
-  proc.kill('SIGTERM');
-  const code = await new Promise((resolve) => proc.on('exit', resolve));
-  assert.equal(code, 0);
+  assert.equal(await example?.stop(), 0);
 });
 
 const notes = JSON.stringify({channel: 'NotesChannel', board: 'ideas'});

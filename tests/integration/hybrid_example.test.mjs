@@ -2,19 +2,18 @@
 // channel by the application over RPC (a @anycable/serverless-js backend), and the native
 // channel knows the user the application identified.
 import assert from 'node:assert/strict';
-import {spawn} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {after, before, test} from 'node:test';
 
 import {connectJson} from '../support/json_client.mjs';
-import {freePort} from '../support/servers.mjs';
+import {freePort, startLibraryProgram} from '../support/servers.mjs';
 import {Channel, startServerlessBackend} from '../support/serverless_backend.mjs';
 
 const binary = path.join(path.dirname(process.env.CABLECAST_BIN ?? 'build/release/cablecast'),
                          'examples', 'hybrid_server');
 let backend;
-let proc;
+let example;
 let port;
 
 class NotesChannel extends Channel {
@@ -33,20 +32,11 @@ before(async () => {
     connect: (handle) => handle.identifiedBy({user: new URL(handle.env.url).searchParams.get('user')}),
   });
   port = await freePort();
-  proc = spawn(binary, [String(port), backend.url], {stdio: ['ignore', 'ignore', 'pipe']});
-  await new Promise((resolve, reject) => {
-    let seen = '';
-    proc.stderr.on('data', (d) => {
-      seen += d;
-      if (/listening on/.test(seen)) resolve();
-    });
-    proc.on('exit', (code) => reject(new Error(`example exited early (${code}): ${seen}`)));
-  });
+  example = await startLibraryProgram(binary, [String(port), backend.url], {kind: 'hybrid_server'});
 });
 
 after(async () => {
-  proc.kill('SIGTERM');
-  assert.equal(await new Promise((resolve) => proc.on('exit', resolve)), 0);
+  assert.equal(await example?.stop(), 0);
   await backend.close();
 });
 

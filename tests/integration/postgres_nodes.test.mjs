@@ -6,27 +6,21 @@
 // Needs scripts/with-services.sh (CABLECAST_TEST_POSTGRES_URL); fails without it.
 import assert from 'node:assert/strict';
 import {after, before, describe, test} from 'node:test';
-import {benchmarkId, chatId, connectWelcomed} from '../support/json_client.mjs';
+import {benchmarkId, chatId, isMessageFor, welcomedClients} from '../support/json_client.mjs';
 import {postgresUrl, quantile, runCablecast, startPostgresNode, uniquePrefix} from '../support/postgres.mjs';
-
-const isMessageFor = (id) => (m) => m.identifier === id && m.message !== undefined;
 
 describe('two Cablecast nodes sharing PostgreSQL', () => {
   const prefix = uniquePrefix('nodes');
   let nodeA;
   let nodeB;
-  const clients = [];
-  async function client(node, user) {
-    const c = await connectWelcomed(`${node.url}?user=${user}`);
-    clients.push(c);
-    return c;
-  }
+  const clients = welcomedClients();
+  const client = (node, user) => clients.connect(`${node.url}?user=${user}`);
 
   before(async () => {
     [nodeA, nodeB] = await Promise.all([startPostgresNode({prefix}), startPostgresNode({prefix})]);
   });
   after(async () => {
-    await Promise.all(clients.map((c) => c.close()));
+    await clients.closeAll();
     await Promise.all([nodeA?.stop(), nodeB?.stop()]);
   });
 

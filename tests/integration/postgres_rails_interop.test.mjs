@@ -5,11 +5,10 @@
 // hashed (SHA1). Needs scripts/with-services.sh; fails without it.
 import assert from 'node:assert/strict';
 import {after, before, describe, test} from 'node:test';
-import {chatId, connectWelcomed} from '../support/json_client.mjs';
+import {chatId, isMessageFor, welcomedClients} from '../support/json_client.mjs';
 import {postgresUrl, rubyBroadcast, runCablecast, startPostgresNode, startRubyPostgresServer,
         uniquePrefix} from '../support/postgres.mjs';
 
-const isMessageFor = (id) => (m) => m.identifier === id && m.message !== undefined;
 // With "chat_" (and a prefix) this is well over 63 bytes: Rails and Cablecast both LISTEN/NOTIFY
 // on SHA1("[<prefix>:]chat_<room>"). ASCII, so Rails 6.1's character count and our byte count
 // agree.
@@ -25,18 +24,14 @@ for (const withPrefix of [true, false]) {
                      ...(withPrefix ? ['--channel-prefix', prefix] : [])];
     let node;
     let rails;
-    const clients = [];
-    async function client(url) {
-      const c = await connectWelcomed(`${url}?user=tester`);
-      clients.push(c);
-      return c;
-    }
+    const clients = welcomedClients();
+    const client = (url) => clients.connect(`${url}?user=tester`);
 
     before(async () => {
       [node, rails] = await Promise.all([startPostgresNode({prefix}), startRubyPostgresServer({prefix})]);
     });
     after(async () => {
-      await Promise.all(clients.map((c) => c.close()));
+      await clients.closeAll();
       await Promise.all([node?.stop(), rails?.stop()]);
     });
 

@@ -5,22 +5,16 @@
 // disturb the tests sharing the main one. Needs scripts/with-services.sh; fails without it.
 import assert from 'node:assert/strict';
 import {after, before, describe, test} from 'node:test';
-import {benchmarkId, chatId, connectWelcomed} from '../support/json_client.mjs';
+import {benchmarkId, chatId, isMessageFor, welcomedClients} from '../support/json_client.mjs';
 import {startPostgresNode, startPrivatePostgres, uniquePrefix} from '../support/postgres.mjs';
-
-const isMessageFor = (id) => (m) => m.identifier === id && m.message !== undefined;
 
 describe('PostgreSQL restart in the middle of a test', () => {
   const prefix = uniquePrefix('restart');
   let pg;
   let nodeA;
   let nodeB;
-  const clients = [];
-  async function client(node, user) {
-    const c = await connectWelcomed(`${node.url}?user=${user}`);
-    clients.push(c);
-    return c;
-  }
+  const clients = welcomedClients();
+  const client = (node, user) => clients.connect(`${node.url}?user=${user}`);
 
   before(async () => {
     pg = await startPrivatePostgres('restart-pg');
@@ -28,7 +22,7 @@ describe('PostgreSQL restart in the middle of a test', () => {
                                         startPostgresNode({url: pg.url, prefix})]);
   });
   after(async () => {
-    await Promise.all(clients.map((c) => c.close()));
+    await clients.closeAll();
     await Promise.all([nodeA?.stop(), nodeB?.stop()]);
     await pg?.stop();
   });

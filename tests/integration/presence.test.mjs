@@ -33,13 +33,7 @@ describe('presence', () => {
   const fixture = extendedProtocolFixture(after, KEY);
   const cleanup = {push: (fn) => fixture.defer(fn)};
   const server = (extra) => fixture.server(extra);
-  /** A tab: an @anycable/core cable at `url` following `room`. */
-  async function tab(url, room, name) {
-    const cable = anycable(url, {name});
-    cleanup.push(() => cable.disconnect());
-    const followed = await followStream(cable, room);
-    return Object.assign(followed, {cable});
-  }
+  const tab = (url, room, name) => fixture.tab(url, room, name);
   function redisNodes(prefix, extra = []) {
     const redis = sharedRedis();
     const args = ['--pubsub', 'redis', '--redis-url', redis.url, '--channel-prefix', prefix, ...extra];

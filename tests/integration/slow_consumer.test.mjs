@@ -19,7 +19,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import {after, before, describe, test} from 'node:test';
 
-import {encodeFrame, OP, rawConnect} from '../support/raw_ws.mjs';
+import {encodeFrame, frameHeader, OP, rawConnect} from '../support/raw_ws.mjs';
 import {rssKiB, sleep, startCablecast, underAsan} from '../support/servers.mjs';
 
 const CLIENTS = Number(process.env.CABLECAST_SLOW_CONSUMER_CLIENTS || 1000);
@@ -149,19 +149,10 @@ class LeanClient {
   // Handles the complete frames of buf from `off`, stopping once past `stopAfter`; returns the
   // offset after the last complete frame handled.
   #scan(buf, off, stopAfter) {
-    while (off < stopAfter && buf.length - off >= 2) {
-      const b0 = buf[off];
-      let len = buf[off + 1] & 0x7f;
-      let p = off + 2;
-      if (len === 126) {
-        if (buf.length - p < 2) break;
-        len = buf.readUInt16BE(p);
-        p += 2;
-      } else if (len === 127) {
-        if (buf.length - p < 8) break;
-        len = Number(buf.readBigUInt64BE(p));
-        p += 8;
-      }
+    while (off < stopAfter) {
+      const header = frameHeader(buf, off);
+      if (!header) break;
+      const {b0, len, p} = header;
       if (buf.length - p < len) break;
       const opcode = b0 & 0x0f;
       if (opcode === OP.TEXT) {

@@ -21,11 +21,7 @@ describe('whispers', () => {
   const fixture = extendedProtocolFixture(after, KEY);
   const cleanup = {push: (fn) => fixture.defer(fn)};
   const server = (extra) => fixture.server(extra);
-  async function tab(url, room, name) {
-    const cable = anycable(url, {name});
-    cleanup.push(() => cable.disconnect());
-    return Object.assign(await followStream(cable, room), {cable});
-  }
+  const tab = (url, room, name) => fixture.tab(url, room, name);
   async function raw(url, id) {
     const {client} = await connectExt(url);
     cleanup.push(() => client.close());

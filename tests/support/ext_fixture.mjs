@@ -2,7 +2,7 @@
 // TCP proxies, @anycable/core cables, each stopped after the file's tests (in reverse order).
 //   const ext = extendedProtocolFixture(after, KEY);
 //   const s = await ext.server(['--history-limit', '5']);
-import {anycable} from './anycable_client.mjs';
+import {anycable, followStream} from './anycable_client.mjs';
 import {startCablecast} from './servers.mjs';
 import {startTcpProxy} from './tcp_proxy.mjs';
 
@@ -36,6 +36,11 @@ export function extendedProtocolFixture(after, broadcastKey) {
       const c = anycable(url, options);
       cleanup.push(() => c.disconnect());
       return c;
+    },
+    /** A tab: a cable (named `name`) at `url` following the public stream `room` (followStream). */
+    async tab(url, room, name) {
+      const cable = this.cable(url, {name});
+      return Object.assign(await followStream(cable, room), {cable});
     },
   };
 }

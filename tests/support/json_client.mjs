@@ -132,5 +132,24 @@ export async function connectWelcomed(url, options = {}) {
   return client;
 }
 
+/** A predicate for next(): a message (not a confirmation, rejection or ping) on `identifier`. */
+export const isMessageFor = (identifier) => (m) => m.identifier === identifier && m.message !== undefined;
+
+/**
+ * Welcomed connections a test opens one by one with connect(url) and closes together with
+ * closeAll() (in its after() hook), whatever the cases that opened them did.
+ */
+export function welcomedClients() {
+  const open = [];
+  return {
+    async connect(url, options) {
+      const client = await connectWelcomed(url, options);
+      open.push(client);
+      return client;
+    },
+    closeAll: () => Promise.all(open.map((c) => c.close())),
+  };
+}
+
 export const benchmarkId = (id = '1') => JSON.stringify({channel: 'BenchmarkChannel', id});
 export const chatId = (room) => JSON.stringify({channel: 'ChatChannel', room});

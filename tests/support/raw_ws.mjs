@@ -38,26 +38,35 @@ export function closePayload(code, reason = '') {
 }
 
 /**
+ * The header of the frame at `off` in `buf` up to its masking key: {b0, b1, len, p} (the first two
+ * bytes, the payload length, where the key or payload starts), or null while it is incomplete.
+ */
+export function frameHeader(buf, off) {
+  if (buf.length - off < 2) return null;
+  let len = buf[off + 1] & 0x7f;
+  let p = off + 2;
+  if (len === 126) {
+    if (buf.length - p < 2) return null;
+    len = buf.readUInt16BE(p);
+    p += 2;
+  } else if (len === 127) {
+    if (buf.length - p < 8) return null;
+    len = Number(buf.readBigUInt64BE(p));
+    p += 8;
+  }
+  return {b0: buf[off], b1: buf[off + 1], len, p};
+}
+
+/**
  * Parses as many complete server frames as `buf` holds.
  * Returns {frames, rest}. Each frame: {fin, rsv, opcode, masked, payload, text, code, reason}.
  */
 export function parseFrames(buf) {
   const frames = [];
   let off = 0;
-  while (buf.length - off >= 2) {
-    const b0 = buf[off];
-    const b1 = buf[off + 1];
-    let len = b1 & 0x7f;
-    let p = off + 2;
-    if (len === 126) {
-      if (buf.length - p < 2) break;
-      len = buf.readUInt16BE(p);
-      p += 2;
-    } else if (len === 127) {
-      if (buf.length - p < 8) break;
-      len = Number(buf.readBigUInt64BE(p));
-      p += 8;
-    }
+  for (let header; (header = frameHeader(buf, off));) {
+    const {b0, b1, len} = header;
+    let {p} = header;
     const masked = (b1 & 0x80) !== 0;
     let key = null;
     if (masked) {

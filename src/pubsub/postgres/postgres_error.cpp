@@ -1,49 +1,41 @@
 #include "pubsub/postgres/postgres_error.hpp"
 
-#include <string>
+#include "core/error_category.hpp"
 
 namespace cablecast::pubsub::postgres {
 namespace {
 
-// Boost's error_category has a protected non-virtual destructor by design (categories are never
-// deleted through a base pointer); g++'s -Wnon-virtual-dtor does not know that.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wnon-virtual-dtor"
-class Category final : public boost::system::error_category {
- public:
-  const char* name() const noexcept override { return "cablecast.postgres"; }
-  std::string message(int value) const override {
-    switch (static_cast<PostgresError>(value)) {
-      case PostgresError::payload_too_large:
-        return "broadcast payload too large: PostgreSQL NOTIFY payloads must be shorter than "
-               "8000 bytes";
-      case PostgresError::nul_byte:
-        return "broadcasting name or payload contains a NUL byte, which PostgreSQL text cannot "
-               "hold";
-      case PostgresError::empty_channel:
-        return "empty broadcasting name: PostgreSQL has no empty channel";
-      case PostgresError::not_connected:
-        return "the PostgreSQL connection is down (reconnecting); the broadcast was not sent";
-      case PostgresError::queue_full:
-        return "too many broadcasts are waiting for PostgreSQL; the broadcast was not sent";
-      case PostgresError::stopped:
-        return "the PostgreSQL pub/sub adapter is stopped";
-      case PostgresError::connect_failed:
-        return "could not connect to PostgreSQL (libpq's reason is in the log)";
-      case PostgresError::timed_out:
-        return "PostgreSQL did not answer within the connect timeout";
-      case PostgresError::listen_failed:
-        return "PostgreSQL refused LISTEN (the server's reason is in the log)";
-    }
-    return "unknown PostgreSQL adapter error";
+const char* describe(PostgresError e) {
+  switch (e) {
+    case PostgresError::payload_too_large:
+      return "broadcast payload too large: PostgreSQL NOTIFY payloads must be shorter than "
+             "8000 bytes";
+    case PostgresError::nul_byte:
+      return "broadcasting name or payload contains a NUL byte, which PostgreSQL text cannot "
+             "hold";
+    case PostgresError::empty_channel:
+      return "empty broadcasting name: PostgreSQL has no empty channel";
+    case PostgresError::not_connected:
+      return "the PostgreSQL connection is down (reconnecting); the broadcast was not sent";
+    case PostgresError::queue_full:
+      return "too many broadcasts are waiting for PostgreSQL; the broadcast was not sent";
+    case PostgresError::stopped:
+      return "the PostgreSQL pub/sub adapter is stopped";
+    case PostgresError::connect_failed:
+      return "could not connect to PostgreSQL (libpq's reason is in the log)";
+    case PostgresError::timed_out:
+      return "PostgreSQL did not answer within the connect timeout";
+    case PostgresError::listen_failed:
+      return "PostgreSQL refused LISTEN (the server's reason is in the log)";
   }
-};
-#pragma GCC diagnostic pop
+  return nullptr;
+}
 
 }  // namespace
 
 const boost::system::error_category& postgres_category() {
-  static const Category category;
+  static const core::ErrorCategory<PostgresError, describe> category("cablecast.postgres",
+                                                                     "PostgreSQL adapter error");
   return category;
 }
 

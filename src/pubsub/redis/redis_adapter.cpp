@@ -27,10 +27,7 @@ boost::system::result<void> RedisAdapter::start(DeliverFn deliver, asio::io_cont
   CABLE_ASSERT(!broker_);
   io_ = &io;
   broker_ = std::make_shared<RedisBroker>(io, options_, std::move(deliver));
-  // The connections time out by themselves after connect_timeout; the margin only guards
-  // against a broker loop that does not run.
-  return start_on_loop(io, options_.connect_timeout + std::chrono::seconds(2),
-                       "redis " + options_.endpoint.describe(),
+  return start_on_loop(io, options_.connect_timeout, "redis " + options_.endpoint.describe(),
                        [broker = broker_](auto done) { broker->open(std::move(done)); });
 }
 
@@ -69,11 +66,8 @@ void RedisAdapter::stop() {
   stopped_ = true;
   CABLE_ASSERT(!io_->get_executor().running_in_this_thread());
   broker_->stop_accepting();
-  // close() is bounded by shutdown_flush; the margin only guards against a stalled loop.
-  if (!close_on_loop(*io_, options_.shutdown_flush + std::chrono::seconds(5),
-                     [broker = broker_](auto done) { broker->close(std::move(done)); })) {
-    CC_LOG_ERROR("redis: the broker loop did not finish closing the connections");
-  }
+  close_on_loop(*io_, options_.shutdown_flush, "redis",
+                [broker = broker_](auto done) { broker->close(std::move(done)); });
 }
 
 RedisCounters RedisAdapter::counters() const {

@@ -48,6 +48,12 @@ struct RedisConnectionTuning {
   std::size_t max_pending_bytes = 64u << 20;       // queued commands not yet answered
 };
 
+// `tuning`, named `name` (CLIENT SETNAME) unless it names the client itself.
+inline RedisConnectionTuning named_unless_set(RedisConnectionTuning tuning, std::string name) {
+  if (tuning.client_name.empty()) tuning.client_name = std::move(name);
+  return tuning;
+}
+
 // The options of a client named `role` tuned by `tuning`.
 inline RedisClientOptions client_options(RedisEndpoint endpoint, std::string role,
                                          const RedisConnectionTuning& tuning,
@@ -119,5 +125,19 @@ class RedisClient : public std::enable_shared_from_this<RedisClient> {
   bool was_up_ = false;  // since open(): the next up is a reconnect
   bool lost_ = false;    // went down after having been up, not back yet
 };
+
+// The events of a client owned by `owner`, handled by its member functions `up` and `down` while
+// it lives; once it is gone, nothing, and the client stops reconnecting.
+template <typename Owner>
+RedisClient::Events events_for(std::weak_ptr<Owner> owner, void (Owner::*up)(bool),
+                               bool (Owner::*down)(boost::system::error_code, const std::string&)) {
+  return {[owner, up](bool reconnected) {
+            if (auto self = owner.lock()) ((*self).*up)(reconnected);
+          },
+          [owner, down](boost::system::error_code code, const std::string& detail) {
+            auto self = owner.lock();
+            return self && ((*self).*down)(code, detail);
+          }};
+}
 
 }  // namespace cablecast::pubsub::redis

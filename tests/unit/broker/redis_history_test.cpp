@@ -9,7 +9,6 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <condition_variable>
 #include <future>
@@ -17,8 +16,10 @@
 #include <thread>
 
 #include "broadcast/envelope.hpp"
+#include "loop_thread.hpp"
 #include "pubsub/redis/redis_adapter.hpp"
 #include "pubsub/redis/redis_error.hpp"
+#include "redis_test_case.hpp"
 #include "redis_test_server.hpp"
 
 namespace cablecast::broker {
@@ -38,10 +39,7 @@ struct Names {
   std::string key_prefix = unique("test-") + ":";
 };
 
-struct Node {
-  boost::asio::io_context io{1};
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{io.get_executor()};
-  std::thread thread{[this] { io.run(); }};
+struct Node : cablecast::testing::LoopThread {
   pubsub::redis::RedisAdapter adapter;
   RedisHistory history;
   std::mutex mutex;
@@ -54,8 +52,7 @@ struct Node {
   ~Node() {
     history.stop();
     adapter.stop();
-    work.reset();
-    thread.join();
+    join();
   }
   static pubsub::redis::RedisAdapterOptions adapter_options(const RedisEndpoint& endpoint,
                                                             const Names& names) {
@@ -123,16 +120,7 @@ std::vector<std::uint64_t> offsets(const Slice& slice) {
   return out;
 }
 
-struct RedisHistoryTest : ::testing::Test {
-  void SetUp() override {
-    ASSERT_FALSE(testing::redis_test_url().empty())
-        << "CABLECAST_TEST_REDIS_URL is not set: run under scripts/with-services.sh";
-    auto parsed = pubsub::redis::parse_redis_url(testing::redis_test_url());
-    ASSERT_TRUE(parsed.endpoint) << parsed.error;
-    endpoint = *parsed.endpoint;
-    raw = std::make_unique<RawRedis>(endpoint);
-    ASSERT_TRUE(raw->ok());
-  }
+struct RedisHistoryTest : cablecast::testing::RedisTestCase {
   std::string channel(const std::string& stream) const {
     return names.channel_prefix + ":" + stream;
   }
@@ -143,8 +131,6 @@ struct RedisHistoryTest : ::testing::Test {
     return names.key_prefix + "history:log:" + stream;
   }
 
-  RedisEndpoint endpoint;
-  std::unique_ptr<RawRedis> raw;
   Names names;
   HistoryOptions options{3, std::chrono::seconds(60)};
 };

@@ -6,13 +6,14 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/asio/executor_work_guard.hpp>
 #include <condition_variable>
 #include <future>
 #include <mutex>
 #include <thread>
 
+#include "loop_thread.hpp"
 #include "pubsub/redis/redis_error.hpp"
+#include "redis_test_case.hpp"
 #include "redis_test_server.hpp"
 
 namespace cablecast::broker {
@@ -63,10 +64,7 @@ struct EventLog {
 };
 
 // One node: a broker loop of its own and a RedisPresence on it.
-struct PresenceNode {
-  boost::asio::io_context io{1};
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{io.get_executor()};
-  std::thread thread{[this] { io.run(); }};
+struct PresenceNode : cablecast::testing::LoopThread {
   RedisPresence presence;
 
   PresenceNode(std::string name, RedisPresenceOptions options, EventLog& log)
@@ -75,8 +73,7 @@ struct PresenceNode {
   }
   ~PresenceNode() {
     presence.stop();
-    work.reset();
-    thread.join();
+    join();
   }
   boost::system::result<std::vector<PresenceMember>> members(const std::string& stream) {
     auto answer =
@@ -99,21 +96,12 @@ struct PresenceNode {
   }
 };
 
-struct RedisPresenceTest : ::testing::Test {
-  void SetUp() override {
-    ASSERT_FALSE(cablecast::testing::redis_test_url().empty())
-        << "CABLECAST_TEST_REDIS_URL is not set: run under scripts/with-services.sh";
-    auto parsed = pubsub::redis::parse_redis_url(cablecast::testing::redis_test_url());
-    ASSERT_TRUE(parsed.endpoint) << parsed.error;
-    endpoint = *parsed.endpoint;
-    raw = std::make_unique<RawRedis>(endpoint);
-    ASSERT_TRUE(raw->ok()) << "cannot reach " << cablecast::testing::redis_test_url();
-  }
+struct RedisPresenceTest : cablecast::testing::RedisTestCase {
   RedisPresenceOptions options() {
     RedisPresenceOptions o;
     o.endpoint = endpoint;
     o.prefix = prefix;
-    o.client_name = client_name;
+    o.connection.client_name = client_name;
     o.presence.ttl = 1s;
     o.sweep_interval = 200ms;
     return o;
@@ -125,8 +113,6 @@ struct RedisPresenceTest : ::testing::Test {
   std::string entry_count() { return raw->command({"ZCARD", prefix + "presence:entries"}); }
   std::string entries() { return raw->command({"ZRANGE", prefix + "presence:entries", "0", "-1"}); }
 
-  pubsub::redis::RedisEndpoint endpoint;
-  std::unique_ptr<RawRedis> raw;
   std::string prefix = unique("test") + ":";
   std::string client_name = unique("cablecast-presence-test-");
   EventLog log;
@@ -251,7 +237,7 @@ TEST_F(RedisPresenceTest, ADeadNodesMembersLeaveAfterTheTtlSeenByAnotherNode) {
 
 TEST_F(RedisPresenceTest, WhileRedisIsUnreachableMembersFailsAndChangesWaitUntilItIsBack) {
   auto o = options();
-  o.first_retry = 1500ms;  // a window in which the connection is known down
+  o.connection.first_retry = 1500ms;  // a window in which the connection is known down
   auto a = node("a", o);
   a->presence.join("room", "tab1", {"42", "null"});
   ASSERT_FALSE(log.wait_for("join room 42 null").empty());

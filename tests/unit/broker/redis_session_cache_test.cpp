@@ -4,10 +4,11 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/asio/executor_work_guard.hpp>
 #include <future>
 #include <thread>
 
+#include "loop_thread.hpp"
+#include "redis_test_case.hpp"
 #include "redis_test_server.hpp"
 
 namespace cablecast::broker {
@@ -18,17 +19,13 @@ using cablecast::testing::eventually;
 using cablecast::testing::RawRedis;
 using cablecast::testing::unique;
 
-struct CacheNode {
-  boost::asio::io_context io{1};
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{io.get_executor()};
-  std::thread thread{[this] { io.run(); }};
+struct CacheNode : cablecast::testing::LoopThread {
   RedisSessionCache cache;
 
   explicit CacheNode(RedisSessionCacheOptions options) : cache(io, std::move(options)) {}
   ~CacheNode() {
     cache.stop();
-    work.reset();
-    thread.join();
+    join();
   }
   std::optional<std::string> take(const std::string& sid) {
     auto answer = std::make_shared<std::promise<std::optional<std::string>>>();
@@ -39,29 +36,18 @@ struct CacheNode {
   }
 };
 
-struct RedisSessionCacheTest : ::testing::Test {
-  void SetUp() override {
-    ASSERT_FALSE(cablecast::testing::redis_test_url().empty())
-        << "CABLECAST_TEST_REDIS_URL is not set: run under scripts/with-services.sh";
-    auto parsed = pubsub::redis::parse_redis_url(cablecast::testing::redis_test_url());
-    ASSERT_TRUE(parsed.endpoint) << parsed.error;
-    endpoint = *parsed.endpoint;
-    raw = std::make_unique<RawRedis>(endpoint);
-    ASSERT_TRUE(raw->ok()) << "cannot reach " << cablecast::testing::redis_test_url();
-  }
+struct RedisSessionCacheTest : cablecast::testing::RedisTestCase {
   RedisSessionCacheOptions options() {
     RedisSessionCacheOptions o;
     o.endpoint = endpoint;
     o.prefix = prefix;
-    o.client_name = client_name;
+    o.connection.client_name = client_name;
     return o;
   }
   bool stored(const std::string& sid) {
     return raw->command({"EXISTS", prefix + "session:" + sid}) == "1";
   }
 
-  pubsub::redis::RedisEndpoint endpoint;
-  std::unique_ptr<RawRedis> raw;
   std::string prefix = unique("test") + ":";
   std::string client_name = unique("cablecast-sessions-test-");
 };
@@ -112,14 +98,15 @@ TEST_F(RedisSessionCacheTest, SavingAgainReplacesTheState) {
 
 TEST_F(RedisSessionCacheTest, WhileRedisIsUnreachableTakeAnswersNothingAndSavesWait) {
   auto o = options();
-  o.first_retry = 3000ms;  // a window in which the connection is known down
-  o.take_wait = 200ms;     // shorter than that window
+  o.connection.first_retry = 3000ms;  // a window in which the connection is known down
+  o.take_wait = 200ms;                // shorter than that window
   CacheNode a(o);
   a.cache.save("kept", "state", 300s);
   ASSERT_TRUE(eventually([&] { return stored("kept"); }));
 
   ASSERT_EQ(raw->kill_clients(client_name), 1);
-  EXPECT_EQ(a.take("kept"), std::nullopt) << "down (or the reply was lost): nothing after take_wait";
+  EXPECT_EQ(a.take("kept"), std::nullopt)
+      << "down (or the reply was lost): nothing after take_wait";
   a.cache.save("while-down", "later", 300s);
   ASSERT_TRUE(eventually([&] { return stored("while-down"); }, 10s)) << "sent once back";
   ASSERT_TRUE(eventually([&] { return a.take("kept") == "state"; }, 10s));

@@ -6,13 +6,14 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <map>
 #include <mutex>
 #include <thread>
 
+#include "loop_thread.hpp"
 #include "pubsub/redis/redis_error.hpp"
+#include "redis_test_case.hpp"
 #include "redis_test_server.hpp"
 
 namespace cablecast::broker {
@@ -25,10 +26,7 @@ using testing::RawRedis;
 using testing::unique;
 
 // One consumer on its own broker loop, recording the payloads it was handed.
-struct Consumer {
-  boost::asio::io_context io{1};
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{io.get_executor()};
-  std::thread thread{[this] { io.run(); }};
+struct Consumer : cablecast::testing::LoopThread {
   std::mutex mutex;
   std::vector<std::string> payloads;
   RedisxConsumer consumer;
@@ -41,8 +39,7 @@ struct Consumer {
         }) {}
   ~Consumer() {
     consumer.stop();
-    work.reset();
-    thread.join();
+    join();
   }
   std::vector<std::string> received() {
     std::lock_guard lock(mutex);
@@ -51,16 +48,7 @@ struct Consumer {
   std::size_t count() { return received().size(); }
 };
 
-struct RedisxConsumerTest : ::testing::Test {
-  void SetUp() override {
-    ASSERT_FALSE(testing::redis_test_url().empty())
-        << "CABLECAST_TEST_REDIS_URL is not set: run under scripts/with-services.sh";
-    auto parsed = pubsub::redis::parse_redis_url(testing::redis_test_url());
-    ASSERT_TRUE(parsed.endpoint) << parsed.error;
-    endpoint = *parsed.endpoint;
-    raw = std::make_unique<RawRedis>(endpoint);
-    ASSERT_TRUE(raw->ok());
-  }
+struct RedisxConsumerTest : cablecast::testing::RedisTestCase {
   void TearDown() override {
     if (raw) raw->command({"DEL", stream});
   }
@@ -80,8 +68,6 @@ struct RedisxConsumerTest : ::testing::Test {
   }
   std::string consumers() { return raw->command({"XINFO", "CONSUMERS", stream, "bx"}); }
 
-  RedisEndpoint endpoint;
-  std::unique_ptr<RawRedis> raw;
   std::string stream = unique("__anycable__test");
 };
 

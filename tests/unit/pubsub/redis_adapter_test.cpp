@@ -9,7 +9,6 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <condition_variable>
@@ -17,7 +16,9 @@
 #include <mutex>
 #include <thread>
 
+#include "loop_thread.hpp"
 #include "pubsub/redis/redis_error.hpp"
+#include "redis_test_case.hpp"
 #include "redis_test_server.hpp"
 
 namespace cablecast::pubsub::redis {
@@ -30,13 +31,8 @@ using cablecast::testing::eventually;
 using cablecast::testing::RawRedis;
 using cablecast::testing::unique;
 
-std::string test_url() { return cablecast::testing::redis_test_url(); }
-
 // One adapter on its own broker loop, recording what it delivers.
-struct Node {
-  boost::asio::io_context io{1};
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{io.get_executor()};
-  std::thread thread{[this] { io.run(); }};
+struct Node : cablecast::testing::LoopThread {
   RedisAdapter adapter;
   std::mutex mutex;
   std::condition_variable changed;
@@ -45,8 +41,7 @@ struct Node {
   explicit Node(RedisAdapterOptions options) : adapter(std::move(options)) {}
   ~Node() {
     adapter.stop();
-    work.reset();
-    thread.join();
+    join();
   }
   boost::system::result<void> start() {
     return adapter.start(
@@ -76,16 +71,7 @@ struct Node {
   }
 };
 
-struct RedisAdapterTest : ::testing::Test {
-  void SetUp() override {
-    ASSERT_FALSE(test_url().empty())
-        << "CABLECAST_TEST_REDIS_URL is not set: run under scripts/with-services.sh";
-    auto parsed = parse_redis_url(test_url());
-    ASSERT_TRUE(parsed.endpoint) << parsed.error;
-    endpoint = *parsed.endpoint;
-    raw = std::make_unique<RawRedis>(endpoint);
-    ASSERT_TRUE(raw->ok()) << "cannot reach " << test_url();
-  }
+struct RedisAdapterTest : cablecast::testing::RedisTestCase {
   RedisAdapterOptions options() {
     RedisAdapterOptions o;
     o.endpoint = endpoint;
@@ -100,8 +86,6 @@ struct RedisAdapterTest : ::testing::Test {
   // Kills this test's adapter connections (by their CLIENT SETNAME), as a broker restart would.
   int kill_connections() { return raw->kill_clients(client_name); }
 
-  RedisEndpoint endpoint;
-  std::unique_ptr<RawRedis> raw;
   std::string prefix = unique("test");
   std::string client_name = unique("cablecast-test-");
 };
