@@ -74,7 +74,7 @@ namespace {
 // The env an RPC application sees: the upgrade request's absolute URL (Rails' request.url)
 // and the forwarded headers, plus REMOTE_ADDR, as AnyCable sends them.
 std::unique_ptr<RpcLink> make_rpc_link(const RpcEnvironment& rpc, const ws::UpgradeInfo& info) {
-  auto link = std::make_unique<RpcLink>(RpcLink{*rpc.backend, {}, {}, {}, {}, false});
+  auto link = std::make_unique<RpcLink>(RpcLink{*rpc.backend, {}, {}, {}, false});
   ConnectionRequest request = detail::ConnectionRequestFactory::make(info);
   std::string host = request.header("Host").value_or("localhost");
   link->url = (rpc.tls ? "https://" : "http://") + host + std::string(info.request.target());
@@ -137,8 +137,7 @@ void Session::identify(const ws::UpgradeInfo& info) {
         disconnect(auth::jwt_disconnect_reason(identity.error()), false);
         return;
       }
-      if (rpc_) rpc_->identifiers = std::move(identity->identifiers_json);
-      welcome(std::move(identity->identifiers));
+      welcome(identity->identifiers, std::move(identity->identifiers_json));
       // AnyCable's welcome for a token-identified connection carries the session id.
       send_text(fmt::format(R"({{"type":"welcome","sid":"{}"}})", sid_.view()));
       return;
@@ -163,7 +162,7 @@ void Session::identify(const ws::UpgradeInfo& info) {
       disconnect("unauthorized", false);
       return;
     }
-    welcome(std::move(result.identifiers()));
+    welcome(result.identifiers());
     send_welcome_frame();
     return;
   }
@@ -213,21 +212,20 @@ void Session::on_rpc_connected(boost::system::result<rpc::ConnectionResponse> re
     return;
   }
   merge_state(rpc_->cstate, reply->env.cstate);
-  rpc_->identifiers = std::move(reply->identifiers);
   boost::json::object identifiers;
   boost::system::error_code ec;
-  auto parsed = boost::json::parse(rpc_->identifiers, ec);
+  auto parsed = boost::json::parse(reply->identifiers, ec);
   if (!ec && parsed.is_object()) identifiers = std::move(parsed.get_object());
-  welcome(std::move(identifiers));
+  // An application that identifies nobody may send nothing: "{}" then, as our own.
+  welcome(identifiers, std::move(reply->identifiers));
   forward_transmissions(reply->transmissions);  // the application's welcome frame
   resume_commands();
 }
 
 void Session::send_text(std::string_view json) { transport_.send(ws::make_text_frame(json)); }
 
-void Session::welcome(boost::json::object identifiers) {
-  identifiers_json_ = boost::json::serialize(identifiers);
-  if (rpc_ && rpc_->identifiers.empty()) rpc_->identifiers = identifiers_json_;
+void Session::welcome(const boost::json::object& identifiers, std::string as_text) {
+  identifiers_json_ = as_text.empty() ? boost::json::serialize(identifiers) : std::move(as_text);
   welcomed_ = true;
   env_.sessions.add(*this);
   join_internal_channel(identifiers);
@@ -237,8 +235,8 @@ void Session::welcome(boost::json::object identifiers) {
 boost::json::object Session::identifiers() const {
   boost::system::error_code ec;
   auto parsed = boost::json::parse(identifiers_json_, ec);
-  // Serialized from an object by welcome(): it parses back to one.
-  CABLE_ASSERT(!ec && parsed.is_object());
+  // The application's text may be any JSON (AnyCable passes it through): channel code, a
+  // restore and remote disconnects see an object, empty if it was not one.
   if (ec || !parsed.is_object()) return {};
   return std::move(parsed.get_object());
 }
@@ -482,7 +480,7 @@ void Session::rpc_command(std::string command, const std::string& identifier, st
   CABLE_ASSERT(rpc_ != nullptr);
   hold_commands();
   rpc_->used = true;
-  rpc::CommandMessage message{std::move(command), identifier, rpc_->identifiers, std::move(data),
+  rpc::CommandMessage message{std::move(command), identifier, identifiers_json_, std::move(data),
                               rpc_->env(&istate)};
   rpc_->backend.command(std::move(message), rpc::CallMeta{sid_.str()}, env_.io.get_executor(),
                         [weak = weak_self(), then = std::move(then)](
@@ -550,7 +548,7 @@ void Session::on_closed() {
 // for the reply: the connection is already gone.
 void Session::tell_application_of_close() {
   if (!rpc_ || !rpc_->used) return;
-  rpc::DisconnectRequest request{rpc_->identifiers, {}, rpc_->env()};
+  rpc::DisconnectRequest request{identifiers_json_, {}, rpc_->env()};
   for (const auto& s : subscriptions_) {
     if (!s->served_by_rpc()) continue;
     request.subscriptions.push_back(s->identifier_string());

@@ -59,7 +59,8 @@ class Session final : public ws::MessageHandler, public hub::Listener, public Se
   log::ConnectionId log_id() const { return closed_ ? log::ConnectionId{} : transport_.log_id(); }
   const SessionId& sid() const { return sid_; }
   // Who the connection is (the connect hook's, the application's or the token's identifiers),
-  // as JSON text: "{}" when anonymous.
+  // as JSON text: "{}" when anonymous. The application's and the token's text is kept verbatim:
+  // RPC calls hand it back to the application as it gave it.
   const std::string& identifiers_json() const { return identifiers_json_; }
   // The same, parsed (a new object each call): an idle connection keeps the text only (issue
   // 12: a parsed object was ~120 B of every connection). C++ channels read it through
@@ -93,7 +94,9 @@ class Session final : public ws::MessageHandler, public hub::Listener, public Se
   void connect_over_rpc();
   void on_rpc_connected(boost::system::result<rpc::ConnectionResponse> reply);
   // Identified: the session joins the loop's list (pings, shutdown). Sends no frame.
-  void welcome(boost::json::object identifiers);
+  // `as_text`: the identifiers' own text when they came as text (the application's, a token's);
+  // empty: serialized from `identifiers`.
+  void welcome(const boost::json::object& identifiers, std::string as_text = {});
   // Rails' internal channel (session/internal_channel.cpp): an identified connection listens on
   // its internal broadcasting, where remote disconnects arrive.
   void join_internal_channel(const boost::json::object& identifiers);

@@ -66,11 +66,10 @@ void Session::on_restore_state(std::optional<std::string> state) {
     return;
   }
   if (rpc_) {
-    rpc_->identifiers = std::move(saved->rpc_identifiers);
     rpc_->cstate = std::move(saved->cstate);
     rpc_->used = true;  // the application knows this connection: it hears of its end
   }
-  welcome(std::move(saved->identifiers));
+  welcome(saved->identifiers, rpc_ ? std::move(saved->rpc_identifiers) : std::string());
   std::vector<std::string> restored_ids;
   std::vector<std::pair<std::shared_ptr<Subscription>, SavedSubscription*>> to_start;
   for (auto& sub : saved->subscriptions) {
@@ -137,7 +136,7 @@ void Session::save_state(bool closing) {
   saved.sid = sid_.str();
   saved.identifiers = identifiers();
   if (rpc_) {
-    saved.rpc_identifiers = rpc_->identifiers;
+    saved.rpc_identifiers = identifiers_json_;
     saved.cstate = rpc_->cstate;
   }
   for (const auto& s : subscriptions_) {
