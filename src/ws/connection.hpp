@@ -138,6 +138,8 @@ class Connection final : public Transport,
   void finish_close();
   void abort(const char* why);
   void notify_closed();
+  // The deadlines of the current state, from the set's sweep once a second
+  // (ws/connection_sweep.cpp).
   void sweep(Clock::time_point now);
   // Records why the connection ends (the first cause wins) for the access log.
   void ended(EndReason reason) {
@@ -153,7 +155,7 @@ class Connection final : public Transport,
   std::unique_ptr<TlsStream> tls_;  // wss:// only
   std::unique_ptr<MessageHandler> handler_;
   FrameParser parser_;
-  OutboundQueue outbound_;
+  OutboundQueue outbound_;       // what is yet to be written: 48 B, no heap once drained and swept
   Clock::time_point deadline_;   // handshake / close / idle-probe deadline, by state
   Clock::time_point last_read_;  // last byte from the peer (idle timeout)
   int fd_ = -1;

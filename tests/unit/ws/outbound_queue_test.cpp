@@ -197,8 +197,8 @@ TEST(OutboundQueue, APongWithBytesAlreadyWrittenIsNotReplaced) {
   queue.push_pong(pong("first"));
   queue.consume(1);  // its header byte is on the wire: the rest must follow unchanged
   SharedFrame newer = pong("second");
-  EXPECT_FALSE(queue.replace_pong(newer));
-  EXPECT_NE(newer, nullptr);  // left to the caller, who queues it
+  ASSERT_FALSE(queue.replace_pong(newer));
+  ASSERT_NE(newer, nullptr);  // left to the caller, who queues it
   queue.push_pong(std::move(newer));
   EXPECT_EQ(everything(queue), first.substr(1) + encode_frame(Opcode::pong, "second"));
   SharedFrame third = pong("third");  // the second pong is untouched: replaceable
