@@ -257,17 +257,26 @@ void Connection::on_close(std::optional<std::uint16_t> code, std::string_view re
   notify_closed();
 }
 
+// Inline (declared so, defined before its callers): every delivery to every subscriber passes
+// here, and only the slow path is a call.
+inline bool Connection::admit(std::size_t bytes) {
+  // During a shutdown the last frames (server_restart) must not cost a client everything
+  // queued before them; the shutdown deadline bounds the memory instead.
+  const std::size_t queued = outbound_.bytes() + bytes;
+  if (queued <= set_.limits_.max_outbound_bytes || set_.stopping_) [[likely]] {
+    return true;
+  }
+  drop_slow_client(queued);
+  return false;
+}
+
 void Connection::send(SharedFrame frame) {
   if (state_ != State::open) return;  // closing: nothing more goes out after the close frame
   if (!admit(frame->size())) return;
   enqueue(std::move(frame));
 }
 
-bool Connection::admit(std::size_t bytes) {
-  // During a shutdown the last frames (server_restart) must not cost a client everything
-  // queued before them; the shutdown deadline bounds the memory instead.
-  const std::size_t queued = outbound_.bytes() + bytes;
-  if (queued <= set_.limits_.max_outbound_bytes || set_.stopping_) return true;
+void Connection::drop_slow_client(std::size_t queued) {
   log::ConnectionScope scope(log_id());  // a delivery, outside this connection's handlers
   ended(EndReason::slow_client);
   CC_LOG_WARN("dropping a slow client: {} bytes queued, limit {} (raise --max-outbound-bytes)",
@@ -278,7 +287,6 @@ bool Connection::admit(std::size_t bytes) {
   ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
   set_.metrics_.slow_clients_dropped.add();
   abort("outbound buffer limit reached");
-  return false;
 }
 
 void Connection::close(std::uint16_t code, std::string_view reason) { start_close(code, reason); }

@@ -115,7 +115,8 @@ class Connection final : public Transport,
   TlsStream::Outcome read_some(std::span<char> into);
   void feed(std::span<char> bytes);
   // Whether `bytes` more fit under --max-outbound-bytes; if not, drops the slow client.
-  bool admit(std::size_t bytes);
+  inline bool admit(std::size_t bytes);
+  void drop_slow_client(std::size_t queued);
   void enqueue(SharedFrame frame);
   // Puts the connection on the loop's flush list unless it is there or waits for room.
   void schedule_flush();
