@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-#include "ws/connection.hpp"
+#include "ws/router.hpp"
 
 namespace cablecast::ws {
 class ConnectionSet;
