@@ -51,7 +51,7 @@ namespace cablecast::limit {
 namespace {
 
 constexpr std::uint32_t kNone = UINT32_MAX;
-// Same sizes as Cablecast's loops (ws/connection_context.cpp): one 64 KiB read buffer per loop,
+// Same sizes as Cablecast's loops (ws/connection_set.cpp): one 64 KiB read buffer per loop,
 // up to 256 sends per io_uring submission, 4 MiB of unsent bytes before a client is dropped.
 constexpr std::size_t kScratchSize = 64 * 1024;
 constexpr unsigned kBatchCapacity = 256;

@@ -15,7 +15,7 @@
 #include "core/log.hpp"
 #include "core/loop_metrics.hpp"
 #include "pubsub/adapter.hpp"
-#include "ws/connection.hpp"
+#include "ws/router.hpp"
 
 namespace cablecast::server {
 

@@ -65,8 +65,8 @@ Loop::Loop(unsigned index, LoopShared shared, metrics::LoopMetrics& metrics)
            shared.broker,
            metrics},
       router_(shared.router_options, env_),
-      connections_(std::make_unique<ws::ConnectionContext>(io_, shared.limits, router_, shared.tls,
-                                                           shared.batch_sends, &metrics)),
+      connections_(std::make_unique<ws::ConnectionSet>(io_, shared.limits, router_, shared.tls,
+                                                       shared.batch_sends, &metrics)),
       ping_timer_(io_),
       shutdown_timer_(io_) {
   connections_->set_loop_index(index);

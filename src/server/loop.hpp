@@ -14,7 +14,7 @@
 #include "session/environment.hpp"
 #include "session/heartbeat_ring.hpp"
 #include "session/session.hpp"
-#include "ws/connection_context.hpp"
+#include "ws/connection_set.hpp"
 
 namespace cablecast::server {
 
@@ -88,7 +88,7 @@ class Loop {
   std::unique_ptr<MeteredRpcBackend> rpc_;  // counts this loop's calls; null without RPC
   session::Environment env_;
   Router router_;
-  std::unique_ptr<ws::ConnectionContext> connections_;
+  std::unique_ptr<ws::ConnectionSet> connections_;
   boost::asio::steady_timer ping_timer_;
   std::chrono::steady_clock::time_point next_ping_;  // ticks on a fixed grid: no drift
   bool pings_stopped_ = false;                       // shutdown: no tick arms another

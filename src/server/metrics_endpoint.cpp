@@ -2,7 +2,7 @@
 
 #include "core/log.hpp"
 #include "metrics/exposition.hpp"
-#include "ws/connection_context.hpp"
+#include "ws/connection_set.hpp"
 #include "ws/handshake.hpp"
 
 namespace cablecast::server {
@@ -42,7 +42,7 @@ MetricsListener::MetricsListener(asio::io_context& io, const MetricsEndpoint& en
       router_(std::make_unique<OnlyMetrics>(endpoint)),
       // Scrapes are counted nowhere (their own counter block): they would move the byte
       // counters they report.
-      connections_(std::make_unique<ws::ConnectionContext>(io, ws::ConnectionLimits{}, *router_)),
+      connections_(std::make_unique<ws::ConnectionSet>(io, ws::ConnectionLimits{}, *router_)),
       acceptor_(io),
       retry_(io) {}
 

@@ -11,10 +11,10 @@
 #include <string>
 #include <string_view>
 
-#include "ws/connection.hpp"
+#include "ws/router.hpp"
 
 namespace cablecast::ws {
-class ConnectionContext;
+class ConnectionSet;
 }
 
 namespace cablecast::server {
@@ -59,7 +59,7 @@ class MetricsListener {
                                                       boost::asio::io_context::executor_type>;
   boost::asio::io_context& io_;
   std::unique_ptr<OnlyMetrics> router_;
-  std::unique_ptr<ws::ConnectionContext> connections_;
+  std::unique_ptr<ws::ConnectionSet> connections_;
   Acceptor acceptor_;
   boost::asio::steady_timer retry_;  // after a failed accept (out of descriptors)
 };

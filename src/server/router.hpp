@@ -10,8 +10,8 @@
 #include "server/health.hpp"
 #include "server/metrics_endpoint.hpp"
 #include "session/environment.hpp"
-#include "ws/connection.hpp"
 #include "ws/handshake.hpp"
+#include "ws/router.hpp"
 
 namespace cablecast::server {
 

@@ -1,5 +1,9 @@
 #include "ws/access_log.hpp"
 
+#include <fmt/format.h>
+
+#include <boost/asio/ip/address_v4.hpp>
+
 #include "core/log.hpp"
 
 namespace cablecast::ws {
@@ -26,6 +30,13 @@ std::string_view to_string(EndReason reason) {
       return "network error";
   }
   return "unknown";
+}
+
+std::string format_peer(const boost::asio::ip::address_v6::bytes_type& ip, std::uint16_t port) {
+  namespace ip_ns = boost::asio::ip;
+  const ip_ns::address_v6 v6(ip);
+  if (!v6.is_v4_mapped()) return fmt::format("[{}]:{}", v6.to_string(), port);
+  return fmt::format("{}:{}", ip_ns::make_address_v4(ip_ns::v4_mapped, v6).to_string(), port);
 }
 
 void log_access(const AccessRecord& record) {

@@ -1,8 +1,10 @@
 #pragma once
 // The access log: one `info` line per WebSocket connection when it ends (docs/logging.md), with
 // what an operator asks first: who, where, how long, how much, and why it ended.
+#include <boost/asio/ip/address_v6.hpp>
 #include <chrono>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace cablecast::ws {
@@ -36,6 +38,10 @@ struct AccessRecord {
   std::uint16_t close_code = kNoCloseFrame;
   EndReason reason = EndReason::unknown;
 };
+
+// "ip:port" ("[ip]:port" for IPv6), from the address a connection keeps in 16 bytes (IPv4 as
+// v4-mapped) because the kernel no longer tells it once both sides closed.
+std::string format_peer(const boost::asio::ip::address_v6::bytes_type& ip, std::uint16_t port);
 
 // Logs the line at info ("connection closed" with the record as fields), within the caller's
 // ConnectionScope, which gives it the connection id.

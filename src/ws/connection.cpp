@@ -1,7 +1,9 @@
+// The WebSocket half of a Connection: readiness, reads into the frame parser, the write paths
+// over its OutboundQueue (sendmsg, the loop's io_uring batch, TLS records), and closing. The
+// HTTP half is in ws/connection_handshake.cpp, the deadlines in ws/connection_sweep.cpp.
 #include "ws/connection.hpp"
 
 #include <fcntl.h>
-#include <fmt/format.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
@@ -9,16 +11,16 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <array>
 #include <boost/asio/post.hpp>
-#include <boost/container/static_vector.hpp>
 #include <cerrno>
 #include <cstring>
 
 #include "core/assert.hpp"
 #include "core/log.hpp"
 #include "ws/batch_sender.hpp"
-#include "ws/connection_context.hpp"
 #include "ws/connection_handshake.hpp"
+#include "ws/connection_set.hpp"
 #include "ws/frame_encoder.hpp"
 #include "ws/ready_set.hpp"
 #include "ws/tls_context.hpp"
@@ -27,13 +29,14 @@ namespace cablecast::ws {
 
 using boost::system::error_code;
 
+// docs/architecture.md "Memory per idle connection" counts this object byte by byte, tens of
+// thousands of times per process: a new member must find room (304 B before the outbound queue
+// became its own class, 296 B since, 264 B with the packed frame parser).
+static_assert(sizeof(Connection) <= 264, "ws::Connection grew: see docs/architecture.md");
+
 namespace {
-// Linux's writev accepts up to 1024 buffers; 64 per call is plenty to coalesce a burst.
-constexpr std::size_t kMaxGather = 64;
 // Reads per connection before the loop serves the others (the rest is read on a later turn).
 constexpr int kMaxReadsPerTurn = 4;
-// A vector that grew for a burst gives its memory back once drained.
-constexpr std::size_t kQueueKeepCapacity = 16;
 
 bool would_block(int error) { return error == EAGAIN || error == EWOULDBLOCK; }
 
@@ -46,37 +49,37 @@ int take_descriptor(Socket& socket) {
 }
 }  // namespace
 
-Connection::Connection(ConnectionContext& context, Socket socket)
-    : context_(context),
-      parser_(ParserOptions{context.limits_.max_message_size, true}),
+Connection::Connection(ConnectionSet& set, Socket socket)
+    : set_(set),
+      parser_(ParserOptions{set.limits_.max_message_size, true}),
       fd_(take_descriptor(socket)),
-      seq_(context.next_connection_seq()),
+      seq_(set.next_connection_seq()),
       opened_(Clock::now()) {}
 
 Connection::~Connection() {
   unlink();
-  if (fd_ >= 0) {  // never started, or the context went away first
-    context_.ready_.remove(fd_);
+  if (fd_ >= 0) {  // never started, or the set went away first
+    set_.ready_.remove(fd_);
     ::close(fd_);
   }
 }
 
 void Connection::unlink() {
   if (!is_linked()) return;
-  context_.connections_.erase(context_.connections_.iterator_to(*this));
-  if (context_.connections_.empty()) context_.ready_.pause();
+  set_.connections_.erase(set_.connections_.iterator_to(*this));
+  if (set_.connections_.empty()) set_.ready_.pause();
 }
 
 void Connection::close_descriptor() {
   if (fd_ < 0) return;
-  context_.ready_.remove(fd_);
+  set_.ready_.remove(fd_);
   ::close(fd_);
   fd_ = -1;
   // Destroyed after the current handler: a batch of epoll events may still name it.
-  asio::post(context_.io_, [keep = std::move(self_)] {});
+  asio::post(set_.io_, [keep = std::move(self_)] {});
 }
 
-log::ConnectionId Connection::log_id() const { return {context_.loop_index_, seq_}; }
+log::ConnectionId Connection::log_id() const { return {set_.loop_index_, seq_}; }
 
 void Connection::start() {
   log::ConnectionScope scope(log_id());
@@ -88,13 +91,13 @@ void Connection::start() {
   if (flags < 0 || ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK) != 0) {
     return abort("cannot make socket non-blocking");
   }
-  if (auto added = context_.ready_.add(fd_, *this); !added) {
+  if (auto added = set_.ready_.add(fd_, *this); !added) {
     CC_LOG_WARN("cannot watch a new connection: {}", added.error().message());
     return abort("cannot watch the socket");
   }
-  deadline_ = Clock::now() + context_.limits_.handshake_timeout;  // covers TLS and HTTP
-  if (!context_.tls_) return begin_request();
-  tls_ = TlsStream::accept(context_.tls_->native(), fd_);
+  deadline_ = Clock::now() + set_.limits_.handshake_timeout;  // covers TLS and HTTP
+  if (!set_.tls_) return begin_request();
+  tls_ = TlsStream::accept(set_.tls_->native(), fd_);
   if (!tls_) return abort("cannot allocate a TLS session");
   state_ = State::tls_handshake;
   continue_tls_handshake();
@@ -127,7 +130,7 @@ void Connection::wait_readable() {
   // The edge came while we were not waiting (between reads, or before the first wait).
   ready_in_ = false;
   waiting_readable_ = true;
-  asio::post(context_.io_, [self = shared_from_this()] {
+  asio::post(set_.io_, [self = shared_from_this()] {
     if (self->waiting_readable_) self->on_readable();
   });
 }
@@ -152,7 +155,7 @@ TlsStream::Outcome Connection::read_some(std::span<char> into) {
 
 // Reads what the peer sent, ending with exactly one wait armed (or the connection closed).
 void Connection::read_available() {
-  auto& scratch = context_.scratch_;
+  auto& scratch = set_.scratch_;
   for (int round = 0; round < kMaxReadsPerTurn; ++round) {
     auto [status, n] = read_some(scratch);
     switch (status) {
@@ -175,7 +178,7 @@ void Connection::read_available() {
     }
     if (n == 0) return wait_readable();
     bytes_in_ += n;
-    context_.metrics_.bytes_received.add(n);  // once per read, not per message
+    set_.metrics_.bytes_received.add(n);  // once per read, not per message
     last_read_ = Clock::now();
     ping_sent_ = false;
     if (state_ == State::reading_request) {
@@ -191,7 +194,7 @@ void Connection::read_available() {
   // More is waiting (in the socket or in OpenSSL's buffer): serve the loop's other connections
   // first. Waiting on the socket instead could stall: readiness is edge-triggered, and bytes
   // OpenSSL already holds never raise it.
-  asio::post(context_.io_, [self = shared_from_this()] {
+  asio::post(set_.io_, [self = shared_from_this()] {
     if (self->state_ == State::closed) return;
     log::ConnectionScope scope(self->log_id());
     self->read_available();
@@ -223,28 +226,20 @@ void Connection::on_message(Opcode opcode, std::string_view payload) {
 void Connection::on_ping(std::string_view payload) {
   if (state_ != State::open) return;
   SharedFrame pong = make_shared_frame(encode_frame(Opcode::pong, payload));
-  // RFC 6455 5.5.3 lets an endpoint answer only the latest of several pings. So a client that
-  // pings without reading holds one pong here, not one per ping (300,000 unread pings used to
-  // grow the server by 50 MiB). Not while a TLS write waits to be retried: OpenSSL needs the
-  // very same bytes again, and they may include this pong.
-  const bool untouched =
-      unsent_pong_ > queue_head_ || (unsent_pong_ == queue_head_ && head_offset_ == 0);
-  if (unsent_pong_ != kNoPong && untouched && tls_retry_bytes_ == 0) {
-    SharedFrame& queued = queue_[unsent_pong_];
-    CABLE_ASSERT(static_cast<unsigned char>((*queued)[0]) == 0x8A);  // FIN + pong
-    queued_bytes_ = queued_bytes_ - queued->size() + pong->size();
-    queued = std::move(pong);
-    return;
-  }
-  unsent_pong_ = static_cast<std::uint32_t>(queue_.size());
-  send(std::move(pong));  // bounded by --max-outbound-bytes like every other frame
+  // Only the latest ping is answered (OutboundQueue::replace_pong): 300,000 unread pings used to
+  // grow the server by 50 MiB. Not while a TLS write waits to be retried: OpenSSL needs the
+  // very same bytes again, and they may include the queued pong.
+  if (tls_retry_bytes_ == 0 && outbound_.replace_pong(pong)) return;
+  if (!admit(pong->size())) return;  // bounded by --max-outbound-bytes like every other frame
+  outbound_.push_pong(std::move(pong));
+  schedule_flush();
 }
 
 void Connection::on_pong(std::string_view) {}  // liveness only: last_read_ was updated
 
 void Connection::on_close(std::optional<std::uint16_t> code, std::string_view reason) {
   if (state_ == State::closing) {  // the answer to our close frame
-    if (queue_head_ < queue_.size()) {
+    if (!outbound_.empty()) {
       after_flush_ = AfterFlush::close_socket;
       return;
     }
@@ -258,48 +253,64 @@ void Connection::on_close(std::optional<std::uint16_t> code, std::string_view re
   enqueue(make_shared_frame(encode_close(code.value_or(close_code::normal), code ? reason : "")));
   state_ = State::closing;
   after_flush_ = AfterFlush::close_socket;
-  deadline_ = Clock::now() + context_.limits_.close_timeout;
+  deadline_ = Clock::now() + set_.limits_.close_timeout;
   notify_closed();
+}
+
+// Inline (declared so, defined before its callers): every delivery to every subscriber passes
+// here, and only the slow path is a call.
+inline bool Connection::admit(std::size_t bytes) {
+  // During a shutdown the last frames (server_restart) must not cost a client everything
+  // queued before them; the shutdown deadline bounds the memory instead.
+  const std::size_t queued = outbound_.bytes() + bytes;
+  if (queued <= set_.limits_.max_outbound_bytes || set_.stopping_) [[likely]] {
+    return true;
+  }
+  drop_slow_client(queued);
+  return false;
 }
 
 void Connection::send(SharedFrame frame) {
   if (state_ != State::open) return;  // closing: nothing more goes out after the close frame
-  // During a shutdown the last frames (server_restart) must not cost a client everything
-  // queued before them; the shutdown deadline bounds the memory instead.
-  if (queued_bytes_ + frame->size() > context_.limits_.max_outbound_bytes && !context_.stopping_) {
-    log::ConnectionScope scope(log_id());  // a delivery, outside this connection's handlers
-    ended(EndReason::slow_client);
-    CC_LOG_WARN("dropping a slow client: {} bytes queued, limit {} (raise --max-outbound-bytes)",
-                queued_bytes_ + frame->size(), context_.limits_.max_outbound_bytes);
-    // Reset instead of FIN: a FIN would wait behind the megabytes the client is not reading,
-    // keeping them in kernel memory until TCP gives up; a reset frees them now.
-    const linger reset{1, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
-    context_.metrics_.slow_clients_dropped.add();
-    return abort("outbound buffer limit reached");
-  }
+  if (!admit(frame->size())) return;
   enqueue(std::move(frame));
+}
+
+void Connection::drop_slow_client(std::size_t queued) {
+  log::ConnectionScope scope(log_id());  // a delivery, outside this connection's handlers
+  ended(EndReason::slow_client);
+  CC_LOG_WARN("dropping a slow client: {} bytes queued, limit {} (raise --max-outbound-bytes)",
+              queued, set_.limits_.max_outbound_bytes);
+  // Reset instead of FIN: a FIN would wait behind the megabytes the client is not reading,
+  // keeping them in kernel memory until TCP gives up; a reset frees them now.
+  const linger reset{1, 0};
+  ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+  set_.metrics_.slow_clients_dropped.add();
+  abort("outbound buffer limit reached");
 }
 
 void Connection::close(std::uint16_t code, std::string_view reason) { start_close(code, reason); }
 
 void Connection::start_close(std::uint16_t code, std::string_view reason) {
   if (state_ != State::open) return;
-  ended(context_.stopping_ ? EndReason::server_shutdown : EndReason::server_closed);
+  ended(set_.stopping_ ? EndReason::server_shutdown : EndReason::server_closed);
   if (close_code_ == kNoCloseFrame) close_code_ = code;
   enqueue(make_shared_frame(encode_close(code, reason)));
   state_ = State::closing;
   after_flush_ = AfterFlush::shutdown_send;
-  deadline_ = Clock::now() + context_.limits_.close_timeout;
+  deadline_ = Clock::now() + set_.limits_.close_timeout;
   notify_closed();
 }
 
 void Connection::enqueue(SharedFrame frame) {
-  queued_bytes_ += frame->size();
-  queue_.push_back(std::move(frame));
+  outbound_.push(std::move(frame));
+  schedule_flush();
+}
+
+void Connection::schedule_flush() {
   if (!in_flush_list_ && !waiting_writable_) {
     in_flush_list_ = true;
-    context_.schedule_flush(shared_from_this());
+    set_.schedule_flush(shared_from_this());
   }
 }
 
@@ -307,16 +318,11 @@ void Connection::flush() {
   if (state_ == State::closed || waiting_writable_) return;
   log::ConnectionScope scope(log_id());
   if (tls_) return flush_tls();
-  while (queue_head_ < queue_.size()) {
-    boost::container::static_vector<iovec, kMaxGather> buffers;
-    for (std::size_t i = queue_head_; i < queue_.size() && buffers.size() < kMaxGather; ++i) {
-      const std::string& bytes = *queue_[i];
-      std::size_t skip = i == queue_head_ ? head_offset_ : 0;
-      buffers.push_back(iovec{const_cast<char*>(bytes.data() + skip), bytes.size() - skip});
-    }
+  while (!outbound_.empty()) {
+    std::array<iovec, OutboundQueue::kMaxGather> buffers;
     msghdr message{};
     message.msg_iov = buffers.data();
-    message.msg_iovlen = buffers.size();
+    message.msg_iovlen = outbound_.gather(buffers);
     const ssize_t written = ::sendmsg(fd_, &message, MSG_NOSIGNAL);  // a reset peer: no SIGPIPE
     if (written < 0 && would_block(errno)) return wait_writable();
     if (written < 0) return abort("write failed");
@@ -328,25 +334,26 @@ void Connection::flush() {
 // TLS: small frames are copied into one record (one encryption, one write); a frame of a
 // record's size or more is encrypted straight from its shared buffer.
 void Connection::flush_tls() {
-  while (queue_head_ < queue_.size()) {
-    const std::string& head = *queue_[queue_head_];
-    std::size_t head_left = head.size() - head_offset_;
+  while (!outbound_.empty()) {
     // After a write that would block, OpenSSL needs the very same bytes again.
-    std::size_t want = tls_retry_bytes_
-                           ? tls_retry_bytes_
-                           : std::min(queued_bytes_, ConnectionContext::kTlsRecordSize);
-    std::span<const char> record;
-    if (head_left >= want) {
-      record = std::span<const char>(head.data() + head_offset_, want);
-    } else {
-      char* out = context_.tls_plain_.data();
+    const std::size_t want = tls_retry_bytes_
+                                 ? tls_retry_bytes_
+                                 : std::min(outbound_.bytes(), ConnectionSet::kTlsRecordSize);
+    std::array<iovec, OutboundQueue::kMaxGather> buffers;
+    OutboundQueue::Cursor cursor = outbound_.front();
+    std::size_t count = outbound_.gather(cursor, buffers, want);
+    std::span<const char> record(static_cast<const char*>(buffers[0].iov_base), want);
+    if (buffers[0].iov_len < want) {  // the front frame holds less than a record: copy
+      char* out = set_.tls_plain_.data();
       std::size_t filled = 0;
-      std::size_t offset = head_offset_;
-      for (std::size_t i = queue_head_; filled < want; ++i, offset = 0) {
-        const std::string& bytes = *queue_[i];
-        std::size_t take = std::min(bytes.size() - offset, want - filled);
-        std::memcpy(out + filled, bytes.data() + offset, take);
-        filled += take;
+      for (;;) {
+        for (std::size_t i = 0; i < count; ++i) {
+          std::memcpy(out + filled, buffers[i].iov_base, buffers[i].iov_len);
+          filled += buffers[i].iov_len;
+        }
+        if (filled == want) break;
+        count = outbound_.gather(cursor, buffers, want - filled);
+        CABLE_ASSERT(count > 0);  // want <= bytes()
       }
       record = std::span<const char>(out, want);
     }
@@ -369,16 +376,9 @@ void Connection::flush_tls() {
 }
 
 bool Connection::add_to_batch(BatchSender& sender) {
-  if (state_ == State::closed || waiting_writable_ || tls_ || queue_head_ == queue_.size()) {
-    return false;
-  }
-  boost::container::static_vector<iovec, BatchSender::kMaxBuffers> buffers;
-  for (std::size_t i = queue_head_; i < queue_.size() && buffers.size() < buffers.capacity(); ++i) {
-    const std::string& bytes = *queue_[i];
-    const std::size_t skip = i == queue_head_ ? head_offset_ : 0;
-    buffers.push_back(iovec{const_cast<char*>(bytes.data() + skip), bytes.size() - skip});
-  }
-  sender.add(fd_, buffers);
+  if (state_ == State::closed || waiting_writable_ || tls_ || outbound_.empty()) return false;
+  std::array<iovec, BatchSender::kMaxBuffers> buffers;
+  sender.add(fd_, std::span<const iovec>(buffers.data(), outbound_.gather(buffers)));
   return true;
 }
 
@@ -395,37 +395,21 @@ void Connection::batch_sent(int result) {
 }
 
 void Connection::consume_written(std::size_t written) {
-  queued_bytes_ -= written;
+  outbound_.consume(written);
   bytes_out_ += written;
-  context_.metrics_.bytes_sent.add(written);  // once per write, not per frame
+  set_.metrics_.bytes_sent.add(written);  // once per write, not per frame
   // Closing with frames still queued: the close timeout counts from the last progress, so a
   // client that is still reading gets everything before our close frame.
   if (written > 0 && (state_ == State::closing || state_ == State::responding)) {
-    deadline_ = Clock::now() + context_.limits_.close_timeout;
+    deadline_ = Clock::now() + set_.limits_.close_timeout;
   }
-  while (written > 0) {
-    std::size_t left = queue_[queue_head_]->size() - head_offset_;
-    if (written < left) {
-      head_offset_ += written;
-      return;
-    }
-    written -= left;
-    queue_[queue_head_++].reset();
-    head_offset_ = 0;
-  }
-  if (queue_head_ < queue_.size()) return;
-  queue_.clear();
-  queue_head_ = 0;
-  unsent_pong_ = kNoPong;
-  if (queue_.capacity() > kQueueKeepCapacity) std::vector<SharedFrame>().swap(queue_);
-  CABLE_ASSERT(queued_bytes_ == 0);
 }
 
 void Connection::wait_writable() {
   waiting_writable_ = true;
   if (!ready_out_) return;
   ready_out_ = false;  // possibly stale: then the write fails again and this waits for real
-  asio::post(context_.io_, [self = shared_from_this()] {
+  asio::post(set_.io_, [self = shared_from_this()] {
     if (self->waiting_writable_) self->on_writable();
   });
 }
@@ -473,14 +457,10 @@ void Connection::abort(const char* why) {
   if (state_ == State::closed) return;
   CC_LOG_DEBUG("connection aborted: {}", why);
   // What set no cause before aborting: the shutdown deadline, or a failed read or write.
-  ended(context_.stopping_ ? EndReason::server_shutdown : EndReason::network_error);
+  ended(set_.stopping_ ? EndReason::server_shutdown : EndReason::network_error);
   log_access_line();
   state_ = State::closed;
-  queue_.clear();
-  queue_head_ = 0;
-  head_offset_ = 0;
-  queued_bytes_ = 0;
-  unsent_pong_ = kNoPong;
+  outbound_.clear();
   unlink();
   notify_closed();
   close_descriptor();
@@ -490,84 +470,24 @@ void Connection::notify_closed() {
   if (!handler_) return;
   // Deferred: we may be inside the handler's own call (close() from a command, send() from a
   // delivery loop); the handler learns of the end on a clean stack.
-  asio::post(context_.io_, [self = shared_from_this()] {
+  asio::post(set_.io_, [self = shared_from_this()] {
     log::ConnectionScope scope(self->log_id());
     if (auto handler = std::move(self->handler_)) handler->on_closed();
   });
 }
 
-void Connection::sweep(Clock::time_point now) {
-  log::ConnectionScope scope(log_id());
-  switch (state_) {
-    case State::tls_handshake:
-    case State::reading_request:
-      if (now >= deadline_) {
-        CC_LOG_INFO("handshake timeout: no complete HTTP request within {} ms",
-                    context_.limits_.handshake_timeout.count());
-        abort("handshake timeout");
-      }
-      return;
-    case State::responding:
-    case State::closing:
-      // While a shutdown drains, frames still queued ahead of our close frame wait for the
-      // shutdown deadline (--shutdown-timeout), not for this connection's close timeout.
-      if (context_.stopping_ && queue_head_ < queue_.size()) return;
-      if (now >= deadline_) {
-        CC_LOG_INFO("closing a connection whose close handshake did not finish within {} ms",
-                    context_.limits_.close_timeout.count());
-        abort("close handshake timeout");
-      }
-      return;
-    case State::open: {
-      // A drained queue keeps its capacity for the next burst; an idle connection gives it
-      // back here (at most one reallocation per second for a busy one).
-      if (queue_.empty() && queue_.capacity() != 0) std::vector<SharedFrame>().swap(queue_);
-      auto idle = context_.limits_.idle_timeout;
-      if (idle.count() == 0) return;
-      if (!ping_sent_) {
-        if (now - last_read_ >= idle / 2) {
-          // Half the timeout without a byte: probe. Browsers and `ws` answer pings by
-          // themselves; any byte from the peer (the pong) clears ping_sent_ in on_readable.
-          ping_sent_ = true;
-          deadline_ = now + idle / 2;  // in the open state deadline_ is the probe's deadline
-          enqueue(make_shared_frame(encode_frame(Opcode::ping, {})));
-        }
-      } else if (now >= deadline_) {
-        // The probe went unanswered for half the timeout: the peer has been silent for at
-        // least the whole timeout, and it had a full half of it to answer one ping.
-        CC_LOG_INFO(
-            "closing an idle connection: nothing received for {} ms",
-            std::chrono::duration_cast<std::chrono::milliseconds>(now - last_read_).count());
-        ended(EndReason::idle_timeout);
-        start_close(close_code::going_away, "idle timeout");
-      }
-      return;
-    }
-    case State::closed:
-      return;
-  }
-}
-
 void Connection::log_access_line() {
   if (path_name_ == kNotUpgraded) return;
-  std::string remote = "unknown";
-  if (remote_port_ != 0) {
-    const asio::ip::address_v6 v6(remote_ip_);
-    remote =
-        v6.is_v4_mapped()
-            ? fmt::format("{}:{}", asio::ip::make_address_v4(asio::ip::v4_mapped, v6).to_string(),
-                          remote_port_)
-            : fmt::format("[{}]:{}", v6.to_string(), remote_port_);
-  }
+  const std::string remote = remote_port_ != 0 ? format_peer(remote_ip_, remote_port_) : "unknown";
   log_access(
-      AccessRecord{remote, context_.name(path_name_), context_.name(subprotocol_name_),
+      AccessRecord{remote, set_.name(path_name_), set_.name(subprotocol_name_),
                    std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - opened_),
                    bytes_in_, bytes_out_, close_code_, end_});
   path_name_ = kNotUpgraded;  // once
 }
 
 std::size_t Connection::buffered_bytes() const {
-  return parser_.buffered_bytes() + queue_.capacity() * sizeof(SharedFrame) +
+  return parser_.buffered_bytes() + outbound_.heap_bytes() +
          (handshake_ ? sizeof(Handshake) + handshake_->buffer.capacity() : 0);
 }
 

@@ -3,12 +3,12 @@
 //
 // Memory is the design constraint (tens of thousands of mostly idle connections per process):
 // - no read buffer per connection: we wait for readability, then read into the loop's scratch
-//   buffer (ConnectionContext::scratch_); the frame parser keeps only incomplete bytes;
+//   buffer (ConnectionSet::scratch_); the frame parser keeps only incomplete bytes;
 // - the HTTP parser and its buffer live only during the handshake;
 // - no timer per connection: the loop's sweep enforces handshake, idle and close deadlines;
 // - no Asio socket: the descriptor sits in the loop's epoll set (ws/ready_set.hpp), registered
 //   once, so there is no reactor state nor pending operation per connection;
-// - the write queue holds shared frames (pointers), not copies of bytes.
+// - the write queue (ws/outbound_queue.hpp) holds shared frames (pointers), not copies of bytes.
 // Writes are batched: send() only queues and registers the connection for the loop's flush,
 // which runs once per loop turn and writes everything queued with one gathered write.
 #include <boost/asio/basic_stream_socket.hpp>
@@ -29,6 +29,8 @@
 #include "ws/access_log.hpp"
 #include "ws/frame_parser.hpp"
 #include "ws/handshake.hpp"
+#include "ws/outbound_queue.hpp"
+#include "ws/router.hpp"
 #include "ws/tls_stream.hpp"
 #include "ws/transport.hpp"
 
@@ -52,41 +54,7 @@ struct ConnectionLimits {
   std::chrono::milliseconds close_timeout{2000};  // wait for the peer's close frame
 };
 
-// A route that takes the request's body (HTTP broadcasts): it answers once the body is in, or
-// refuses one over its limit without reading the rest. Lives only while the request is read.
-class BodyHandler {
- public:
-  virtual ~BodyHandler() = default;
-  // The complete body (at most Route::body_limit bytes): the serialized HTTP response.
-  virtual std::string on_body(std::string_view body) = 0;
-  // The body is over the limit (declared by Content-Length, or reached while reading chunks):
-  // the serialized response (a 413). The rest of the body is never read.
-  virtual std::string on_too_large() = 0;
-};
-
-// The answer to the HTTP request read on a new connection.
-struct Route {
-  std::string response;                     // serialized HTTP response, written first
-  std::unique_ptr<MessageHandler> handler;  // non-null: after `response` (a 101), frames flow
-  std::string subprotocol;                  // negotiated sub-protocol (upgrades only)
-  // Non-null (and `response` empty): the request's body, at most `body_limit` bytes, is read
-  // (ws/http_body_reader.hpp) and `body` makes the response. Requests of other routes must
-  // have no body (400).
-  std::unique_ptr<BodyHandler> body = nullptr;
-  std::size_t body_limit = 0;
-};
-
-// Decides what to do with a request; implemented by the server (cable endpoint, demo page...).
-class Router {
- public:
-  virtual ~Router() = default;
-  // Called once the request's header is complete, before any body byte is read. `transport`
-  // is the connection the handler will speak through. The handler must not send before its
-  // on_open() (called once the response is queued).
-  virtual Route route(const Request& request, Transport& transport) = 0;
-};
-
-class ConnectionContext;               // ws/connection_context.hpp
+class ConnectionSet;                   // ws/connection_set.hpp
 class ReadySet;                        // ws/ready_set.hpp
 enum class BodyStatus : std::uint8_t;  // ws/http_body_reader.hpp
 class TlsContext;   // ws/tls_context.hpp (Asio's SSL headers stay out of this one)
@@ -98,7 +66,7 @@ class Connection final : public Transport,
                          public boost::intrusive::list_base_hook<> {
  public:
   // Takes the accepted socket's descriptor out of Asio (ws/ready_set.hpp says why).
-  Connection(ConnectionContext& context, Socket socket);
+  Connection(ConnectionSet& set, Socket socket);
   ~Connection();
 
   void start();
@@ -108,14 +76,14 @@ class Connection final : public Transport,
   // Transport
   void send(SharedFrame frame) override;
   void close(std::uint16_t code, std::string_view reason) override;
-  std::size_t queued_bytes() const override { return queued_bytes_; }
+  std::size_t queued_bytes() const override { return outbound_.bytes(); }
   log::ConnectionId log_id() const override;
 
   // Heap bytes this connection holds beyond its own object (for tests and memory figures).
   std::size_t buffered_bytes() const;
 
  private:
-  friend class ConnectionContext;
+  friend class ConnectionSet;
   enum class State : std::uint8_t {
     tls_handshake,    // wss:// only: before any HTTP byte
     reading_request,  // HTTP phase
@@ -146,7 +114,12 @@ class Connection final : public Transport,
   void read_available();
   TlsStream::Outcome read_some(std::span<char> into);
   void feed(std::span<char> bytes);
+  // Whether `bytes` more fit under --max-outbound-bytes; if not, drops the slow client.
+  inline bool admit(std::size_t bytes);
+  void drop_slow_client(std::size_t queued);
   void enqueue(SharedFrame frame);
+  // Puts the connection on the loop's flush list unless it is there or waits for room.
+  void schedule_flush();
   void flush();
   void flush_tls();
   // Batched flush (io_uring): queues this connection's next send in `sender` and returns true,
@@ -166,6 +139,8 @@ class Connection final : public Transport,
   void finish_close();
   void abort(const char* why);
   void notify_closed();
+  // The deadlines of the current state, from the set's sweep once a second
+  // (ws/connection_sweep.cpp).
   void sweep(Clock::time_point now);
   // Records why the connection ends (the first cause wins) for the access log.
   void ended(EndReason reason) {
@@ -174,17 +149,14 @@ class Connection final : public Transport,
   // The access log line of an upgraded connection, once, while the socket is still open.
   void log_access_line();
 
-  ConnectionContext& context_;
+  ConnectionSet& set_;
   // Alive while the descriptor is open: what a pending wait's handler held before.
   std::shared_ptr<Connection> self_;
   std::unique_ptr<Handshake> handshake_;
   std::unique_ptr<TlsStream> tls_;  // wss:// only
   std::unique_ptr<MessageHandler> handler_;
   FrameParser parser_;
-  std::vector<SharedFrame> queue_;  // frames not yet fully written, oldest first
-  std::size_t queue_head_ = 0;      // first frame of queue_ not fully written
-  std::size_t head_offset_ = 0;     // bytes of queue_[queue_head_] already written
-  std::size_t queued_bytes_ = 0;
+  OutboundQueue outbound_;       // what is yet to be written: 48 B, no heap once drained and swept
   Clock::time_point deadline_;   // handshake / close / idle-probe deadline, by state
   Clock::time_point last_read_;  // last byte from the peer (idle timeout)
   int fd_ = -1;
@@ -201,13 +173,9 @@ class Connection final : public Transport,
   enum class AfterFlush : std::uint8_t { nothing, shutdown_send, close_socket };
   AfterFlush after_flush_ = AfterFlush::nothing;
   std::uint16_t tls_retry_bytes_ = 0;  // TLS: size of a write that must be retried as is
-  // Index in queue_ of a pong not yet started on the wire, which the answer to a newer ping may
-  // replace (kNoPong: none). Indices stay valid until queue_ is cleared, which resets it.
-  static constexpr std::uint32_t kNoPong = UINT32_MAX;
-  std::uint32_t unsent_pong_ = kNoPong;
-  log::LineBudget binary_log_;  // binary messages are ignored, and logged within this budget
+  log::LineBudget binary_log_;         // binary messages are ignored, and logged within this budget
   // The access log (ws/access_log.hpp): 56 bytes, no allocation. Path and sub-protocol are
-  // indices into the loop's table of names (ConnectionContext::intern). The peer's address is
+  // indices into the loop's table of names (ConnectionSet::intern). The peer's address is
   // kept from the upgrade: once both sides closed, the kernel no longer tells it.
   std::uint32_t seq_;  // the id in logs is <loop>-<seq_>
   std::uint16_t close_code_ = kNoCloseFrame;

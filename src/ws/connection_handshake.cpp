@@ -9,7 +9,7 @@
 
 #include "core/log.hpp"
 #include "ws/connection.hpp"
-#include "ws/connection_context.hpp"
+#include "ws/connection_set.hpp"
 #include "ws/http_body_reader.hpp"
 
 namespace cablecast::ws {
@@ -19,7 +19,7 @@ using boost::system::error_code;
 
 void Connection::begin_request() {
   state_ = State::reading_request;
-  handshake_ = std::make_unique<Handshake>(context_.limits_.max_request_header);
+  handshake_ = std::make_unique<Handshake>(set_.limits_.max_request_header);
   // TLS: the request may already sit decrypted in OpenSSL's buffer, so read before waiting.
   if (tls_) return read_available();
   wait_readable();
@@ -77,7 +77,7 @@ void Connection::parse_request(std::span<const char> bytes) {
 
 void Connection::reject_request(error_code ec) {
   CC_LOG_INFO("bad HTTP request: {}", ec.message());
-  context_.metrics_.handshakes_rejected.add(metrics::HandshakeRejection::bad_request);
+  set_.metrics_.handshakes_rejected.add(metrics::HandshakeRejection::bad_request);
   const bool too_large = ec == http::error::header_limit || ec == http::error::buffer_overflow;
   respond(too_large
               ? http_response(431, "text/plain; charset=utf-8", "Request header fields too large")
@@ -87,14 +87,14 @@ void Connection::reject_request(error_code ec) {
 void Connection::respond(std::string response) {
   state_ = State::responding;
   after_flush_ = AfterFlush::shutdown_send;
-  deadline_ = Clock::now() + context_.limits_.close_timeout;
+  deadline_ = Clock::now() + set_.limits_.close_timeout;
   enqueue(make_shared_frame(std::move(response)));
   handshake_.reset();
 }
 
 void Connection::on_request() {
   const Request& request = handshake_->parser.get();
-  Route route = context_.router_.route(request, *this);
+  Route route = set_.router_.route(request, *this);
   if (route.body) return read_body(std::move(route));
   // A plain answer (page, 404, refused upgrade, 401): any body is left unread (and discarded).
   if (!route.handler) return respond(std::move(route.response));
@@ -107,8 +107,8 @@ void Connection::on_request() {
   handler_ = std::move(route.handler);
   // The access log names the path without its query: tokens (jid, signed streams) live there.
   const std::string_view target(request.target().data(), request.target().size());
-  path_name_ = context_.intern(log::clip(target.substr(0, target.find('?')), 100));
-  subprotocol_name_ = context_.intern(route.subprotocol);
+  path_name_ = set_.intern(log::clip(target.substr(0, target.find('?')), 100));
+  subprotocol_name_ = set_.intern(route.subprotocol);
   // Bytes that arrived behind the request are already frames (clients may send at once).
   std::string leftover(static_cast<const char*>(handshake_->buffer.data().data()),
                        handshake_->buffer.size());

@@ -1,6 +1,6 @@
 #pragma once
 // The body of one HTTP request, for the few routes that take one (POST /_broadcast; see
-// ws::BodyHandler in ws/connection.hpp). The
+// ws::BodyHandler in ws/router.hpp). The
 // connection reads every request's header with Beast's empty-body parser; when the route wants
 // the body, that parser is handed over here (Beast moves a parser to another body type once the
 // header is complete) and the connection only feeds bytes. It lives while that one request is

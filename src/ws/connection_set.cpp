@@ -1,4 +1,4 @@
-#include "ws/connection_context.hpp"
+#include "ws/connection_set.hpp"
 
 #include <boost/asio/post.hpp>
 
@@ -19,9 +19,9 @@ constexpr std::size_t kScratchSize = 64 * 1024;
 constexpr unsigned kBatchCapacity = 256;
 }  // namespace
 
-ConnectionContext::ConnectionContext(asio::io_context& io, ConnectionLimits limits, Router& router,
-                                     std::shared_ptr<const TlsContext> tls, bool batch_sends,
-                                     metrics::LoopMetrics* metrics)
+ConnectionSet::ConnectionSet(asio::io_context& io, ConnectionLimits limits, Router& router,
+                             std::shared_ptr<const TlsContext> tls, bool batch_sends,
+                             metrics::LoopMetrics* metrics)
     : io_(io),
       ready_(io),
       own_metrics_(metrics ? nullptr : std::make_unique<metrics::LoopMetrics>()),
@@ -41,25 +41,25 @@ ConnectionContext::ConnectionContext(asio::io_context& io, ConnectionLimits limi
   arm_sweep();
 }
 
-ConnectionContext::~ConnectionContext() {
+ConnectionSet::~ConnectionSet() {
   // Connections unlink themselves when destroyed; any still here are leaked references,
-  // which would then touch a dead context.
+  // which would then touch a dead set.
   CABLE_ASSERT(connections_.empty());
 }
 
-void ConnectionContext::adopt(Socket socket) {
+void ConnectionSet::adopt(Socket socket) {
   auto connection = std::make_shared<Connection>(*this, std::move(socket));
   connections_.push_back(*connection);
   ready_.resume();
   connection->start();
 }
 
-void ConnectionContext::set_tls(std::shared_ptr<const TlsContext> tls) {
+void ConnectionSet::set_tls(std::shared_ptr<const TlsContext> tls) {
   CABLE_ASSERT(tls_ && tls);  // a plain server cannot become a TLS one (the URLs would change)
   tls_ = std::move(tls);
 }
 
-void ConnectionContext::stop_accepting_requests() {
+void ConnectionSet::stop_accepting_requests() {
   stopping_ = true;
   for (auto it = connections_.begin(); it != connections_.end();) {
     Connection& c = *it++;
@@ -70,7 +70,7 @@ void ConnectionContext::stop_accepting_requests() {
   }
 }
 
-void ConnectionContext::abort_all() {
+void ConnectionSet::abort_all() {
   stopping_ = true;
   sweep_timer_.cancel();
   for (auto it = connections_.begin(); it != connections_.end();) {
@@ -79,7 +79,7 @@ void ConnectionContext::abort_all() {
   }
 }
 
-void ConnectionContext::schedule_flush(std::shared_ptr<Connection> connection) {
+void ConnectionSet::schedule_flush(std::shared_ptr<Connection> connection) {
   flush_list_.push_back(std::move(connection));
   if (flush_posted_) return;
   flush_posted_ = true;
@@ -88,7 +88,7 @@ void ConnectionContext::schedule_flush(std::shared_ptr<Connection> connection) {
   asio::post(io_, [this] { flush_all(); });
 }
 
-void ConnectionContext::flush_all() {
+void ConnectionSet::flush_all() {
   flush_posted_ = false;
   auto batch = std::move(flush_list_);
   flush_list_.clear();
@@ -108,7 +108,7 @@ void ConnectionContext::flush_all() {
   if (flush_list_.empty()) flush_list_ = std::move(batch);
 }
 
-void ConnectionContext::send_batch(std::vector<std::shared_ptr<Connection>>& batched) {
+void ConnectionSet::send_batch(std::vector<std::shared_ptr<Connection>>& batched) {
   const bool healthy = batch_->submit();
   // Each connection is told its own outcome; one that closes meanwhile only affects itself.
   for (std::size_t i = 0; i < batched.size(); ++i) batched[i]->batch_sent(batch_->result(i));
@@ -123,12 +123,12 @@ void ConnectionContext::send_batch(std::vector<std::shared_ptr<Connection>>& bat
   }
 }
 
-std::uint32_t ConnectionContext::next_connection_seq() {
+std::uint32_t ConnectionSet::next_connection_seq() {
   if (++last_seq_ == 0) ++last_seq_;
   return last_seq_;
 }
 
-std::uint8_t ConnectionContext::intern(std::string_view name) {
+std::uint8_t ConnectionSet::intern(std::string_view name) {
   for (std::size_t i = 0; i < names_.size(); ++i) {
     if (names_[i] == name) return static_cast<std::uint8_t>(i);
   }
@@ -137,11 +137,11 @@ std::uint8_t ConnectionContext::intern(std::string_view name) {
   return static_cast<std::uint8_t>(names_.size() - 1);
 }
 
-std::string_view ConnectionContext::name(std::uint8_t index) const {
+std::string_view ConnectionSet::name(std::uint8_t index) const {
   return index < names_.size() ? std::string_view(names_[index]) : std::string_view("other");
 }
 
-void ConnectionContext::arm_sweep() {
+void ConnectionSet::arm_sweep() {
   if (stopping_ && connections_.empty()) return;
   sweep_timer_.expires_after(std::chrono::seconds(1));
   sweep_timer_.async_wait([this](error_code ec) {
@@ -151,7 +151,7 @@ void ConnectionContext::arm_sweep() {
   });
 }
 
-void ConnectionContext::sweep() {
+void ConnectionSet::sweep() {
   auto now = Clock::now();
   for (auto it = connections_.begin(); it != connections_.end();) {
     Connection& c = *it++;  // advance first: sweeping may unlink c

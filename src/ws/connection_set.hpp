@@ -16,18 +16,18 @@ namespace cablecast::ws {
 
 // Per event loop: the connections of this loop, the shared read buffer and the flush list.
 // Everything here is touched only by the loop's own thread.
-class ConnectionContext {
+class ConnectionSet {
  public:
   // With `tls`, every connection speaks TLS first (wss://, https://). With `batch_sends`, the
   // flush of each loop turn sends to all plain connections with one io_uring submission
   // (ws/batch_sender.hpp) when the kernel allows it; batch_sends_active() tells. Bytes, slow
   // clients and malformed requests are counted in `metrics` (null: a block of its own).
-  ConnectionContext(asio::io_context& io, ConnectionLimits limits, Router& router,
-                    std::shared_ptr<const TlsContext> tls = nullptr, bool batch_sends = false,
-                    metrics::LoopMetrics* metrics = nullptr);
-  ~ConnectionContext();
-  ConnectionContext(const ConnectionContext&) = delete;
-  ConnectionContext& operator=(const ConnectionContext&) = delete;
+  ConnectionSet(asio::io_context& io, ConnectionLimits limits, Router& router,
+                std::shared_ptr<const TlsContext> tls = nullptr, bool batch_sends = false,
+                metrics::LoopMetrics* metrics = nullptr);
+  ~ConnectionSet();
+  ConnectionSet(const ConnectionSet&) = delete;
+  ConnectionSet& operator=(const ConnectionSet&) = delete;
 
   // Takes ownership of an accepted socket (already on this loop) and starts the handshake.
   void adopt(Socket socket);
@@ -46,7 +46,7 @@ class ConnectionContext {
   // Why batching is off although asked for (e.g. "Operation not permitted"); empty otherwise.
   const std::string& batch_sends_unavailable() const { return batch_unavailable_; }
   const ConnectionLimits& limits() const { return limits_; }
-  // The index of this context's event loop: the first part of its connections' ids in logs.
+  // The index of this set's event loop: the first part of its connections' ids in logs.
   void set_loop_index(std::uint32_t index) { loop_index_ = index; }
 
  private:
