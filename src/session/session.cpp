@@ -225,16 +225,17 @@ void Session::on_rpc_connected(boost::system::result<rpc::ConnectionResponse> re
 void Session::send_text(std::string_view json) { transport_.send(ws::make_text_frame(json)); }
 
 void Session::welcome(const boost::json::object& identifiers, std::string as_text) {
-  identifiers_json_ = as_text.empty() ? boost::json::serialize(identifiers) : std::move(as_text);
+  if (as_text.empty()) as_text = boost::json::serialize(identifiers);
+  identifiers_json_ = as_text == "{}" ? core::CompactText() : core::CompactText(as_text);
   welcomed_ = true;
   env_.sessions.add(*this);
   join_internal_channel(identifiers);
-  CC_LOG_DEBUG("connection {} identified as {}", sid_.view(), log::clip(identifiers_json_));
+  CC_LOG_DEBUG("connection {} identified as {}", sid_.view(), log::clip(identifiers_json()));
 }
 
 boost::json::object Session::identifiers() const {
   boost::system::error_code ec;
-  auto parsed = boost::json::parse(identifiers_json_, ec);
+  auto parsed = boost::json::parse(identifiers_json(), ec);
   // The application's text may be any JSON (AnyCable passes it through): channel code, a
   // restore and remote disconnects see an object, empty if it was not one.
   if (ec || !parsed.is_object()) return {};
@@ -480,8 +481,8 @@ void Session::rpc_command(std::string command, const std::string& identifier, st
   CABLE_ASSERT(rpc_ != nullptr);
   hold_commands();
   rpc_->used = true;
-  rpc::CommandMessage message{std::move(command), identifier, identifiers_json_, std::move(data),
-                              rpc_->env(&istate)};
+  rpc::CommandMessage message{std::move(command), identifier, std::string(identifiers_json()),
+                              std::move(data), rpc_->env(&istate)};
   rpc_->backend.command(std::move(message), rpc::CallMeta{sid_.str()}, env_.io.get_executor(),
                         [weak = weak_self(), then = std::move(then)](
                             boost::system::result<rpc::CommandResponse> reply) {
@@ -548,7 +549,7 @@ void Session::on_closed() {
 // for the reply: the connection is already gone.
 void Session::tell_application_of_close() {
   if (!rpc_ || !rpc_->used) return;
-  rpc::DisconnectRequest request{identifiers_json_, {}, rpc_->env()};
+  rpc::DisconnectRequest request{std::string(identifiers_json()), {}, rpc_->env()};
   for (const auto& s : subscriptions_) {
     if (!s->served_by_rpc()) continue;
     request.subscriptions.push_back(s->identifier_string());

@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/compact_text.hpp"
 #include "core/line_budget.hpp"
 #include "protocol/command.hpp"
 #include "rpc/messages.hpp"
@@ -61,7 +62,9 @@ class Session final : public ws::MessageHandler, public hub::Listener, public Se
   // Who the connection is (the connect hook's, the application's or the token's identifiers),
   // as JSON text: "{}" when anonymous. The application's and the token's text is kept verbatim:
   // RPC calls hand it back to the application as it gave it.
-  const std::string& identifiers_json() const { return identifiers_json_; }
+  std::string_view identifiers_json() const {
+    return identifiers_json_.empty() ? std::string_view("{}") : identifiers_json_.view();
+  }
   // The same, parsed (a new object each call): an idle connection keeps the text only (issue
   // 12: a parsed object was ~120 B of every connection). C++ channels read it through
   // connection_identifiers(), which keeps it while their callback runs.
@@ -147,7 +150,7 @@ class Session final : public ws::MessageHandler, public hub::Listener, public Se
 
   Environment& env_;
   ws::Transport& transport_;
-  std::string identifiers_json_ = "{}";
+  core::CompactText identifiers_json_;  // empty: none yet, or "{}" (see identifiers_json())
   std::vector<std::shared_ptr<Subscription>> subscriptions_;
   std::unique_ptr<RpcLink> rpc_;    // only on servers with an RPC backend
   std::shared_ptr<Session*> self_;  // made on the first asynchronous call

@@ -136,7 +136,7 @@ void Session::save_state(bool closing) {
   saved.sid = sid_.str();
   saved.identifiers = identifiers();
   if (rpc_) {
-    saved.rpc_identifiers = identifiers_json_;
+    saved.rpc_identifiers = identifiers_json();
     saved.cstate = rpc_->cstate;
   }
   for (const auto& s : subscriptions_) {
