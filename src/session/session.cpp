@@ -321,6 +321,19 @@ void Session::process(std::string_view frame) {
   }
 }
 
+std::shared_ptr<Subscription> Session::make_subscription(const std::string& identifier,
+                                                         protocol::ChannelIdentifier&& parsed,
+                                                         bool rpc_allowed) {
+  if (auto cls = env_.channels.find(parsed.channel); cls != env_.channels.end()) {
+    return std::make_shared<ChannelSubscription>(*this, identifier, cls->second,
+                                                 std::move(parsed.params));
+  }
+  // Not a C++ channel: the application's (hybrid servers keep hot channels native).
+  if (rpc_ && rpc_allowed)
+    return std::make_shared<RpcSubscription>(*this, identifier, parsed.channel);
+  return nullptr;
+}
+
 std::shared_ptr<Subscription>* Session::find(std::string_view identifier) {
   for (auto& s : subscriptions_) {
     if (s->identifier() == identifier) return &s;
@@ -372,14 +385,9 @@ void Session::subscribe(std::string identifier, std::optional<protocol::HistoryR
     send_text(protocol::encode_reject(identifier));
     return;
   }
-  std::shared_ptr<Subscription> subscription;
-  if (auto cls = env_.channels.find(parsed->channel); cls != env_.channels.end()) {
-    subscription = std::make_shared<ChannelSubscription>(*this, std::move(identifier), cls->second,
-                                                         std::move(parsed->params));
-  } else if (rpc_) {
-    // Not a C++ channel: the application's (hybrid servers keep hot channels native).
-    subscription = std::make_shared<RpcSubscription>(*this, std::move(identifier), parsed->channel);
-  } else {
+  std::shared_ptr<Subscription> subscription =
+      make_subscription(identifier, std::move(*parsed), /*rpc_allowed=*/true);
+  if (!subscription) {
     // Rails answers nothing here, and its client then retries every 500 ms forever; a
     // rejection tells the client the truth once (documented improvement).
     if (bad_input_log_.allow()) {

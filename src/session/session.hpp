@@ -145,6 +145,13 @@ class Session final : public ws::MessageHandler, public hub::Listener, public Se
   // What a backlog entry of `size` bytes of text holds: the text and its string.
   static std::size_t backlog_cost(std::size_t size) { return size + sizeof(std::string); }
   std::shared_ptr<Subscription>* find(std::string_view identifier);
+  // The one place that picks a subscription's source (a new source is added here): a channel
+  // class registered in C++ (the built-in $pubsub and Turbo channels included), else the
+  // application over RPC when there is one and `rpc_allowed`; null when nothing serves it
+  // (`parsed` is then left as it was, for the caller's log line).
+  std::shared_ptr<Subscription> make_subscription(const std::string& identifier,
+                                                  protocol::ChannelIdentifier&& parsed,
+                                                  bool rpc_allowed);
   // A handle for asynchronous replies: empty once the session is gone.
   std::weak_ptr<Session*> weak_self();
 

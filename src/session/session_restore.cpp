@@ -75,16 +75,9 @@ void Session::on_restore_state(std::optional<std::string> state) {
   for (auto& sub : saved->subscriptions) {
     auto parsed = protocol::parse_identifier(sub.identifier);
     if (!parsed) continue;
-    std::shared_ptr<Subscription> subscription;
-    if (auto cls = env_.channels.find(parsed->channel); cls != env_.channels.end()) {
-      subscription = std::make_shared<ChannelSubscription>(*this, sub.identifier, cls->second,
-                                                           std::move(parsed->params));
-    } else if (rpc_ && sub.rpc) {
-      subscription = std::make_shared<RpcSubscription>(*this, sub.identifier, parsed->channel);
-    } else {
-      continue;  // its source is gone (e.g. a channel no longer registered): the client
-                 // re-subscribes
-    }
+    auto subscription = make_subscription(sub.identifier, std::move(*parsed), sub.rpc);
+    // Its source is gone (e.g. a channel no longer registered): the client re-subscribes.
+    if (!subscription) continue;
     auto& ext = subscription->extensions();
     ext.restored = true;
     ext.awaiting_history = true;  // until the client asks for what it missed
