@@ -149,6 +149,12 @@ void Session::save_state(bool closing) {
     saved.subscriptions.push_back(std::move(sub));
   }
   env_.broker.sessions->save(sid_.str(), encode_session_state(saved), env_.broker.sessions_ttl);
+  // Tests wait for this line before a client comes back: the save at the close runs after the
+  // connection's own "connection aborted" / "connection closed" lines.
+  if (closing) {
+    CC_LOG_DEBUG("session {} saved for a restore within {} s", sid_.view(),
+                 env_.broker.sessions_ttl.count());
+  }
 }
 
 // The state is saved after every confirmed subscription, while the connection lives. A session

@@ -20,7 +20,7 @@ import {connectJson} from '../support/json_client.mjs';
 import {startPostgresNode, uniquePrefix as postgresPrefix} from '../support/postgres.mjs';
 import {eventually, redisCli, sharedRedis, uniquePrefix} from '../support/redis_env.mjs';
 import {sleep} from '../support/servers.mjs';
-import {extendedProtocolFixture} from '../support/ext_fixture.mjs';
+import {SESSION_SAVED, extendedProtocolFixture} from '../support/ext_fixture.mjs';
 
 const KEY = 'extended-protocol-broadcast-key-71c3';
 const WAIT_MS = 30000;
@@ -114,6 +114,7 @@ describe('extended protocol', () => {
     const mark = node.logs.length;
     client.terminate();
     await node.waitForLog(/connection aborted/, WAIT_MS, mark);
+    await node.waitForLog(SESSION_SAVED, WAIT_MS, mark);  // else the client may come back first
   }
   /** Cuts the proxy and resolves once `node` logged that its side of the connection went away. */
   async function drop(proxy, node) {

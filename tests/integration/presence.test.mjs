@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import {after, describe, test} from 'node:test';
 import {anycable, connectExt, followStream, pubsubId, waitForConnects} from '../support/anycable_client.mjs';
-import {extendedProtocolFixture} from '../support/ext_fixture.mjs';
+import {SESSION_SAVED, extendedProtocolFixture} from '../support/ext_fixture.mjs';
 import {sharedRedis, uniquePrefix} from '../support/redis_env.mjs';
 import {startTcpProxy} from '../support/tcp_proxy.mjs';
 
@@ -106,6 +106,7 @@ describe('presence', () => {
     const mark = s.logs.length;
     proxy.cut();
     await s.waitForLog(/connection aborted/, WAIT_MS, mark);
+    await s.waitForLog(SESSION_SAVED, WAIT_MS, mark);
     proxy.restore();
     await waitForConnects(ann.cable, 2, WAIT_MS);
     assert.equal(ann.cable.connects[1].restored, true);

@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import {after, describe, test} from 'node:test';
 import {connectExt, followStream, httpBroadcast, pubsubId, waitForConnects} from '../support/anycable_client.mjs';
-import {extendedProtocolFixture} from '../support/ext_fixture.mjs';
+import {SESSION_SAVED, extendedProtocolFixture} from '../support/ext_fixture.mjs';
 import {connectJson} from '../support/json_client.mjs';
 import {eventually, redisCli, sharedRedis, uniquePrefix} from '../support/redis_env.mjs';
 
@@ -45,6 +45,7 @@ describe('reliable streams', () => {
     const mark = node.logs.length;
     assert.equal(proxy.cut(), 1, 'the client had exactly one live connection through the proxy');
     await node.waitForLog(/connection aborted/, WAIT_MS, mark);
+    await node.waitForLog(SESSION_SAVED, WAIT_MS, mark);  // else the client may come back first
   }
   /** Every number once, in order, with consecutive offsets of one epoch. */
   function assertExactlyOnceInOrder(chat, last) {
@@ -164,6 +165,7 @@ describe('reliable streams', () => {
     const mark = s.logs.length;
     first.client.terminate();
     await s.waitForLog(/connection aborted/, WAIT_MS, mark);
+    await s.waitForLog(SESSION_SAVED, WAIT_MS, mark);
     await numbered.send(20);  // offsets one.offset+1 .. one.offset+20; the last 5 are kept
 
     const back = await connectExt(s.url, {sid});

@@ -7,6 +7,7 @@ import {after, before, test} from 'node:test';
 
 import {connectExt} from '../support/anycable_client.mjs';
 import {connectJson} from '../support/json_client.mjs';
+import {SESSION_SAVED} from '../support/ext_fixture.mjs';
 import {freePort, startCablecast} from '../support/servers.mjs';
 import {
   Channel,
@@ -290,6 +291,7 @@ test('a restored session gets its RPC subscription and state back without connec
   const mark = server.logs.length;
   first.client.terminate();
   await server.waitForLog(/connection aborted/, 5000, mark);
+  await server.waitForLog(SESSION_SAVED, 5000, mark);
   await disconnectCallFor('kim', disconnectsBefore);  // the application hears the connection went
 
   const back = await openExt('?user=kim', {sid: first.welcome.sid});

@@ -48,6 +48,17 @@ function procStatusKiB(pid, field) {
   return m ? Number(m[1]) : NaN;
 }
 const fdCount = (pid) => fs.readdirSync(`/proc/${pid}/fd`).length;
+/** The fd count once it has not changed for 3 s (at most 30 s). */
+async function steadyFdCount(pid) {
+  let count = fdCount(pid);
+  let since = Date.now();
+  for (const deadline = Date.now() + 30000; Date.now() - since < 3000 && Date.now() < deadline;) {
+    await sleep(250);
+    const now = fdCount(pid);
+    if (now !== count) [count, since] = [now, Date.now()];
+  }
+  return count;
+}
 
 // The churn scenarios: each opens something, does its thing and is gone at the end.
 const scenarios = {
@@ -205,8 +216,10 @@ describe(`churn soak (${SOAK_SECONDS} s)`, () => {
       // Warm-up, then the idle baseline.
       const warm = await churn(ctx, Date.now() + WARMUP_SECONDS * 1000);
       assert.deepEqual(warm.errors, []);
-      await sleep(3000);  // close handshakes finish within 2 s
-      const baselineFds = fdCount(pid);
+      // Close handshakes finish within 2 s, half-sent handshakes at their deadline: the baseline
+      // is taken once the count has held still for 3 s (a count taken while the warm-up's last
+      // connections were still closing made the end look like 2 fds fewer than "baseline").
+      const baselineFds = await steadyFdCount(pid);
       const baselineRss = procStatusKiB(pid, 'VmRSS');
 
       // The soak.

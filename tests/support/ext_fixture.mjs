@@ -6,6 +6,10 @@ import {anycable, followStream} from './anycable_client.mjs';
 import {startCablecast} from './servers.mjs';
 import {startTcpProxy} from './tcp_proxy.mjs';
 
+// What a node logs once a closed ext session's state is saved: a client that comes back before
+// it would get a fresh session (the save runs after the connection's own close lines).
+export const SESSION_SAVED = /session \S+ saved for a restore/;
+
 export function extendedProtocolFixture(after, broadcastKey) {
   const cleanup = [];
   after(async () => {
